@@ -1,0 +1,56 @@
+"""What every codemod is: a name, a one-line description, text markers and a tree -> tree transform."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    codemod: str
+    line: int
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+    codemod: str
+    line: int
+    message: str
+
+
+class SkipFile(Exception):
+    """Raised by a codemod that declines a whole file; the message is the reason."""
+
+
+@dataclasses.dataclass
+class FileContext:
+    """What a codemod may know about the file it rewrites; it records its decisions here."""
+
+    path: str
+    # Handler function names that a template (SAM, Serverless) maps to this file, or None when no
+    # template names the file and the codemod must recognise a handler itself.
+    entry_points: frozenset[str] | None = None
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    notes: list[Note] = dataclasses.field(default_factory=list)
+    codemod: str = ""
+
+    def change(self, line: int, message: str) -> None:
+        self.changes.append(Change(self.codemod, line, message))
+
+    def note(self, line: int, message: str) -> None:
+        self.notes.append(Note(self.codemod, line, message))
+
+
+class Codemod:
+    NAME: ClassVar[str]
+    DESCRIPTION: ClassVar[str]
+    LANGUAGE: ClassVar[str]
+    # A file that contains none of these substrings is never parsed for this codemod.
+    MARKERS: ClassVar[tuple[bytes, ...]]
+
+    def wants(self, data: bytes) -> bool:
+        return any(marker in data for marker in self.MARKERS)
+
+    def transform(self, tree: Any, ctx: FileContext) -> Any:
+        raise NotImplementedError

@@ -1,0 +1,46 @@
+"""Finds codemods: every module under codemods/<language>/ that does not start with "_"."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from codemods._base import Codemod
+
+LANGUAGE_PACKAGES = ("python",)
+
+
+@cache
+def all_codemods() -> dict[str, list[type[Codemod]]]:
+    """Codemod name -> its implementations (one per language), in registry order."""
+    found: dict[str, list[type[Codemod]]] = {}
+    for language in LANGUAGE_PACKAGES:
+        package = importlib.import_module(f"codemods.{language}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Codemod)
+                    and value.__module__ == module.__name__
+                    and getattr(value, "NAME", None)
+                ):
+                    found.setdefault(value.NAME, []).append(value)
+    order = {name: i for i, name in enumerate(CODEMOD_ORDER)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+# Codemods run in this order within a file: hoisting first, so later codemods see the hoisted result.
+CODEMOD_ORDER = ("hoist-clients", "reconnect-guards", "targeted-imports", "slim-dependencies")
+
+
+def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
+    """The implementations of the named codemods (all when none are named), in run order."""
+    registry = all_codemods()
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    chosen = [name for name in registry if not names or name in names]
+    return [impl for name in chosen for impl in registry[name]]

@@ -1,0 +1,325 @@
+"""What a Python module binds and imports, read straight off the LibCST tree.
+
+LibCST's scope and qualified-name metadata cost ten times a parse; the facts a codemod needs
+here (imports, which names a function binds, which globals it rebinds) are cheap to read directly.
+"""
+from __future__ import annotations
+
+import builtins
+import dataclasses
+
+import libcst as cst
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def dotted(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted(expr.value)
+        return f"{base}.{expr.attr.value}" if base else None
+    return None
+
+
+def root_name(expr: cst.BaseExpression) -> str | None:
+    """The name at the root of ``x.a.b``, ``x[1].c``, ``x.f().g``."""
+    while True:
+        if isinstance(expr, cst.Name):
+            return expr.value
+        if isinstance(expr, (cst.Attribute, cst.Subscript)):
+            expr = expr.value
+        elif isinstance(expr, cst.Call):
+            expr = expr.func
+        else:
+            return None
+
+
+def import_bindings(stmt: cst.Import | cst.ImportFrom) -> dict[str, str]:
+    """Local name -> qualified name, for one import statement."""
+    bound: dict[str, str] = {}
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                bound[alias.asname.name.value] = full
+            else:
+                top = full.split(".")[0]
+                bound[top] = top
+        return bound
+    if isinstance(stmt.names, cst.ImportStar):
+        return bound
+    module = "." * len(stmt.relative) + (dotted(stmt.module) or "" if stmt.module else "")
+    for alias in stmt.names:
+        name = dotted(alias.name) or ""
+        local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+        bound[local] = f"{module}.{name}"
+    return bound
+
+
+def target_names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return []
+
+
+@dataclasses.dataclass
+class Binding:
+    name: str
+    node: cst.CSTNode  # the statement or clause that binds it
+    # The single-statement line ``name = value`` or ``import name``, when the binding is one; else None.
+    line: cst.SimpleStatementLine | None
+    value: cst.BaseExpression | None = None
+
+
+class _BindingCollector(cst.CSTVisitor):
+    """Names bound in one scope, without entering nested scopes (whose names it records)."""
+
+    def __init__(self) -> None:
+        self.bindings: dict[str, list[Binding]] = {}
+        self.globals: set[str] = set()
+        self.nested: list[cst.CSTNode] = []
+        self.reads: set[str] = set()
+        self._line: cst.SimpleStatementLine | None = None
+        self._root: cst.CSTNode | None = None
+
+    def collect(self, root: cst.CSTNode, body: list[cst.CSTNode] | tuple) -> _BindingCollector:
+        self._root = root
+        for stmt in body:
+            stmt.visit(self)
+        return self
+
+    def _bind(self, name: str, node: cst.CSTNode, value: cst.BaseExpression | None = None, simple: bool = False) -> None:
+        line = self._line if simple else None
+        self.bindings.setdefault(name, []).append(Binding(name, node, line, value))
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node if len(node.body) == 1 else None
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._line = None
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.reads.add(node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        simple = len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name)
+        for target in node.targets:
+            for name in target_names(target.target):
+                self._bind(name.value, node, node.value, simple)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        for name in target_names(node.target):
+            self._bind(name.value, node, node.value, node.value is not None)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        for name in target_names(node.target):
+            self._bind(name.value, node)
+
+    def visit_For(self, node: cst.For) -> None:
+        for name in target_names(node.target):
+            self._bind(name.value, node)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            for name in target_names(node.asname.name):
+                self._bind(name.value, node)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._bind(node.name.name.value, node)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        for name in target_names(node.target):
+            self._bind(name.value, node)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for name in target_names(node.target):
+            self._bind(name.value, node)
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for name in import_bindings(node):
+            self._bind(name, node, None, True)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        for name in import_bindings(node):
+            self._bind(name, node, None, True)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.globals.update(item.name.value for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.globals.update(item.name.value for item in node.names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        if node is self._root:
+            return True
+        self._bind(node.name.value, node)
+        self.nested.append(node)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._bind(node.name.value, node)
+        self.nested.append(node)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.nested.append(node)
+        return False
+
+
+@dataclasses.dataclass
+class ModuleFacts:
+    module: cst.Module
+    imports: dict[str, str]  # local name -> qualified name, for top-level imports
+    bindings: dict[str, list[int]]  # name -> indices of the top-level statements that bind it
+    simple_values: dict[str, cst.BaseExpression]  # name -> value, for names bound once by ``name = value``
+    rebound: dict[str, str]  # global name -> a function that rebinds it with ``global``
+    functions: list[cst.FunctionDef]  # top-level functions
+    import_end: int  # index of the first top-level statement after the leading imports
+    reads: set[str]  # every name read anywhere
+
+    @classmethod
+    def read(cls, module: cst.Module) -> ModuleFacts:
+        imports: dict[str, str] = {}
+        bindings: dict[str, list[int]] = {}
+        simple_values: dict[str, cst.BaseExpression] = {}
+        counts: dict[str, int] = {}
+        functions: list[cst.FunctionDef] = []
+        reads: set[str] = set()
+        import_end = 1 if module.body and _is_docstring(module.body[0]) else 0
+        header = True
+        for index, stmt in enumerate(module.body):
+            collector = _BindingCollector().collect(module, [stmt])
+            reads |= collector.reads
+            for name, found in collector.bindings.items():
+                bindings.setdefault(name, []).append(index)
+                counts[name] = counts.get(name, 0) + len(found)
+                if len(found) == 1 and found[0].line is not None and found[0].value is not None:
+                    simple_values[name] = found[0].value
+            if isinstance(stmt, cst.FunctionDef):
+                functions.append(stmt)
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                header = False
+            if isinstance(stmt, cst.SimpleStatementLine) and all(
+                isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
+            ):
+                for small in stmt.body:
+                    imports.update(import_bindings(small))
+                if header:
+                    import_end = index + 1
+            elif header and isinstance(stmt, (cst.Try, cst.If)) and _contains_import(stmt):
+                import_end = index + 1
+        for name, count in counts.items():
+            if count > 1:
+                simple_values.pop(name, None)
+        rebound: dict[str, str] = {}
+        for stmt in module.body:
+            for node in _functions_in(stmt):
+                inner = _BindingCollector().collect(node, [node])
+                for name in inner.globals:
+                    if name in inner.bindings:
+                        rebound.setdefault(name, node.name.value)
+        return cls(module, imports, bindings, simple_values, rebound, functions, import_end, reads)
+
+    def qualname(self, expr: cst.BaseExpression, local_imports: dict[str, str] | None = None) -> str | None:
+        """The qualified name an expression refers to through the imports, or a builtin's name."""
+        text = dotted(expr)
+        if text is None:
+            return None
+        head, _, rest = text.partition(".")
+        for table in (local_imports or {}, self.imports):
+            if head in table:
+                return f"{table[head]}.{rest}" if rest else table[head]
+        if head in BUILTIN_NAMES and head not in self.bindings:
+            return text
+        return None
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (
+        isinstance(stmt, cst.SimpleStatementLine)
+        and len(stmt.body) == 1
+        and isinstance(stmt.body[0], cst.Expr)
+        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _contains_import(stmt: cst.CSTNode) -> bool:
+    found = False
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            nonlocal found
+            found = True
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            nonlocal found
+            found = True
+
+    stmt.visit(_Finder())
+    return found
+
+
+def _functions_in(stmt: cst.CSTNode) -> list[cst.FunctionDef]:
+    found: list[cst.FunctionDef] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            found.append(node)
+
+    stmt.visit(_Finder())
+    return found
+
+
+@dataclasses.dataclass
+class FunctionFacts:
+    node: cst.FunctionDef
+    params: set[str]
+    bindings: dict[str, list[Binding]]
+    globals: set[str]
+    names: set[str]  # every name that appears in the function
+    body_lines: set[int]  # ids of the statements directly in the function's body
+
+    @classmethod
+    def read(cls, node: cst.FunctionDef) -> FunctionFacts:
+        params = {
+            p.name.value
+            for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+        }
+        for star in (node.params.star_arg, node.params.star_kwarg):
+            if isinstance(star, cst.Param):
+                params.add(star.name.value)
+        collector = _BindingCollector().collect(node, [node])
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        names = _all_names(node)
+        return cls(node, params, collector.bindings, collector.globals, names, {id(stmt) for stmt in body})
+
+
+def _all_names(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.add(n.value)
+
+    node.visit(_Names())
+    return names
+
+
+def handler_like(fn: cst.FunctionDef) -> bool:
+    """A function shaped like a Lambda handler: ``(event, context)`` or a close variant of it."""
+    params = fn.params.params
+    if len(params) < 2 or len(params) > 3:
+        return False
+    first, second = params[0].name.value.lower(), params[1].name.value.lower()
+    return ("event" in first or first in {"e", "evt", "_e"}) and (
+        "context" in second or "ctx" in second or second == "_"
+    )

@@ -1,0 +1,870 @@
+"""hoist-clients: build clients, sessions and connections once per execution environment.
+
+A construction moves from a function of a Lambda module to module scope when everything it reads is
+the same for every invocation. Where only a cache key (the region) varies, it goes behind a
+module-level ``functools.lru_cache`` factory. Everything else stays, with a note naming the reason.
+"""
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import re
+from collections.abc import Callable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codemods._base import Codemod, FileContext
+from codemods.catalog import (
+    CONSTANT_NAMES,
+    CONSTRUCTORS,
+    CREDENTIAL_CALLS,
+    METHOD_FACTORIES,
+    MUTABLE_STATE,
+    MUTATING_ATTRIBUTES,
+    PURE_CALLS,
+    PURE_METHODS,
+    SUBRESOURCE_OF,
+    VARIABLE_SUFFIX,
+    Constructor,
+    Reuse,
+)
+from codemods.python._facts import (
+    BUILTIN_NAMES,
+    FunctionFacts,
+    ModuleFacts,
+    dotted,
+    handler_like,
+    import_bindings,
+    root_name,
+)
+
+MARKERS = (
+    b"boto3",
+    b"botocore",
+    b"requests",
+    b"httpx",
+    b"urllib3",
+    b"redis",
+    b"pymongo",
+    b"pymysql",
+    b"psycopg",
+    b"mysql",
+    b"MySQLdb",
+    b"sqlalchemy",
+)
+
+
+class HoistClients(Codemod):
+    NAME = "hoist-clients"
+    DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
+    LANGUAGE = "python"
+    MARKERS = MARKERS
+
+    def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
+        return _Hoister(tree, ctx).run()
+
+
+class _Refused(Exception):
+    """A group of statements cannot move; the message says why."""
+
+
+@dataclasses.dataclass
+class _Function:
+    """What the planner knows about the function it is reading."""
+
+    node: cst.FunctionDef
+    facts: FunctionFacts
+    local_imports: dict[str, str]
+    hoisted: set[str] = dataclasses.field(default_factory=set)  # local names now at module scope
+    refused: set[str] = dataclasses.field(default_factory=set)  # local names that stay
+
+    @property
+    def name(self) -> str:
+        return self.node.name.value
+
+
+@dataclasses.dataclass
+class _Walk:
+    block: cst.IndentedBlock | None = None
+    line: cst.SimpleStatementLine | None = None
+    in_try: bool = False
+    with_item: bool = False
+
+
+@dataclasses.dataclass
+class _Insert:
+    index: int
+    is_import: bool
+    build: Callable[[], cst.BaseStatement]
+
+
+class _Hoister:
+    def __init__(self, module: cst.Module, ctx: FileContext) -> None:
+        self.module = module
+        self.ctx = ctx
+        self.facts = ModuleFacts.read(module)
+        self._positions: dict | None = None
+        self.removals: set[int] = set()
+        self.replacements: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
+        self.renames: dict[int, dict[str, str]] = {}
+        self.inserts: list[_Insert] = []
+        self.planned: dict[str, str] = {}  # module-level name -> code of the value it will hold
+        self.placed_at: dict[str, int] = {}  # module-level name -> where it is inserted
+        self.lru_cache: str | None = None
+
+    # -- entry ----------------------------------------------------------------------------------
+
+    def run(self) -> cst.Module:
+        handlers = self._handlers()
+        if not handlers:
+            return self.module
+        for fn in self.facts.functions:
+            if not _is_cache(fn, self.facts):
+                self._plan_function(fn)
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.ClassDef):
+                self._note_constructions(stmt, f"left in class `{stmt.name.value}`: only module-level functions are rewritten")
+        if not (self.removals or self.replacements or self.inserts):
+            return self.module
+        return self.module.visit(_Editor(self))
+
+    def _handlers(self) -> list[cst.FunctionDef]:
+        functions = self.facts.functions
+        if self.ctx.entry_points is not None:
+            found = [fn for fn in functions if fn.name.value in self.ctx.entry_points]
+            for missing in sorted(self.ctx.entry_points - {fn.name.value for fn in found}):
+                self.ctx.note(1, f"the template names handler `{missing}`, which is not a top-level function here")
+            if found:
+                return found
+        found = [fn for fn in functions if handler_like(fn)]
+        if not found:
+            self.ctx.note(
+                1,
+                "not Lambda code: no template names a handler here and no top-level function takes "
+                "(event, context); left alone",
+            )
+        return found
+
+    def line(self, node: cst.CSTNode) -> int:
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._positions[node].start.line
+
+    def code(self, node: cst.CSTNode) -> str:
+        text = self.module.code_for_node(node).strip()
+        text = re.sub(r"\s*\n\s*", " ", text)
+        return text if len(text) <= 72 else text[:69] + "..."
+
+    # -- reading a function -------------------------------------------------------------------
+
+    def _plan_function(self, node: cst.FunctionDef) -> None:
+        facts = FunctionFacts.read(node)
+        local_imports: dict[str, str] = {}
+        for bindings in facts.bindings.values():
+            for binding in bindings:
+                if isinstance(binding.node, (cst.Import, cst.ImportFrom)):
+                    local_imports.update(import_bindings(binding.node))
+        fn = _Function(node, facts, local_imports)
+        if isinstance(node.body, cst.IndentedBlock):
+            self._walk(node.body, fn, _Walk(block=node.body))
+
+    def _walk(self, node: cst.CSTNode, fn: _Function, state: _Walk) -> None:
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            kind = "nested function" if isinstance(node, cst.FunctionDef) else "class"
+            self._note_constructions(
+                node, f"left in {kind} `{node.name.value}` inside `{fn.name}`: only module-level functions are rewritten", fn
+            )
+            return
+        if isinstance(node, cst.Lambda):
+            return
+        if isinstance(node, cst.Call):
+            ctor = self.constructor_of(node, fn)
+            if ctor is not None and self._consider(node, ctor, fn, state):
+                return
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            self._walk(node.body, fn, dataclasses.replace(state, in_try=True))
+            for child in (*node.handlers, node.orelse, node.finalbody):
+                if child is not None:
+                    self._walk(child, fn, state)
+            return
+        if isinstance(node, cst.IndentedBlock):
+            state = dataclasses.replace(state, block=node)
+        elif isinstance(node, cst.SimpleStatementLine):
+            state = dataclasses.replace(state, line=node if len(node.body) == 1 else None)
+        elif isinstance(node, cst.BaseCompoundStatement):
+            state = dataclasses.replace(state, line=None)
+        elif isinstance(node, cst.WithItem):
+            self._walk(node.item, fn, dataclasses.replace(state, with_item=True))
+            if node.asname is not None:
+                self._walk(node.asname, fn, state)
+            return
+        elif isinstance(node, cst.BaseExpression) and state.with_item:
+            # Only the with item itself is closed by the with statement, not what it is built from.
+            state = dataclasses.replace(state, with_item=False) if not isinstance(node, cst.Call) else state
+        for child in node.children:
+            self._walk(child, fn, state)
+
+    def _note_constructions(self, scope: cst.CSTNode, message: str, fn: _Function | None = None) -> None:
+        hoister = self
+
+        class _Finder(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> bool:
+                if hoister.constructor_of(node, fn) is not None:
+                    hoister.ctx.note(hoister.line(node), message)
+                    return False
+                return True
+
+        scope.visit(_Finder())
+
+    # -- what a call builds ---------------------------------------------------------------------
+
+    def constructor_of(self, call: cst.Call, fn: _Function | None) -> Constructor | None:
+        qualname = self.facts.qualname(call.func, fn.local_imports if fn else None)
+        if qualname in CONSTRUCTORS:
+            return CONSTRUCTORS[qualname]
+        if isinstance(call.func, cst.Attribute):
+            kind = self.kind_of(call.func.value, fn)
+            method = call.func.attr.value
+            if kind in METHOD_FACTORIES and method in METHOD_FACTORIES[kind]:
+                return METHOD_FACTORIES[kind][method]
+            if kind == SUBRESOURCE_OF and method[:1].isupper():
+                return Constructor(method, "boto3.subresource")
+        return None
+
+    def kind_of(self, expr: cst.BaseExpression, fn: _Function | None, depth: int = 0) -> str | None:
+        if depth > 8:
+            return None
+        if isinstance(expr, cst.Call):
+            ctor = self.constructor_of(expr, fn)
+            return ctor.produces if ctor else None
+        if isinstance(expr, cst.Name):
+            if fn is not None and expr.value in fn.facts.bindings:
+                bindings = fn.facts.bindings[expr.value]
+                if len(bindings) == 1 and bindings[0].value is not None:
+                    return self.kind_of(bindings[0].value, fn, depth + 1)
+                return None
+            value = self.facts.simple_values.get(expr.value)
+            if value is not None:
+                return self.kind_of(value, None, depth + 1)
+        return None
+
+    # -- is it the same for every invocation? -----------------------------------------------
+
+    def variant(
+        self,
+        expr: cst.CSTNode,
+        fn: _Function,
+        deps: list[cst.SimpleStatementLine],
+        allow: frozenset[str] = frozenset(),
+        seen: frozenset[str] = frozenset(),
+    ) -> str | None:
+        """None when ``expr`` is the same for every invocation, else why not.
+
+        Local variables it reads that are set once, at the top of the function, from constant
+        values are constant too: their statements are appended to ``deps`` to move along.
+        """
+        again = lambda e: self.variant(e, fn, deps, allow, seen)  # noqa: E731
+        if isinstance(expr, cst.Name):
+            return self._variant_name(expr.value, fn, deps, allow, seen)
+        if isinstance(
+            expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+        ):
+            return None
+        if isinstance(expr, cst.ConcatenatedString):
+            return again(expr.left) or again(expr.right)
+        if isinstance(expr, cst.FormattedString):
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    why = again(part.expression)
+                    if why:
+                        return why
+            return None
+        if isinstance(expr, cst.Attribute):
+            return again(expr.value)
+        if isinstance(expr, cst.Subscript):
+            why = again(expr.value)
+            for element in expr.slice:
+                if why:
+                    break
+                inner = element.slice
+                if isinstance(inner, cst.Index):
+                    why = again(inner.value)
+                else:
+                    why = next((w for w in map(again, (inner.lower, inner.upper, inner.step)) if w and inner), None)
+            return why
+        if isinstance(expr, cst.Call):
+            return self._variant_call(expr, fn, again)
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+            return next((w for w in (again(e.value) for e in expr.elements) if w), None)
+        if isinstance(expr, cst.Dict):
+            for element in expr.elements:
+                parts = (element.key, element.value) if isinstance(element, cst.DictElement) else (element.value,)
+                why = next((w for w in map(again, parts) if w), None)
+                if why:
+                    return why
+            return None
+        if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
+            return again(expr.left) or again(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return again(expr.expression)
+        if isinstance(expr, cst.Comparison):
+            return again(expr.left) or next((w for w in (again(c.comparator) for c in expr.comparisons) if w), None)
+        if isinstance(expr, cst.Lambda):
+            params = {p.name.value for p in expr.params.params + expr.params.kwonly_params + expr.params.posonly_params}
+            for star in (expr.params.star_arg, expr.params.star_kwarg):
+                if isinstance(star, cst.Param):
+                    params.add(star.name.value)
+            # The body runs later, on each call: only the outside names it closes over matter here.
+            for name in sorted(_names_in(expr.body) - params):
+                why = self._variant_name(name, fn, deps, allow, seen)
+                if why:
+                    return why
+            return None
+        if isinstance(expr, cst.IfExp):
+            return again(expr.test) or again(expr.body) or again(expr.orelse)
+        return f"uses `{self.code(expr)}`, which the tool cannot prove constant"
+
+    def _variant_name(
+        self,
+        name: str,
+        fn: _Function,
+        deps: list[cst.SimpleStatementLine],
+        allow: frozenset[str],
+        seen: frozenset[str],
+    ) -> str | None:
+        facts = fn.facts
+        if name in allow or name in CONSTANT_NAMES:
+            return None
+        if name in facts.params:
+            return f"comes from `{name}`"
+        if name in facts.globals:
+            return f"reads `{name}`, a global that `{fn.name}` rebinds"
+        if name in facts.bindings:
+            if name in fn.hoisted:
+                return None
+            if name in fn.refused or name in seen:
+                return f"reads `{name}`, which stays in `{fn.name}`"
+            bindings = facts.bindings[name]
+            if len(bindings) != 1:
+                return f"reads `{name}`, which `{fn.name}` assigns more than once"
+            binding = bindings[0]
+            if isinstance(binding.node, cst.For):
+                return f"reads `{name}`, a loop variable"
+            if binding.line is None or id(binding.line) not in facts.body_lines:
+                return f"reads `{name}`, which is not set once at the top of `{fn.name}`"
+            if binding.value is not None:
+                why = self.variant(binding.value, fn, deps, allow, seen | {name})
+                if why:
+                    return f"reads `{name}`, which {why}"
+            if binding.line not in deps:
+                deps.append(binding.line)
+            return None
+        if name in self.facts.bindings:
+            if name in self.facts.rebound:
+                return f"reads `{name}`, which `{self.facts.rebound[name]}` rebinds with `global`"
+            return None
+        if name in BUILTIN_NAMES:
+            return None
+        return f"reads `{name}`, which is not a constant"
+
+    def _variant_call(self, call: cst.Call, fn: _Function, again: Callable) -> str | None:
+        func = call.func
+        qualname = self.facts.qualname(func, fn.local_imports)
+        ctor = self.constructor_of(call, fn)
+        pure = (
+            (ctor is not None and ctor.reuse is Reuse.HOIST)
+            or qualname in PURE_CALLS
+            or (isinstance(func, cst.Attribute) and func.attr.value in PURE_METHODS)
+        )
+        if not pure:
+            shown = qualname or dotted(func) or self.code(func)
+            if isinstance(func, cst.Attribute) and func.attr.value in CREDENTIAL_CALLS:
+                return f"holds credentials obtained per invocation (`{shown}()`)"
+            return f"calls `{shown}()`, which may give another result per invocation"
+        why = again(func)
+        for arg in call.args:
+            why = why or again(arg.value)
+        return why
+
+    # -- deciding one construction -----------------------------------------------------------
+
+    def _consider(self, call: cst.Call, ctor: Constructor, fn: _Function, state: _Walk) -> bool:
+        """Plan or note one construction; False lets the walk look inside it for smaller ones."""
+        callee = dotted(call.func) or self.code(call.func)
+        shown = f"`{callee}(...)`"
+        where = f"left in `{fn.name}`"
+        if ctor.reuse is Reuse.NEVER:
+            self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
+            return True
+        if ctor.reuse is Reuse.GUARD:
+            self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
+            return True
+        if state.with_item:
+            self.ctx.note(self.line(call), f"{where}: {shown} opens a `with` block, which closes it at the end")
+            return True
+
+        target = self._assigned_name(call, state)
+        deps: list[cst.SimpleStatementLine] = []
+        why_object = self.variant(call.func, fn, deps)
+        if why_object:
+            if not isinstance(call.func, cst.Attribute) or not isinstance(call.func.value, cst.Call):
+                self.ctx.note(self.line(call), f"{where}: {shown}: `{root_name(call.func)}` {why_object}")
+            self._refuse(target, fn)
+            return False
+        varying = []
+        for position, arg in enumerate(call.args):
+            why = self.variant(arg.value, fn, deps)
+            if why:
+                varying.append((position, arg, why))
+        if varying:
+            keys = [arg.keyword.value for _, arg, _ in varying if arg.keyword is not None]
+            if len(keys) == len(varying) and set(keys) <= ctor.cache_keys:
+                return self._plan_cache(call, ctor, fn, deps, keys, target)
+            position, arg, why = varying[0]
+            label = f"`{arg.keyword.value}`" if arg.keyword is not None else f"argument {position + 1}"
+            self.ctx.note(self.line(call), f"{where}: {shown}: {label} {why}")
+            self._refuse(target, fn)
+            return False
+        if state.in_try:
+            self.ctx.note(
+                self.line(call),
+                f"{where}: {shown} is inside `try`; at module scope its errors would no longer reach the handler",
+            )
+            self._refuse(target, fn)
+            return True
+        try:
+            if target is not None:
+                mutations = self._check_uses(target, fn)
+                self._hoist(fn, [*deps, state.line, *mutations], primary=state.line)
+            else:
+                self._hoist_inline(fn, call, ctor, deps)
+        except _Refused as refused:
+            self.ctx.note(self.line(call), f"{where}: {refused}")
+            self._refuse(target, fn)
+        return True
+
+    def _assigned_name(self, call: cst.Call, state: _Walk) -> str | None:
+        """The local name when the construction is a whole statement ``name = <call>`` that can move."""
+        line = state.line
+        if line is None or state.block is None or line not in state.block.body:
+            return None
+        small = line.body[0]
+        if (
+            isinstance(small, cst.Assign)
+            and small.value is call
+            and len(small.targets) == 1
+            and isinstance(small.targets[0].target, cst.Name)
+        ):
+            return small.targets[0].target.value
+        return None
+
+    def _refuse(self, name: str | None, fn: _Function) -> None:
+        if name is not None:
+            fn.refused.add(name)
+
+    def _check_uses(self, name: str, fn: _Function) -> list[cst.SimpleStatementLine]:
+        """Raise _Refused when reusing ``name`` across invocations is unsafe; return mutations to move too."""
+        facts = fn.facts
+        if name in facts.globals:
+            raise _Refused(f"`{name}` is built once through `global {name}`: it is already reused")
+        if len(facts.bindings.get(name, ())) != 1:
+            raise _Refused(f"`{name}` is assigned more than once in `{fn.name}`")
+        uses = _Uses(name)
+        fn.node.visit(uses)
+        if uses.closes:
+            raise _Refused(f"`{name}` {uses.closes}; a reused client must stay open")
+        moves = []
+        for line, mutation in uses.mutations:
+            deps: list[cst.SimpleStatementLine] = []
+            why = None
+            for part in _mutation_inputs(mutation):
+                why = why or self.variant(part, fn, deps, allow=frozenset({name}))
+            if line is None or id(line) not in facts.body_lines or why or deps:
+                reason = f" (its input {why})" if why else ""
+                raise _Refused(f"`{self.code(mutation)}` changes `{name}` on every invocation{reason}")
+            moves.append(line)
+        return moves
+
+    # -- planning moves ------------------------------------------------------------------------
+
+    def _hoist(
+        self, fn: _Function, lines: list[cst.SimpleStatementLine], primary: cst.SimpleStatementLine
+    ) -> None:
+        """Move whole statements of ``fn`` to module scope (all or none)."""
+        plan: list[tuple[cst.SimpleStatementLine, str | None, str, bool]] = []  # line, module name, code, reuse
+        renames = dict(self.renames.get(id(fn.node), {}))
+        new_names: dict[str, str] = {}
+        for line in lines:
+            small = line.body[0]
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                for local, qualname in import_bindings(small).items():
+                    if self.facts.imports.get(local) not in (None, qualname) or (
+                        local not in self.facts.imports and (local in self.facts.bindings or local in self.planned)
+                    ):
+                        raise _Refused(f"`{self.code(small)}` would clash with the module-level `{local}`")
+                reuse = all(self.facts.imports.get(local) == q for local, q in import_bindings(small).items())
+                plan.append((line, None, self.code(small), reuse))
+                continue
+            if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name) and len(small.targets) == 1:
+                local = small.targets[0].target.value
+                value_code = self.module.code_for_node(small.value.visit(_Renamer({**renames, **new_names})))
+                chosen, reuse = self._module_name(local, value_code, fn, base=local)
+                if chosen != local:
+                    new_names[local] = chosen
+                plan.append((line, chosen, value_code, reuse))
+                continue
+            plan.append((line, None, self.code(small), False))  # a mutation: it moves with its object
+        renames.update(new_names)
+        self.renames[id(fn.node)] = renames
+        index = self._placement(lines, fn)
+        for line, chosen, code, reuse in plan:
+            self.removals.add(id(line))
+            small = line.body[0]
+            if isinstance(small, cst.Assign):
+                local = small.targets[0].target.value
+                fn.hoisted.add(local)
+                if chosen:
+                    self.placed_at.setdefault(chosen, index)
+                    if not reuse:
+                        self.planned[chosen] = code
+            elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                fn.hoisted.update(import_bindings(small))
+            if reuse:
+                self.ctx.change(
+                    self.line(line), f"`{fn.name}` reuses the module-level `{chosen or self.code(small)}` instead of building its own"
+                )
+                continue
+            is_import = isinstance(small, (cst.Import, cst.ImportFrom))
+            self.inserts.append(
+                _Insert(
+                    self.facts.import_end if is_import else index,
+                    is_import,
+                    lambda line=line, fn=fn: _moved(line.visit(_Renamer(self.renames.get(id(fn.node), {})))),
+                )
+            )
+            text = self.code(line.body[0].visit(_Renamer(renames)))
+            if line is primary:
+                self.ctx.change(self.line(line), f"hoisted `{text}` from `{fn.name}` to module scope")
+            else:
+                self.ctx.change(self.line(line), f"hoisted `{text}` from `{fn.name}` with it")
+
+    def _hoist_inline(
+        self, fn: _Function, call: cst.Call, ctor: Constructor, deps: list[cst.SimpleStatementLine]
+    ) -> None:
+        if deps:
+            self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
+        renames = self.renames.get(id(fn.node), {})
+        value_code = self.module.code_for_node(call.visit(_Renamer(renames)))
+        chosen, reuse = self._module_name(None, value_code, fn, base=self._base_name(call, ctor))
+        self.replacements[id(call)] = lambda updated, chosen=chosen: cst.Name(chosen)
+        if reuse:
+            self.ctx.change(self.line(call), f"`{fn.name}` reuses the module-level `{chosen}` instead of building its own")
+            return
+        self.planned[chosen] = value_code
+        index = self._placement([], fn, extra_reads=_names_in(call))
+        self.placed_at[chosen] = index
+        statement = lambda: cst.SimpleStatementLine(  # noqa: E731
+            [cst.Assign([cst.AssignTarget(cst.Name(chosen))], call.visit(_Renamer(self.renames.get(id(fn.node), {}))))]
+        )
+        self.inserts.append(_Insert(index, False, statement))
+        self.ctx.change(self.line(call), f"hoisted `{self.code(call)}` from `{fn.name}` to module scope as `{chosen}`")
+
+    def _plan_cache(
+        self,
+        call: cst.Call,
+        ctor: Constructor,
+        fn: _Function,
+        deps: list[cst.SimpleStatementLine],
+        keys: list[str],
+        target: str | None,
+    ) -> bool:
+        try:
+            if target is not None:
+                self._check_uses(target, fn)
+            if deps:
+                self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
+        except _Refused as refused:
+            self.ctx.note(self.line(call), f"left in `{fn.name}`: {refused}")
+            self._refuse(target, fn)
+            return True
+        renames = self.renames.get(id(fn.node), {})
+        keyed = call.with_changes(
+            args=[
+                arg.with_changes(value=cst.Name(arg.keyword.value))
+                if arg.keyword is not None and arg.keyword.value in keys
+                else arg
+                for arg in call.args
+            ]
+        ).visit(_Renamer(renames))
+        cache = self._lru_cache()
+        nl, indent = self.module.default_newline, self.module.default_indent
+        source = (
+            f"@{cache}(maxsize=None){nl}"
+            f"def FACTORY({', '.join(keys)}):{nl}"
+            f"{indent}return {self.module.code_for_node(keyed)}{nl}"
+        )
+        factory, reuse = self._module_name(None, source, fn, base=f"{self._base_name(call, ctor)}_for")
+        if not reuse:
+            self.planned[factory] = source
+            definition = cst.parse_statement(source.replace("FACTORY", factory), config=self.module.config_for_parsing)
+            definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            index = self._placement([], fn, extra_reads=_names_in(call) - set(keys))
+            self.placed_at[factory] = index
+            self.inserts.append(_Insert(index, False, lambda: definition))
+        self.replacements[id(call)] = lambda updated: updated.with_changes(
+            func=cst.Name(factory),
+            args=[arg for arg in updated.args if arg.keyword is not None and arg.keyword.value in keys],
+        )
+        self.ctx.change(
+            self.line(call),
+            f"`{fn.name}` now reuses one `{self.code(call.func)}(...)` per {' and '.join(f'`{k}`' for k in keys)}"
+            f" through the cached factory `{factory}`",
+        )
+        return True
+
+    def _lru_cache(self) -> str:
+        if self.lru_cache is None:
+            for local, qualname in self.facts.imports.items():
+                if qualname == "functools.lru_cache":
+                    self.lru_cache = local
+                elif qualname == "functools":
+                    self.lru_cache = f"{local}.lru_cache"
+            if self.lru_cache is None:
+                self.lru_cache = "functools.lru_cache"
+                self.inserts.append(
+                    _Insert(self.facts.import_end, True, lambda: cst.parse_statement("import functools"))
+                )
+        return self.lru_cache
+
+    # -- names and places ----------------------------------------------------------------------
+
+    def _base_name(self, call: cst.Call, ctor: Constructor) -> str:
+        if ctor.produces == "boto3.subresource" and isinstance(call.func, cst.Attribute):
+            return re.sub(r"(?<!^)(?=[A-Z])", "_", call.func.attr.value).lower()
+        suffix = VARIABLE_SUFFIX.get(ctor.produces, "client")
+        service = None
+        if ctor.service_arg is not None:
+            position, keyword_name = ctor.service_arg
+            for i, arg in enumerate(call.args):
+                if (arg.keyword is None and i == position) or (arg.keyword and arg.keyword.value == keyword_name):
+                    if isinstance(arg.value, cst.SimpleString):
+                        service = re.sub(r"\W", "_", arg.value.evaluated_value or "")
+        return f"{service}_{suffix}" if service else suffix
+
+    def _module_name(self, local: str | None, code: str, fn: _Function, base: str) -> tuple[str, bool]:
+        """A module-level name for ``code``: (name, True) when one already holds exactly this value."""
+        for name, planned in self.planned.items():
+            if planned == code and (local is None or name == local or name not in fn.facts.names):
+                return name, True
+        if local is not None:
+            existing = self.facts.simple_values.get(local)
+            if existing is not None and self.module.code_for_node(existing) == code and local not in self.facts.rebound:
+                return local, True
+        candidates = [base] + [f"{base}_{n}" for n in range(2, 100)]
+        for name in candidates:
+            if (
+                name.isidentifier()
+                and not keyword.iskeyword(name)
+                and name not in self.facts.bindings
+                and name not in self.facts.rebound
+                and name not in self.planned
+                and name not in BUILTIN_NAMES
+                and (name == local or name not in fn.facts.names)
+            ):
+                return name, False
+        raise _Refused(f"no free module-level name for `{base}`")
+
+    def _placement(
+        self, lines: list[cst.SimpleStatementLine], fn: _Function, extra_reads: set[str] = frozenset()
+    ) -> int:
+        """After the imports, and after every module-level statement that binds a name it reads."""
+        index = self.facts.import_end
+        reads = set(extra_reads)
+        for line in lines:
+            reads |= _names_in(line)
+        for name in reads:
+            if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(l) for l in lines):
+                continue
+            module_name = self.renames.get(id(fn.node), {}).get(name, name)
+            if module_name in self.placed_at:
+                index = max(index, self.placed_at[module_name])
+            elif name not in fn.facts.bindings and name in self.facts.bindings:
+                index = max(index, max(self.facts.bindings[name]) + 1)
+        return index
+
+
+class _Uses(cst.CSTVisitor):
+    """How a function uses one name: what closes it and what changes it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.closes = ""
+        self.mutations: list[tuple[cst.SimpleStatementLine | None, cst.CSTNode]] = []
+        self._line: cst.SimpleStatementLine | None = None
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._line = node if len(node.body) == 1 else None
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._line = None
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if isinstance(node.item, cst.Name) and node.item.value == self.name:
+            self.closes = "is used as a `with` block, which closes it at the end"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        path = dotted(node.func)
+        if not path or root_name(node.func) != self.name or "." not in path:
+            return
+        attrs = path.split(".")[1:]
+        if attrs[-1] == "close":
+            self.closes = f"is closed by `{path}()`"
+        elif attrs[-1] in MUTATING_ATTRIBUTES and (
+            attrs[-1] != "update" or any(attr in MUTABLE_STATE for attr in attrs[:-1])
+        ):
+            self.mutations.append((self._line, node))
+
+    def _target(self, target: cst.BaseExpression, node: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Attribute, cst.Subscript)) and root_name(target) == self.name:
+            self.mutations.append((self._line, node))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target, node)
+
+
+class _Renamer(cst.CSTTransformer):
+    def __init__(self, renames: dict[str, str]) -> None:
+        self.renames = renames
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.renames.get(updated_node.value)
+        return updated_node.with_changes(value=new) if new else updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+
+class _Editor(_Renamer):
+    """Applies a plan: removes moved statements, replaces calls, renames, inserts at module scope."""
+
+    def __init__(self, plan: _Hoister) -> None:
+        super().__init__({})
+        self.plan = plan
+        self.stack: list[dict[str, str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.append(self.plan.renames.get(id(node), self.renames))
+        self.renames = self.stack[-1]
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self.stack.pop()
+        self.renames = self.stack[-1] if self.stack else {}
+        return updated_node
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        replace = self.plan.replacements.get(id(original_node))
+        return replace(updated_node) if replace else updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        if id(original_node) in self.plan.removals:
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if not updated_node.body:
+            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        if original_node.body and id(original_node.body[0]) in self.plan.removals:
+            first = updated_node.body[0]
+            lines = list(first.leading_lines)
+            while lines and lines[0].comment is None:
+                lines.pop(0)
+            return updated_node.with_changes(body=[first.with_changes(leading_lines=lines), *updated_node.body[1:]])
+        return updated_node
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        body = list(updated_node.body)
+        by_index: dict[int, list[_Insert]] = {}
+        for insert in self.plan.inserts:
+            by_index.setdefault(insert.index, []).append(insert)
+        for index in sorted(by_index, reverse=True):
+            group = sorted(by_index[index], key=lambda i: not i.is_import)
+            statements = []
+            first_other = True
+            for insert in group:
+                stmt = insert.build()
+                if not insert.is_import and first_other and index > 0 and not isinstance(stmt, cst.FunctionDef):
+                    stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(), *stmt.leading_lines])
+                if not insert.is_import:
+                    first_other = False
+                statements.append(stmt)
+            body[index:index] = statements
+        return updated_node.with_changes(body=body)
+
+
+def _is_cache(fn: cst.FunctionDef, facts: ModuleFacts) -> bool:
+    """A memoised factory (``@functools.lru_cache``) already builds each value once."""
+    for decorator in fn.decorators:
+        target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if facts.qualname(target) in ("functools.lru_cache", "functools.cache"):
+            return True
+    return False
+
+
+def _mutation_inputs(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What a mutating statement reads besides the object it changes."""
+    if isinstance(node, cst.Call):
+        return [arg.value for arg in node.args]
+    if isinstance(node, (cst.Assign, cst.AugAssign)):
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        slices = [
+            element.slice.value
+            for target in targets
+            if isinstance(target, cst.Subscript)
+            for element in target.slice
+            if isinstance(element.slice, cst.Index)
+        ]
+        return [node.value, *slices]
+    return []
+
+
+def _moved(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+    """The statement as it stands at module scope: its comments come along, its blank lines do not."""
+    return line.with_changes(leading_lines=[line for line in line.leading_lines if line.comment is not None])
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    names: set[str] = set()
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.add(n.value)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            n.value.visit(self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            n.value.visit(self)
+            return False
+
+    node.visit(_Names())
+    return names
+
+
+def _bound_by(line: cst.SimpleStatementLine) -> set[str]:
+    small = line.body[0]
+    if isinstance(small, cst.Assign):
+        return {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
+    if isinstance(small, (cst.Import, cst.ImportFrom)):
+        return set(import_bindings(small))
+    return set()

@@ -1,0 +1,194 @@
+"""The pipeline for a set of files: prefilter, parse once, codemods in order, verify.
+
+``process_file`` never raises: every file ends as changed, unchanged, skipped or error, with the
+reason. Files are spread over a process pool; a worker that dies takes only its own file down.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from codemods import Change, Codemod, FileContext, Note, SkipFile, select
+from rewriter.languages import Language, ParseFailure, language_for
+from rewriter.verify import VerificationFailed, verify
+
+DEFAULT_MAX_BYTES = 1_000_000
+_BINARY_SNIFF = 8192
+
+
+class Status(str, enum.Enum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+@dataclasses.dataclass(frozen=True)
+class FileJob:
+    path: str  # absolute
+    display: str  # relative to the repository root, with "/"
+    root: str
+    entry_points: frozenset[str] | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclasses.dataclass
+class FileResult:
+    path: str  # display path
+    language: str
+    status: Status
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    notes: list[Note] = dataclasses.field(default_factory=list)
+    reason: str = ""
+    before: bytes | None = None
+    after: bytes | None = None
+    abspath: str = ""
+
+
+def _codemods_for(names: tuple[str, ...], language: str) -> list[Codemod]:
+    return [impl() for impl in select(names) if impl.LANGUAGE == language]
+
+
+def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext):
+    for codemod in codemods:
+        ctx.codemod = codemod.NAME
+        tree = codemod.transform(tree, ctx)
+    return tree
+
+
+def process_file(job: FileJob, codemod_names: tuple[str, ...]) -> FileResult:
+    language = language_for(job.path)
+    name = language.name if language else "unknown"
+    result = FileResult(job.display, name, Status.UNCHANGED, abspath=job.path)
+    try:
+        return _process(job, language, codemod_names, result)
+    except RecursionError:
+        return _fail(result, Status.SKIPPED, "too deeply nested for the parser (RecursionError)")
+    except Exception as error:  # a bug in a codemod must not stop the run, nor lose the file
+        return _fail(result, Status.ERROR, f"internal error: {type(error).__name__}: {error}")
+
+
+def _fail(result: FileResult, status: Status, reason: str) -> FileResult:
+    result.status, result.reason = status, reason
+    result.after = None
+    return result
+
+
+def _process(job: FileJob, language: Language | None, names: tuple[str, ...], result: FileResult) -> FileResult:
+    path = Path(job.path)
+    if language is None:
+        return _fail(result, Status.SKIPPED, "not a language this tool reads")
+    if path.is_symlink():
+        target = path.resolve()
+        inside = Path(job.root).resolve() in target.parents
+        return _fail(result, Status.SKIPPED, "symbolic link" + ("" if inside else " to outside the repository"))
+    if not path.is_file():
+        return _fail(result, Status.SKIPPED, "not a regular file")
+    size = path.stat().st_size
+    if size > job.max_bytes:
+        return _fail(result, Status.SKIPPED, f"larger than the size limit ({size} > {job.max_bytes} bytes)")
+    data = path.read_bytes()
+    if b"\0" in data[:_BINARY_SNIFF]:
+        return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
+    codemods = [c for c in _codemods_for(names, language.name) if c.wants(data)]
+    if not codemods:
+        return result
+    try:
+        tree = language.parse(data)
+    except ParseFailure as failure:
+        return _fail(result, Status.ERROR, f"does not parse: {failure}")
+    ctx = FileContext(job.display, job.entry_points)
+    try:
+        new_tree = _run_codemods(tree, codemods, ctx)
+    except SkipFile as skip:
+        return _fail(result, Status.SKIPPED, str(skip) or "skipped by a codemod")
+    result.changes, result.notes = ctx.changes, ctx.notes
+    if new_tree is tree or not ctx.changes:
+        return result
+    if language.render(tree) != data:
+        return _fail(result, Status.SKIPPED, "the parser does not reproduce this file byte for byte; left alone")
+    after = language.render(new_tree)
+    if after == data:
+        return result
+
+    def rerun(text: bytes) -> bytes:
+        again = _run_codemods(language.parse(text), codemods, FileContext(job.display, job.entry_points))
+        return language.render(again)
+
+    try:
+        verify(job.display, data, after, language, rerun)
+    except VerificationFailed as failed:
+        return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
+    result.status, result.before, result.after = Status.CHANGED, data, after
+    return result
+
+
+def run(
+    jobs: list[FileJob],
+    codemod_names: tuple[str, ...],
+    workers: int,
+    progress: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Process every job; results come back in the order of ``jobs``."""
+    results: dict[int, FileResult] = {}
+
+    def done(index: int, result: FileResult) -> None:
+        results[index] = result
+        if progress is not None:
+            progress(result)
+
+    if workers <= 1 or len(jobs) < 4:
+        for index, job in enumerate(jobs):
+            done(index, process_file(job, codemod_names))
+        return [results[i] for i in range(len(jobs))]
+    pending = list(range(len(jobs)))
+    while pending:
+        pending = _run_pool(jobs, pending, codemod_names, workers, done)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _run_pool(
+    jobs: list[FileJob],
+    indices: Iterable[int],
+    names: tuple[str, ...],
+    workers: int,
+    done: Callable[[int, FileResult], None],
+) -> list[int]:
+    """Run a pool; when a worker dies, return the files still pending (the dead one is reported)."""
+    indices = list(indices)
+    finished: set[int] = set()
+    with ProcessPoolExecutor(max_workers=min(workers, len(indices))) as pool:
+        futures = {pool.submit(process_file, jobs[i], names): i for i in indices}
+        broken: list[int] = []
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                done(index, future.result())
+                finished.add(index)
+            except BrokenProcessPool:
+                broken.append(index)
+    if not broken:
+        return []
+    if len(broken) == 1 or workers == 1:
+        for index in broken:
+            job = jobs[index]
+            language = language_for(job.path)
+            done(
+                index,
+                FileResult(job.display, language.name if language else "unknown", Status.ERROR,
+                           reason="the worker processing this file crashed", abspath=job.path),
+            )
+        return []
+    # Narrow down which file killed the pool by retrying the unfinished ones one worker at a time.
+    for index in broken:
+        _run_pool(jobs, [index], names, 1, done)
+    return []
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
