@@ -55,6 +55,11 @@ MARKERS = (
 )
 
 
+# A cache keyed by region holds a few dozen clients at most; the bound keeps a stream of odd keys
+# from growing it without end.
+CACHE_SIZE = 32
+
+
 class HoistClients(Codemod):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
@@ -419,7 +424,11 @@ class _Hoister:
                 varying.append((position, arg, why))
         if varying:
             keys = [arg.keyword.value for _, arg, _ in varying if arg.keyword is not None]
-            if len(keys) == len(varying) and set(keys) <= ctor.cache_keys:
+            if (
+                len(keys) == len(varying)
+                and set(keys) <= ctor.cache_keys
+                and not any(_unbounded(why) for _, _, why in varying)
+            ):
                 return self._plan_cache(call, ctor, fn, deps, keys, target)
             position, arg, why = varying[0]
             label = f"`{arg.keyword.value}`" if arg.keyword is not None else f"argument {position + 1}"
@@ -509,12 +518,23 @@ class _Hoister:
             if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name) and len(small.targets) == 1:
                 local = small.targets[0].target.value
                 value_code = self.module.code_for_node(small.value.visit(_Renamer({**renames, **new_names})))
-                chosen, reuse = self._module_name(local, value_code, fn, base=local)
+                chosen, reuse = self._module_name(local, value_code, fn, base=local, alternate=self._alternate(small.value, fn))
                 if chosen != local:
                     new_names[local] = chosen
                 plan.append((line, chosen, value_code, reuse))
                 continue
             plan.append((line, None, self.code(small), False))  # a mutation: it moves with its object
+        for line in lines:
+            small = line.body[0]
+            if line is not primary and isinstance(small, cst.Assign) and _mutable(small.value, self.facts):
+                local = small.targets[0].target.value
+                escapes = _Escapes(local, {id(l) for l in lines})
+                fn.node.visit(escapes)
+                if escapes.how:
+                    raise _Refused(
+                        f"`{local}` holds a mutable value that `{fn.name}` {escapes.how}; "
+                        "at module scope it would be shared between invocations"
+                    )
         renames.update(new_names)
         self.renames[id(fn.node)] = renames
         index = self._placement(lines, fn)
@@ -600,7 +620,7 @@ class _Hoister:
         cache = self._lru_cache()
         nl, indent = self.module.default_newline, self.module.default_indent
         source = (
-            f"@{cache}(maxsize=None){nl}"
+            f"@{cache}(maxsize={CACHE_SIZE}){nl}"
             f"def FACTORY({', '.join(keys)}):{nl}"
             f"{indent}return {self.module.code_for_node(keyed)}{nl}"
         )
@@ -613,8 +633,9 @@ class _Hoister:
             self.placed_at[factory] = index
             self.inserts.append(_Insert(index, False, lambda: definition))
         self.replacements[id(call)] = lambda updated: updated.with_changes(
-            func=cst.Name(factory),
-            args=[arg for arg in updated.args if arg.keyword is not None and arg.keyword.value in keys],
+            func=cst.Name(factory), args=_without_trailing_comma(
+                [arg for arg in updated.args if arg.keyword is not None and arg.keyword.value in keys]
+            )
         )
         self.ctx.change(
             self.line(call),
@@ -652,7 +673,16 @@ class _Hoister:
                         service = re.sub(r"\W", "_", arg.value.evaluated_value or "")
         return f"{service}_{suffix}" if service else suffix
 
-    def _module_name(self, local: str | None, code: str, fn: _Function, base: str) -> tuple[str, bool]:
+    def _alternate(self, value: cst.BaseExpression, fn: _Function) -> str | None:
+        if isinstance(value, cst.Call):
+            ctor = self.constructor_of(value, fn)
+            if ctor is not None:
+                return self._base_name(value, ctor)
+        return None
+
+    def _module_name(
+        self, local: str | None, code: str, fn: _Function, base: str, alternate: str | None = None
+    ) -> tuple[str, bool]:
         """A module-level name for ``code``: (name, True) when one already holds exactly this value."""
         for name, planned in self.planned.items():
             if planned == code and (local is None or name == local or name not in fn.facts.names):
@@ -661,7 +691,8 @@ class _Hoister:
             existing = self.facts.simple_values.get(local)
             if existing is not None and self.module.code_for_node(existing) == code and local not in self.facts.rebound:
                 return local, True
-        candidates = [base] + [f"{base}_{n}" for n in range(2, 100)]
+        stem = alternate if alternate and alternate != base else base
+        candidates = [base, stem] + [f"{stem}_{n}" for n in range(2, 100)]
         for name in candidates:
             if (
                 name.isidentifier()
@@ -737,6 +768,59 @@ class _Uses(cst.CSTVisitor):
         self._target(node.target, node)
 
 
+_MUTABLE_LITERALS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
+_MUTABLE_CALLS = frozenset({"dict", "list", "set", "bytearray", "collections.defaultdict", "collections.OrderedDict"})
+_READING_METHODS = frozenset({"get", "keys", "values", "items", "copy", "count", "index"})
+
+
+def _mutable(value: cst.BaseExpression, facts: ModuleFacts) -> bool:
+    if isinstance(value, _MUTABLE_LITERALS):
+        return True
+    return isinstance(value, cst.Call) and facts.qualname(value.func) in _MUTABLE_CALLS
+
+
+class _Escapes(cst.CSTVisitor):
+    """Whether a function changes a value, or hands it to code that might, outside the given lines."""
+
+    def __init__(self, name: str, skip: set[int]) -> None:
+        self.name = name
+        self.skip = skip
+        self.how = ""
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return id(node) not in self.skip
+
+    def _is_it(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and self._is_it(func.value) and func.attr.value not in _READING_METHODS:
+            self.how = self.how or f"changes with `.{func.attr.value}()`"
+        if any(self._is_it(arg.value) for arg in node.args):
+            self.how = self.how or "passes to other code"
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Subscript, cst.Attribute)) and root_name(target) == self.name:
+            self.how = self.how or "changes by assignment"
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._target(target.target)
+        if self._is_it(node.value):
+            self.how = self.how or "hands to another name"
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and self._is_it(node.value):
+            self.how = self.how or "returns to its caller"
+
+
 class _Renamer(cst.CSTTransformer):
     def __init__(self, renames: dict[str, str]) -> None:
         self.renames = renames
@@ -797,18 +881,33 @@ class _Editor(_Renamer):
         for insert in self.plan.inserts:
             by_index.setdefault(insert.index, []).append(insert)
         for index in sorted(by_index, reverse=True):
+            # Imports first, then assignments, then factory definitions (which read the assignments
+            # only when called); blank lines as PEP 8 has them.
             group = sorted(by_index[index], key=lambda i: not i.is_import)
+            built = [(insert.is_import, insert.build()) for insert in group]
+            built.sort(key=lambda pair: (not pair[0], isinstance(pair[1], cst.FunctionDef)))
             statements = []
-            first_other = True
-            for insert in group:
-                stmt = insert.build()
-                if not insert.is_import and first_other and index > 0 and not isinstance(stmt, cst.FunctionDef):
-                    stmt = stmt.with_changes(leading_lines=[cst.EmptyLine(), *stmt.leading_lines])
-                if not insert.is_import:
-                    first_other = False
+            previous: cst.BaseStatement | None = body[index - 1] if index > 0 else None
+            for is_import, stmt in built:
+                if previous is not None and not is_import:
+                    stmt = _space_after(previous, stmt)
                 statements.append(stmt)
+                previous = stmt
+            if index < len(body) and statements:
+                body[index] = _space_after(statements[-1], body[index])
             body[index:index] = statements
         return updated_node.with_changes(body=body)
+
+
+def _unbounded(why: str) -> bool:
+    """Values from calls (time, random, credentials) would make a cache key that never repeats."""
+    return "calls `" in why or "credentials" in why
+
+
+def _without_trailing_comma(args: list[cst.Arg]) -> list[cst.Arg]:
+    if args and args[-1].comma is not cst.MaybeSentinel.DEFAULT:
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return args
 
 
 def _is_cache(fn: cst.FunctionDef, facts: ModuleFacts) -> bool:
@@ -835,6 +934,31 @@ def _mutation_inputs(node: cst.CSTNode) -> list[cst.BaseExpression]:
         ]
         return [node.value, *slices]
     return []
+
+
+def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.BaseStatement:
+    """At least the blank lines PEP 8 asks for between two module-level statements, never fewer than now."""
+    compound = (cst.FunctionDef, cst.ClassDef)
+    previous_is_import = isinstance(previous, cst.SimpleStatementLine) and isinstance(
+        previous.body[0], (cst.Import, cst.ImportFrom)
+    )
+    if isinstance(previous, compound) or isinstance(stmt, compound):
+        wanted = 2
+    elif previous_is_import and isinstance(stmt, cst.SimpleStatementLine) and isinstance(
+        stmt.body[0], (cst.Import, cst.ImportFrom)
+    ):
+        wanted = 0
+    elif previous_is_import:
+        wanted = 1
+    else:
+        return stmt
+    lines = list(stmt.leading_lines)
+    blank = 0
+    while blank < len(lines) and lines[blank].comment is None:
+        blank += 1
+    if blank >= wanted:
+        return stmt
+    return stmt.with_changes(leading_lines=[cst.EmptyLine()] * (wanted - blank) + lines)
 
 
 def _moved(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:

@@ -1,0 +1,125 @@
+"""hoist-clients (Python): fixture pairs, notes, and one-line edge cases."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from codemods import FileContext, select
+from rewriter.engine import FileJob, Status, process_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hoist-clients"
+CASES = sorted(FIXTURES.glob("*.in.py"))
+
+
+def rewrite(source: str | bytes, entry_points: frozenset[str] | None = None) -> tuple[bytes, FileContext]:
+    data = source.encode() if isinstance(source, str) else source
+    ctx = FileContext("case.py", entry_points)
+    tree = cst.parse_module(data)
+    for codemod in select(["hoist-clients"]):
+        ctx.codemod = codemod.NAME
+        tree = codemod().transform(tree, ctx)
+    return tree.bytes, ctx
+
+
+def expected_for(case: Path) -> Path:
+    return case.with_name(case.name.replace(".in.py", ".out.py"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".in.py") for c in CASES])
+def test_fixture(case: Path) -> None:
+    source = case.read_bytes()
+    expected = expected_for(case)
+    result, ctx = rewrite(source)
+    assert result == (expected.read_bytes() if expected.exists() else source)
+    compile(result, str(case), "exec")
+    again, _ = rewrite(result)
+    assert again == result, "a second run changed the result"
+    if expected.exists():
+        assert ctx.changes
+    else:
+        assert ctx.notes, "a file left alone must say why"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".in.py") for c in CASES])
+def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_bytes(case.read_bytes())
+    result = process_file(FileJob(str(path), "app.py", str(tmp_path)), ("hoist-clients",))
+    changed = expected_for(case).exists()
+    assert result.status is (Status.CHANGED if changed else Status.UNCHANGED), result.reason
+    if changed:
+        assert result.after == expected_for(case).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "case, line, words",
+    [
+        pytest.param("region_from_event", 5, "per `region_name` through the cached factory `ec2_client_for`", id="cache"),
+        pytest.param("subresource_from_event", 5, "argument 1 comes from `event`", id="subresource"),
+        pytest.param("left_sts_credentials", 8, "credentials obtained per invocation (`sts.assume_role()`)", id="sts"),
+        pytest.param("left_with_block", 5, "opens a `with` block", id="with"),
+        pytest.param("left_closed", 5, "is closed by `sns.close()`", id="closed"),
+        pytest.param("left_lazy_global", 9, "already reused", id="lazy-global"),
+        pytest.param("left_in_try", 7, "inside `try`", id="try"),
+        pytest.param("left_register_per_event", 5, "changes `s3` on every invocation (its input comes from `event`)", id="register"),
+        pytest.param("left_database", 7, "needs a reconnect guard", id="database"),
+        pytest.param("left_not_lambda", 1, "not Lambda code", id="not-lambda"),
+        pytest.param("left_method_and_nested", 6, "left in class `Store`", id="method"),
+        pytest.param("left_method_and_nested", 11, "nested function `inner`", id="nested"),
+        pytest.param("left_reassigned", 5, "assigned more than once", id="reassigned"),
+        pytest.param("left_async_client", 12, "bound to the event loop", id="async"),
+        pytest.param("left_time_and_random", 8, "`endpoint_url` calls `uuid.uuid4()`", id="random"),
+        pytest.param("left_time_and_random", 10, "`config` calls `make_config()`", id="call"),
+        pytest.param("left_mutable_dependency", 7, "`retries` holds a mutable value", id="mutable"),
+        pytest.param("loop_and_branch", 10, "`sns` is assigned more than once", id="branches"),
+    ],
+)
+def test_decision_is_recorded(case: str, line: int, words: str) -> None:
+    _, ctx = rewrite((FIXTURES / f"{case}.in.py").read_bytes())
+    recorded = [(d.line, d.message) for d in ctx.changes + ctx.notes]
+    assert any(at == line and words in message for at, message in recorded), recorded
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("import boto3\ns3 = boto3.client('s3')\ndef handler(event, context):\n    return s3\n", id="already-module-level"),
+        pytest.param("import boto3\ndef handler(event, context):\n    return boto3.client(event['svc'])\n", id="service-from-event"),
+        pytest.param("import boto3\ndef handler(event, context):\n    return [boto3.client('s3', x) for x in event]\n", id="comprehension-positional"),
+        pytest.param("import boto3\ndef handler(event, context, s=boto3):\n    return s\n", id="no-construction"),
+        pytest.param("def handler(event, context):\n    return requests.Session()\n", id="name-not-imported"),
+        pytest.param("import boto3\nasync def handler(event, context):\n    return boto3.client(**event)\n", id="star-star-args"),
+        pytest.param("import boto3\ndef handler(event, context):\n    del boto3\n    return boto3.client('s3')\n", id="deleted-import"),
+    ],
+)
+def test_noop(source: str) -> None:
+    result, _ = rewrite(source)
+    assert result.decode() == source
+
+
+def test_template_entry_point_makes_a_lambda_module() -> None:
+    source = textwrap.dedent(
+        """\
+        import boto3
+
+
+        def process(message):
+            sqs = boto3.client("sqs")
+            return sqs
+        """
+    )
+    unchanged, ctx = rewrite(source)
+    assert unchanged.decode() == source
+    changed, ctx = rewrite(source, entry_points=frozenset({"process"}))
+    assert b'sqs = boto3.client("sqs")\n\n\ndef process(message):\n    return sqs\n' in changed
+    missing, ctx = rewrite(source, entry_points=frozenset({"gone"}))
+    assert any("`gone`" in n.message for n in ctx.notes)
+
+
+def test_async_handler_hoists_sync_clients() -> None:
+    source = "import boto3\n\n\nasync def handler(event, context):\n    s3 = boto3.client('s3')\n    return s3\n"
+    result, _ = rewrite(source)
+    assert result.decode() == "import boto3\n\ns3 = boto3.client('s3')\n\n\nasync def handler(event, context):\n    return s3\n"
