@@ -18,7 +18,7 @@ def rewrite(source: str | bytes, entry_points: frozenset[str] | None = None) -> 
     data = source.encode() if isinstance(source, str) else source
     ctx = FileContext("case.py", entry_points)
     tree = cst.parse_module(data)
-    for codemod in select(["hoist-clients"]):
+    for codemod in (c for c in select(["hoist-clients"]) if c.LANGUAGE == "python"):
         ctx.codemod = codemod.NAME
         tree = codemod().transform(tree, ctx)
     return tree.bytes, ctx

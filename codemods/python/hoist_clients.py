@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import re
+import sys
 from collections.abc import Callable
 
 import libcst as cst
@@ -654,11 +655,43 @@ class _Hoister:
             if self.lru_cache is None:
                 self.lru_cache = "functools.lru_cache"
                 self.inserts.append(
-                    _Insert(self.facts.import_end, True, lambda: cst.parse_statement("import functools"))
+                    _Insert(self._stdlib_slot("functools"), True, lambda: cst.parse_statement("import functools"))
                 )
         return self.lru_cache
 
     # -- names and places ----------------------------------------------------------------------
+
+    def _stdlib_slot(self, module: str) -> int:
+        """Where ``import <module>`` goes: in order among the leading standard-library imports."""
+        last_stdlib = None
+        for index, stmt in enumerate(self.module.body[: self.facts.import_end]):
+            if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))):
+                continue
+            small = stmt.body[0]
+            if isinstance(small, cst.ImportFrom):
+                name = "." if small.relative else dotted(small.module) or ""
+            else:
+                name = dotted(small.names[0].name) or ""
+            top = name.split(".")[0]
+            if top == "__future__":
+                last_stdlib = index
+                continue
+            if top not in sys.stdlib_module_names:
+                break
+            if name > module:
+                return index
+            last_stdlib = index
+        if last_stdlib is not None:
+            return last_stdlib + 1
+        first = next(
+            (
+                i
+                for i, stmt in enumerate(self.module.body[: self.facts.import_end])
+                if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], (cst.Import, cst.ImportFrom))
+            ),
+            None,
+        )
+        return first if first is not None else self.facts.import_end
 
     def _base_name(self, call: cst.Call, ctor: Constructor) -> str:
         if ctor.produces == "boto3.subresource" and isinstance(call.func, cst.Attribute):
@@ -936,6 +969,16 @@ def _mutation_inputs(node: cst.CSTNode) -> list[cst.BaseExpression]:
     return []
 
 
+def _is_stdlib_import(small: cst.BaseSmallStatement) -> bool:
+    if isinstance(small, cst.ImportFrom):
+        name = "" if small.relative else dotted(small.module) if small.module else ""
+    elif isinstance(small, cst.Import):
+        name = dotted(small.names[0].name)
+    else:
+        return False
+    return bool(name) and name.split(".")[0] in sys.stdlib_module_names
+
+
 def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.BaseStatement:
     """At least the blank lines PEP 8 asks for between two module-level statements, never fewer than now."""
     compound = (cst.FunctionDef, cst.ClassDef)
@@ -947,7 +990,8 @@ def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.Ba
     elif previous_is_import and isinstance(stmt, cst.SimpleStatementLine) and isinstance(
         stmt.body[0], (cst.Import, cst.ImportFrom)
     ):
-        wanted = 0
+        # Standard library first, then a blank line, then the rest (isort's sections).
+        wanted = int(_is_stdlib_import(previous.body[0]) and not _is_stdlib_import(stmt.body[0]))
     elif previous_is_import:
         wanted = 1
     else:
