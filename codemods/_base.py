@@ -31,6 +31,8 @@ class FileContext:
     # Handler function names that a template (SAM, Serverless) maps to this file, or None when no
     # template names the file and the codemod must recognise a handler itself.
     entry_points: frozenset[str] | None = None
+    # Where the file is on disk: only for the codemods that must read its neighbours (a manifest's sources).
+    location: str | None = None
     changes: list[Change] = dataclasses.field(default_factory=list)
     notes: list[Note] = dataclasses.field(default_factory=list)
     codemod: str = ""
@@ -51,6 +53,10 @@ class Codemod:
 
     def wants(self, data: bytes) -> bool:
         return any(marker in data for marker in self.MARKERS)
+
+    def declines(self, data: bytes, ctx: FileContext) -> str | None:
+        """A reason to leave the file alone without parsing it (the engine records it as a note)."""
+        return None
 
     def transform(self, tree: Any, ctx: FileContext) -> Any:
         raise NotImplementedError

@@ -9,6 +9,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+from codemods import all_codemods
 from rewriter.engine import DEFAULT_MAX_BYTES
 
 
@@ -35,12 +36,21 @@ def load(root: Path) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
-    table = data.get("tool", {}).get("lambda-rewriter", {})
+    tool = data.get("tool", {})
+    table = tool.get("lambda-rewriter", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.lambda-rewriter] must be a table")
     for key, value in table.items():
+        where = f"{path}: [tool.lambda-rewriter] {key}"
         if key not in _KEYS:
             raise ConfigError(f"{path}: unknown setting [tool.lambda-rewriter] {key} (known: {', '.join(_KEYS)})")
-        if not isinstance(value, _KEYS[key]) or isinstance(value, bool):
-            raise ConfigError(f"{path}: [tool.lambda-rewriter] {key} must be a {_KEYS[key].__name__}")
+        if _KEYS[key] is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{where} must be a list of strings")
+        if _KEYS[key] is int and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise ConfigError(f"{where} must be a whole number of at least 1")
+    unknown = [name for name in table.get("codemods", ()) if name not in all_codemods()]
+    if unknown:
+        raise ConfigError(f"{path}: [tool.lambda-rewriter] codemods: unknown codemod {', '.join(unknown)}")
     return Settings(
         codemods=tuple(table.get("codemods", ())),
         exclude=[str(p) for p in table.get("exclude", [])],

@@ -61,26 +61,32 @@ class _Ignore:
     """The .gitignore files met on the way down, each applied to the paths below its folder."""
 
     def __init__(self, extra: list[str]) -> None:
-        self.specs: list[tuple[Path, pathspec.PathSpec]] = []
-        self.extra = pathspec.PathSpec.from_lines("gitwildmatch", extra) if extra else None
+        self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        self.extra = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
 
-    def load(self, folder: Path) -> None:
-        gitignore = folder / ".gitignore"
+    def load(self, folder: Path, gitignore: Path | None = None) -> None:
+        gitignore = gitignore or folder / ".gitignore"
         if gitignore.is_file() and not gitignore.is_symlink():
             try:
                 lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 return
-            self.specs.append((folder, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
 
     def ignored(self, path: Path, root: Path, is_dir: bool) -> bool:
+        # As git does: the deepest .gitignore with a matching pattern decides, so `!keep.py` in a
+        # nested file re-includes what a parent folder's .gitignore excluded.
+        ignored = False
         for folder, spec in self.specs:
             try:
                 relative = path.relative_to(folder).as_posix()
             except ValueError:
                 continue
-            if spec.match_file(relative + ("/" if is_dir else "")):
-                return True
+            decided = spec.check_file(relative + ("/" if is_dir else "")).include
+            if decided is not None:
+                ignored = decided
+        if ignored:
+            return True
         if self.extra is not None:
             relative = path.relative_to(root).as_posix()
             return self.extra.match_file(relative + ("/" if is_dir else ""))
@@ -88,15 +94,22 @@ class _Ignore:
 
 
 def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
-    resolved = [p.absolute() for p in paths] or [Path.cwd()]
+    # normpath, not resolve: `../repo` must match the handler paths templates give, but a symbolic
+    # link stays a link so that the engine can refuse it.
+    resolved = [Path(os.path.normpath(p.absolute())) for p in paths] or [Path.cwd()]
     root = find_root(resolved[0])
+    if not (root / ".git").exists() and len(resolved) > 1:
+        # Not in a repository: paths are shown relative to the folder the PATHs have in common.
+        root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
     ignore = _Ignore(exclude or [])
+    ignore.load(root, root / ".git" / "info" / "exclude")  # below every .gitignore, as in git
     files: list[Path] = []
     templates: list[Path] = []
     problems: list[tuple[Path, str]] = []
     seen: set[Path] = set()
     for path in resolved:
-        if path.is_file() or path.is_symlink():
+        _templates_above(path, root, templates)
+        if not path.is_dir():
             if path.name in TEMPLATE_NAMES + SERVERLESS_NAMES:
                 templates.append(path)
             elif path not in seen:
@@ -111,13 +124,35 @@ def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
                 seen.add(found)
                 files.append(found)
     entry_points: dict[Path, set[str]] = {}
-    for template in templates:
+    for template in dict.fromkeys(templates):
         try:
             for module, function in _handlers_in(template):
                 entry_points.setdefault(module, set()).add(function)
         except (OSError, ValueError, yaml.YAMLError) as error:
-            problems.append((template, f"cannot read template: {str(error).splitlines()[0]}"))
+            problems.append((template, f"cannot read template: {_why(error)}"))
     return Discovery(root, files, {p: frozenset(f) for p, f in entry_points.items()}, problems)
+
+
+def _templates_above(path: Path, root: Path, templates: list[Path]) -> None:
+    """Templates in the folders from the root down to ``path``: they name handlers below them."""
+    top = path if path.is_dir() else path.parent
+    for folder in reversed([top, *top.parents]):
+        if folder != root and root not in folder.parents:
+            continue
+        if folder == path:
+            break  # the walk finds this folder's own templates
+        for name in TEMPLATE_NAMES + SERVERLESS_NAMES:
+            candidate = folder / name
+            if candidate.is_file() and candidate not in templates:
+                templates.append(candidate)
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        where = f"line {error.problem_mark.line + 1}"
+        during = f" ({error.context})" if error.context else ""
+        return f"{where}: {error.problem}{during}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _walk(top: Path, root: Path, ignore: _Ignore, templates: list[Path]) -> Iterator[Path]:
@@ -164,23 +199,28 @@ def _load(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+def _mapping(value: object) -> dict:
+    # Templates are written by hand: a section of an unexpected shape names no handler, it does not crash.
+    return value if isinstance(value, dict) else {}
+
+
 def _handlers_in(template: Path) -> Iterator[tuple[Path, str]]:
     data = _load(template)
     base = template.parent
     if template.name in SERVERLESS_NAMES:
-        runtime = str((data.get("provider") or {}).get("runtime", "python"))
-        for function in (data.get("functions") or {}).values():
-            if isinstance(function, dict) and isinstance(function.get("handler"), str):
-                runtime_here = str(function.get("runtime", runtime))
-                yield from _module_of(base, function["handler"], runtime_here)
+        runtime = str(_mapping(data.get("provider")).get("runtime", "python"))
+        # `functions` may also be a list of `${file(...)}` includes, which name nothing here.
+        for function in _mapping(data.get("functions")).values():
+            function = _mapping(function)
+            if isinstance(function.get("handler"), str):
+                yield from _module_of(base, function["handler"], str(function.get("runtime", runtime)))
         return
-    globals_ = ((data.get("Globals") or {}).get("Function") or {}) if isinstance(data.get("Globals"), dict) else {}
-    for resource in (data.get("Resources") or {}).values():
-        if not isinstance(resource, dict):
-            continue
+    globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
+    for resource in _mapping(data.get("Resources")).values():
+        resource = _mapping(resource)
         if resource.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
-        properties = {**globals_, **(resource.get("Properties") or {})}
+        properties = {**globals_, **_mapping(resource.get("Properties"))}
         handler = properties.get("Handler")
         code = properties.get("CodeUri", properties.get("Code", "."))
         if not isinstance(handler, str):
@@ -191,10 +231,29 @@ def _handlers_in(template: Path) -> Iterator[tuple[Path, str]]:
 
 def _module_of(folder: Path, handler: str, runtime: str) -> Iterator[tuple[Path, str]]:
     """``src/handlers/notify.main`` or ``pkg.module.fn`` -> (folder/src/handlers/notify.py, main)."""
-    if not runtime.startswith("python"):
+    if runtime.startswith("java"):
+        # `com.example.App::handleRequest` (the method defaults to handleRequest), built from the
+        # Maven/Gradle source folder under CodeUri; `App$Inner` lives in App.java.
+        name, _, method = handler.partition("::")
+        relative = name.split("$")[0].replace(".", "/") + ".java"
+        for source in ("src/main/java", "src", "."):
+            path = Path(os.path.normpath((folder / source / relative).absolute()))
+            if path.is_file():
+                yield path, method or "handleRequest"
+                return
         return
     module, _, function = handler.rpartition(".")
     if not module or not function:
+        return
+    if runtime.startswith("nodejs"):
+        # Node resolves `src/app` to one of these; a TypeScript source is built into it (esbuild, tsc).
+        candidates = [Path(os.path.normpath((folder / module).absolute())).with_name(Path(module).name + suffix)
+                      for suffix in (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")]
+        for path in candidates:
+            if path.is_file():
+                yield path, function
+        return
+    if not runtime.startswith("python"):
         return
     directory, _, dotted = module.rpartition("/")
     path = (folder / directory / (dotted.replace(".", "/") + ".py")).absolute()

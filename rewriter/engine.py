@@ -69,6 +69,8 @@ def process_file(job: FileJob, codemod_names: tuple[str, ...]) -> FileResult:
         return _process(job, language, codemod_names, result)
     except RecursionError:
         return _fail(result, Status.SKIPPED, "too deeply nested for the parser (RecursionError)")
+    except OSError as error:  # unreadable, or gone since discovery
+        return _fail(result, Status.ERROR, f"cannot read: {error.strerror or error}")
     except Exception as error:  # a bug in a codemod must not stop the run, nor lose the file
         return _fail(result, Status.ERROR, f"internal error: {type(error).__name__}: {error}")
 
@@ -89,20 +91,32 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
         return _fail(result, Status.SKIPPED, "symbolic link" + ("" if inside else " to outside the repository"))
     if not path.is_file():
         return _fail(result, Status.SKIPPED, "not a regular file")
+    if _through_link_to_outside(path, Path(job.root)):
+        return _fail(result, Status.SKIPPED, "reached through a symbolic link to outside the repository")
     size = path.stat().st_size
     if size > job.max_bytes:
         return _fail(result, Status.SKIPPED, f"larger than the size limit ({size} > {job.max_bytes} bytes)")
     data = path.read_bytes()
     if b"\0" in data[:_BINARY_SNIFF]:
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
-    codemods = [c for c in _codemods_for(names, language.name) if c.wants(data)]
+    ctx = FileContext(job.display, job.entry_points, location=job.path)
+    codemods = []
+    for codemod in _codemods_for(names, language.name):
+        if not codemod.wants(data):
+            continue
+        ctx.codemod = codemod.NAME
+        reason = codemod.declines(data, ctx)
+        if reason is None:
+            codemods.append(codemod)
+        elif not any(note.message == reason for note in ctx.notes):
+            ctx.note(1, reason)
     if not codemods:
+        result.notes = ctx.notes
         return result
     try:
         tree = language.parse(data)
     except ParseFailure as failure:
         return _fail(result, Status.ERROR, f"does not parse: {failure}")
-    ctx = FileContext(job.display, job.entry_points)
     try:
         new_tree = _run_codemods(tree, codemods, ctx)
     except SkipFile as skip:
@@ -117,7 +131,7 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
         return result
 
     def rerun(text: bytes) -> bytes:
-        again = _run_codemods(language.parse(text), codemods, FileContext(job.display, job.entry_points))
+        again = _run_codemods(language.parse(text), codemods, FileContext(job.display, job.entry_points, location=job.path))
         return language.render(again)
 
     try:
@@ -126,6 +140,15 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
         return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
     result.status, result.before, result.after = Status.CHANGED, data, after
     return result
+
+
+def _through_link_to_outside(path: Path, root: Path) -> bool:
+    """A file below the root by name whose real location is not: a folder on the way is a link."""
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False  # named outside this root (another repository on the command line)
+    return root.resolve() not in path.resolve().parents
 
 
 def run(
@@ -174,7 +197,8 @@ def _run_pool(
                 broken.append(index)
     if not broken:
         return []
-    if len(broken) == 1 or workers == 1:
+    broken.sort(key=indices.index)
+    if len(indices) == 1:
         for index in broken:
             job = jobs[index]
             language = language_for(job.path)
@@ -184,10 +208,13 @@ def _run_pool(
                            reason="the worker processing this file crashed", abspath=job.path),
             )
         return []
-    # Narrow down which file killed the pool by retrying the unfinished ones one worker at a time.
-    for index in broken:
+    # Files go to the workers in order, at most ``workers + 1`` ahead of the last one finished, so the
+    # file that killed the pool is among the first unfinished ones: retry those alone, one pool each,
+    # and hand the rest back for a new full pool.
+    suspects, rest = broken[: workers + 1], broken[workers + 1 :]
+    for index in suspects:
         _run_pool(jobs, [index], names, 1, done)
-    return []
+    return rest
 
 
 def default_workers() -> int:

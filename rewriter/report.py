@@ -83,4 +83,7 @@ class Report:
                 lines += [f"{r.path}:{c.line}: {c.codemod}: {c.message}" for c in r.changes]
             if r.status is Status.CHANGED or verbose:
                 lines += [f"{r.path}:{n.line}: {n.codemod}: note: {n.message}" for n in r.notes]
+            if r.status is Status.SKIPPED:
+                # A file the tool would not read is rare and worth a line: nobody should wonder why.
+                lines.append(f"{r.path}: skipped: {r.reason}")
         return lines

@@ -46,10 +46,10 @@ def verify(
         raise VerificationFailed("the byte order mark would change")
     if _coding(original) != _coding(result):
         raise VerificationFailed("the coding declaration would change")
-    before, after = line_endings(original), line_endings(result)
-    if len(before) == 1 and after != before:
-        raise VerificationFailed("the line endings would change")
     if original.endswith((b"\n", b"\r")) != result.endswith((b"\n", b"\r")):
         raise VerificationFailed("the final newline would change")
+    before, after = line_endings(original), line_endings(result)
+    if (len(before) == 1 and after != before) or (before and not after <= before):
+        raise VerificationFailed("the line endings would change")
     if rerun(result) != result:
         raise VerificationFailed("a second run would change the result again (not idempotent)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import re
 
 import libcst as cst
 
@@ -312,6 +313,24 @@ def _all_names(node: cst.CSTNode) -> set[str]:
 
     node.visit(_Names())
     return names
+
+
+# A top-level ``def`` whose first parameter looks like an event: every function handler_like() accepts
+# matches (and some that it does not, such as a def inside a string). One regex costs microseconds
+# where a LibCST parse costs milliseconds, and most files that mention boto3 are not handlers.
+_HANDLER_DEF = re.compile(
+    rb"(?:^|\r|\xef\xbb\xbf)(?:async[ \t]+)?def[ \t]+\w+[ \t]*\((?:\s|\\|#[^\r\n]*(?![^\r\n]))*(?:\w*event\w*|e|evt|_e)\s*[,:=)]",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+NOT_LAMBDA = (
+    "not Lambda code: no template names a handler here and no top-level function takes (event, context); left alone"
+)
+
+
+def may_be_lambda(data: bytes, entry_points: frozenset[str] | None) -> bool:
+    """False when the file surely has no handler: no template names one and no def looks like one."""
+    return entry_points is not None or _HANDLER_DEF.search(data) is not None
 
 
 def handler_like(fn: cst.FunctionDef) -> bool:
