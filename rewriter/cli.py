@@ -6,13 +6,16 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from codemods import all_codemods
-from rewriter import __version__, config, engine
+from rewriter import __version__, config, engine, patch
+from rewriter import git as git_branch
 from rewriter.diff import summarize, unified_diff
-from rewriter.discovery import discover
-from rewriter.engine import FileJob, Status
+from rewriter.discovery import find_root
+from rewriter.engine import Status
+from rewriter.plan import plan
 from rewriter.report import EXIT_FAILED, EXIT_USAGE, Report
 from rewriter.writeback import WriteBack, write_atomic
 
@@ -55,20 +58,19 @@ def cli() -> None:
 @cli.command("list")
 def list_codemods() -> None:
     """List the codemods, the languages they read, and what they do."""
-    for name, impls in all_codemods().items():
-        languages = ", ".join(impl.LANGUAGE for impl in impls)
-        click.echo(f"{name:<20} {languages:<12} {impls[0].DESCRIPTION}")
+    rows = [(name, ", ".join(impl.LANGUAGE for impl in impls), impls[0].DESCRIPTION) for name, impls in all_codemods().items()]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in (0, 1)]
+    for name, languages, description in rows:
+        click.echo(f"{name:<{widths[0]}}  {languages:<{widths[1]}}  {description}")
 
 
 def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None) -> Report:
     console = _stderr()
-    found = discover(list(paths) or [Path(".")])
     try:
-        settings = config.load(found.root)
+        planned = plan(list(paths))
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
-    if settings.exclude:
-        found = discover(list(paths) or [Path(".")], settings.exclude)
+    settings, work = planned.settings, planned.jobs
     selected = codemods or settings.codemods
     known = all_codemods()
     unknown = [c for c in selected if c not in known]
@@ -76,16 +78,6 @@ def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jo
         raise click.BadParameter(
             f"unknown codemod {', '.join(unknown)} (known: {', '.join(known)})", param_hint="'-c' / '--codemod'"
         )
-    work = [
-        FileJob(
-            str(path),
-            _display(path, found.root),
-            str(found.root),
-            found.entry_points.get(path),
-            settings.max_file_bytes,
-        )
-        for path in found.files
-    ]
     workers = jobs or settings.jobs or engine.default_workers()
     if console.is_terminal and len(work) >= _PROGRESS_THRESHOLD:
         with Progress(
@@ -100,15 +92,7 @@ def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jo
             results = engine.run(work, tuple(selected), workers, lambda _: progress.advance(task))
     else:
         results = engine.run(work, tuple(selected), workers)
-    problems = [(_display(path, found.root), why) for path, why in found.problems]
-    return Report(mode, results, problems)
-
-
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.absolute().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return Report(mode, results, planned.problems)
 
 
 def _finish(report: Report) -> None:
@@ -140,7 +124,7 @@ def diff(paths, codemods, jobs, fmt, output) -> None:
     if output is not None:
         output.write_bytes(payload)
     else:
-        stdout = click.get_binary_stream("stdout")
+        stdout = sys.stdout.buffer  # bytes as they are: a diff may hold latin-1 or CRLF lines
         if fmt == "text" and sys.stdout.isatty():
             _print_coloured(payload)
         else:
@@ -163,8 +147,16 @@ def _print_coloured(payload: bytes) -> None:
 @_paths_argument
 @_codemod_option
 @_jobs_option
-def apply(paths, codemods, jobs) -> None:
+@click.option(
+    "--patch",
+    "patch_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply this (reviewed, maybe cut) patch from `diff --output` instead of running codemods.",
+)
+def apply(paths, codemods, jobs, patch_file) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
+    if patch_file is not None:
+        _apply_patch(paths, codemods, patch_file)
     report = _run(WriteBack.APPLY, paths, codemods, jobs)
     for result in report.results:
         if result.status is not Status.CHANGED:
@@ -177,6 +169,26 @@ def apply(paths, codemods, jobs) -> None:
         except OSError as error:
             result.status, result.reason = Status.ERROR, f"not written: {error}"
     _finish(report)
+
+
+def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file: Path) -> None:
+    if codemods or len(paths) > 1:
+        raise click.UsageError("--patch applies the patch as it is: give at most one PATH (the root) and no -c")
+    root = find_root((paths[0] if paths else Path(".")).resolve())
+    try:
+        applied = patch.apply(root, patch_file.read_bytes())
+    except (patch.PatchError, OSError) as error:
+        _stderr().print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        _stderr().print("patch refused: no file was changed", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    for path in applied.files:
+        click.echo(path)
+    noun = "file" if len(applied.files) == 1 else "files"
+    _stderr().print(
+        f"patched {len(applied.files)} {noun}, {applied.hunks} hunks, +{applied.added} -{applied.removed} lines",
+        soft_wrap=True,
+    )
+    sys.exit(0)
 
 
 @cli.command()
@@ -194,6 +206,56 @@ def check(paths, codemods, jobs, fmt, verbose) -> None:
         for line in report.text_lines(verbose):
             click.echo(line)
     _finish(report)
+
+
+@cli.command()
+@click.argument("repo", required=False, default=".", type=click.Path(path_type=Path))
+@_codemod_option
+@_jobs_option
+@click.option("--branch", "branch_name", metavar="NAME", help="Branch to create (default: lambda-rewriter/<codemods>).")
+@click.option("--base", metavar="REF", help="Branch, tag or commit to start from (default: the current branch).")
+@click.option("--push", "remote", metavar="REMOTE", help="Push the branch to this remote (name, URL or path).")
+@click.option(
+    "--on-existing",
+    type=click.Choice(git_branch.ON_EXISTING),
+    default="fail",
+    show_default=True,
+    help="When the branch exists: refuse, leave it, or rebuild it from the base.",
+)
+@click.option("--force", is_flag=True, help="With --on-existing replace: also replace a branch with commits the tool did not make.")
+@click.option("--author", metavar='"NAME <EMAIL>"', help="Author and committer (default: the repository's git config).")
+def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author) -> None:
+    """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
+    console = _stderr()
+    try:
+        outcome = git_branch.make_branch(
+            repo, tuple(codemods), branch=branch_name, base=base, push=remote, on_existing=on_existing,
+            force=force, author=author, workers=jobs,
+        )
+    except git_branch.BadRequest as error:
+        raise click.UsageError(str(error)) from None
+    except git_branch.GitError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        console.print("nothing was changed", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    for path, reason in outcome.failures:
+        console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
+    if outcome.status == "skipped":
+        console.print(
+            f"branch {outcome.branch} exists already; left as it is (--on-existing skip)", soft_wrap=True, markup=False
+        )
+    elif outcome.status == "nothing to change":
+        console.print("nothing to change: no branch created", soft_wrap=True)
+    else:
+        click.echo(outcome.branch)
+        noun = "commit" if len(outcome.commits) == 1 else "commits"
+        console.print(f"{outcome.status} branch {outcome.branch} on {outcome.base[:12]}, {len(outcome.commits)} {noun}:",
+                      soft_wrap=True, markup=False)
+        for commit in outcome.commits:
+            console.print(f"  {commit.sha[:12]} {commit.subject}", soft_wrap=True, markup=False)
+        if outcome.pushed:
+            console.print(f"pushed to {remote}: {outcome.pushed}", soft_wrap=True, markup=False)
+    sys.exit(EXIT_FAILED if outcome.failures else 0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,371 @@
+"""Branches with one commit per codemod, made without touching the user's checkout.
+
+The base tree is exported blob by blob into a temporary folder (no checkout, so no smudge filter,
+no hook, no fsmonitor), the codemods run there one at a time, and each result is committed with
+plumbing (`hash-object`, `update-index` on a temporary index, `write-tree`, `commit-tree`,
+`update-ref`) through GitPython's command line wrapper. The user's working tree, index, stash and
+HEAD are never written; the repository only gains objects and one ref (and its reflog).
+Every git call runs with configuration overridden through the environment, so hooks, fsmonitor
+commands and transport helpers planted in a repository never run.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import git
+
+from codemods import all_codemods, select
+from rewriter import __version__, config, engine
+from rewriter.engine import FileResult, Status
+from rewriter.plan import plan
+
+TRAILER_CODEMOD = "Lambda-Rewriter-Codemod"
+TRAILER_VERSION = "Lambda-Rewriter-Version"
+ON_EXISTING = ("fail", "skip", "replace")
+_ZERO = "0" * 40
+
+# Protocols git may use to reach a remote; everything else (ext::, fd::, remote helpers) is refused.
+_PROTOCOLS = ("https", "http", "ssh", "git", "file")
+SAFE_CONFIG = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", "/dev/null"),
+    ("protocol.allow", "never"),
+    *((f"protocol.{name}.allow", "always") for name in _PROTOCOLS),
+)
+
+
+class GitError(Exception):
+    """The repository or the request cannot be served; nothing was changed."""
+
+
+class BadRequest(GitError):
+    """A name, an URL or an identity given on the command line is not acceptable."""
+
+
+@dataclasses.dataclass
+class Commit:
+    codemod: str
+    sha: str
+    subject: str
+    files: list[str]
+
+
+@dataclasses.dataclass
+class Outcome:
+    branch: str
+    status: str  # "created", "replaced", "nothing to change", "skipped"
+    base: str
+    commits: list[Commit] = dataclasses.field(default_factory=list)
+    failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    pushed: str | None = None
+
+
+def safe_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """GIT_CONFIG_* entries appended after any the caller already has; they win over every config file."""
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        count = int(environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    extra = {"GIT_CONFIG_COUNT": str(count + len(SAFE_CONFIG))}
+    for index, (key, value) in enumerate(SAFE_CONFIG, start=count):
+        extra[f"GIT_CONFIG_KEY_{index}"] = key
+        extra[f"GIT_CONFIG_VALUE_{index}"] = value
+    return extra
+
+
+def open_repository(path: Path) -> git.Repo:
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except git.NoSuchPathError:
+        raise GitError(f"{path}: no such folder") from None
+    except git.InvalidGitRepositoryError:
+        raise GitError(f"{path}: not a git repository") from None
+    repo.git.update_environment(**safe_environment())
+    if repo.bare:
+        raise GitError(f"{path}: a bare repository; run branch in a clone with a working tree")
+    if repo.git.rev_parse("--is-shallow-repository") == "true":
+        raise GitError(f"{repo.working_tree_dir}: a shallow clone; fetch the whole history first (git fetch --unshallow)")
+    return repo
+
+
+def check_remote_url(url: str) -> None:
+    """Refuse what would make git run a transport helper or read an option: ext::, fd::, foo://, -x."""
+    if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
+        raise BadRequest(f"remote {url!r}: not an acceptable URL or path")
+    if re.match(r"^[A-Za-z0-9+.-]+::", url):
+        raise BadRequest(f"remote {url!r}: transport helpers (<transport>::<address>) are refused")
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    if scheme and scheme.group(1).lower() not in _PROTOCOLS:
+        raise BadRequest(f"remote {url!r}: protocol {scheme.group(1)} is refused (allowed: {', '.join(_PROTOCOLS)})")
+
+
+def check_remote(repo: git.Repo, remote: str) -> None:
+    if remote.startswith("-"):
+        raise BadRequest(f"remote {remote!r}: not an acceptable name")
+    if remote in [r.name for r in repo.remotes]:
+        urls = repo.git.remote("get-url", "--push", "--all", remote).splitlines()
+        for url in urls:
+            check_remote_url(url)
+        return
+    check_remote_url(remote)
+
+
+def check_branch_name(repo: git.Repo, name: str) -> str:
+    if not name or name.startswith("-"):
+        raise BadRequest(f"branch {name!r}: not an acceptable branch name")
+    try:
+        repo.git.check_ref_format(f"refs/heads/{name}")  # not --branch: that would expand @{-1}
+        return name
+    except git.GitCommandError:
+        raise BadRequest(f"branch {name!r}: not an acceptable branch name") from None
+
+
+def parse_author(text: str) -> tuple[str, str]:
+    match = re.fullmatch(r"\s*([^<>]*?)\s*<([^<>\s]+)>\s*", text)
+    if not match or not match.group(1):
+        raise BadRequest(f"--author {text!r}: expected \"Name <email>\"")
+    return match.group(1), match.group(2)
+
+
+def _resolve_base(repo: git.Repo, base: str | None) -> str:
+    if base is None or base == "HEAD":
+        if repo.head.is_detached:
+            raise GitError("HEAD is detached; name the base with --base (a branch, tag or commit)")
+        if not repo.head.is_valid():
+            raise GitError("the current branch has no commits yet; nothing to branch from")
+        return repo.head.commit.hexsha
+    if base.startswith("-"):
+        raise BadRequest(f"--base {base!r}: not an acceptable revision")
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
+    except git.GitCommandError:
+        raise GitError(f"base {base!r} does not exist (no such branch, tag or commit)") from None
+
+
+def _branch_sha(repo: git.Repo, name: str) -> str | None:
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{name}")
+    except git.GitCommandError:
+        return None
+
+
+def _checked_out(repo: git.Repo, name: str) -> bool:
+    listing = repo.git.worktree("list", "--porcelain")
+    return f"branch refs/heads/{name}" in listing.splitlines()
+
+
+def _foreign_commits(repo: git.Repo, base: str, tip: str) -> list[str]:
+    """Commits on the branch (since the base) that the tool did not make."""
+    fmt = f"--format=%H %(trailers:key={TRAILER_CODEMOD},valueonly,separator=%x2C)"
+    lines = repo.git.log(fmt, f"{base}..{tip}").splitlines()
+    return [line.split(" ", 1)[0] for line in lines if not line.partition(" ")[2].strip()]
+
+
+@contextlib.contextmanager
+def _interrupt_as_keyboard_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so that the temporary folder always goes away."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Scratch:
+    """The base tree exported into a temporary folder, with its own index."""
+
+    def __init__(self, repo: git.Repo, base: str, folder: Path) -> None:
+        self.repo, self.tree, self.index = repo, folder / "tree", folder / "index"
+        self.env = {"GIT_INDEX_FILE": str(self.index)}
+        self.modes: dict[str, str] = {}
+        self.tree.mkdir()
+        (self.tree / ".git").mkdir()  # so that discovery takes this folder as the repository root
+        repo.git.read_tree(base, env=self.env)
+        raw = repo.git.ls_tree("-r", "-z", "--full-tree", base, stdout_as_string=False, strip_newline_in_stdout=False)
+        listing = raw.decode("utf-8", "surrogateescape")  # file names are bytes to git
+        for entry in filter(None, listing.split("\0")):
+            info, path = entry.split("\t", 1)
+            mode, kind, sha = info.split()
+            if kind != "blob" or mode not in ("100644", "100755") or not _safe_path(path):
+                continue  # symlinks, submodules: never rewritten, so not needed here
+            target = self.tree.joinpath(*path.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(repo.odb.stream(bytes.fromhex(sha)).read())
+            if mode == "100755":
+                target.chmod(0o755)
+            self.modes[path] = mode
+
+    def record(self, results: list[FileResult]) -> None:
+        changed = [r for r in results if r.status is Status.CHANGED]
+        for result in changed:
+            (self.tree / result.path).write_bytes(result.after)
+        records = []
+        for result in changed:
+            sha = self.repo.git.hash_object("-w", "--no-filters", "--", str(self.tree / result.path))
+            records.append(f"{self.modes[result.path]} {sha}\t{result.path}\0")
+        with tempfile.TemporaryFile() as stream:
+            stream.write("".join(records).encode("utf-8", "surrogateescape"))
+            stream.seek(0)
+            self.repo.git.update_index("-z", "--index-info", istream=stream, env=self.env)
+
+    def commit(self, parent: str, message: str, identity: dict[str, str]) -> str:
+        tree = self.repo.git.write_tree(env=self.env)
+        message_file = self.index.with_name("message")
+        message_file.write_bytes(message.encode("utf-8", "surrogateescape"))
+        return self.repo.git.commit_tree(tree, "-p", parent, "--no-gpg-sign", "-F", str(message_file), env=identity)
+
+
+def _safe_path(path: str) -> bool:
+    parts = path.split("/")
+    return not any(p in ("", ".", "..") or p.lower() == ".git" for p in parts)
+
+
+def message_for(codemod: str, results: list[FileResult]) -> str:
+    changed = [r for r in results if r.status is Status.CHANGED]
+    noun = "file" if len(changed) == 1 else "files"
+    description = all_codemods()[codemod][0].DESCRIPTION
+    lines = [f"{codemod}: rewrite {len(changed)} {noun}", "", description.rstrip(".") + ".", "", "Changes:"]
+    for result in changed:
+        lines += [f"- {result.path}:{c.line}: {c.message}" for c in result.changes]
+    notes = [(r.path, n) for r in results if r.status in (Status.CHANGED, Status.UNCHANGED) for n in r.notes]
+    if notes:
+        lines += ["", "Left as they were (notes):"]
+        lines += [f"- {path}:{n.line}: {n.message}" for path, n in notes]
+    lines += ["", f"{TRAILER_CODEMOD}: {codemod}", f"{TRAILER_VERSION}: {__version__}", ""]
+    return "\n".join(lines)
+
+
+def default_branch_name(codemods: tuple[str, ...]) -> str:
+    """Named after the codemods chosen; "all" stays the same name when codemods are added to the tool."""
+    order = list(all_codemods())
+    return "lambda-rewriter/" + ("+".join(sorted(codemods, key=order.index)) if codemods else "all")
+
+
+def make_branch(
+    path: Path,
+    codemods: tuple[str, ...] = (),
+    *,
+    branch: str | None = None,
+    base: str | None = None,
+    push: str | None = None,
+    on_existing: str = "fail",
+    force: bool = False,
+    author: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Run the codemods on ``base`` and commit each one's result on ``branch``; see the module docstring."""
+    say = progress or (lambda _: None)
+    if on_existing not in ON_EXISTING:
+        raise BadRequest(f"--on-existing {on_existing!r}: expected one of {', '.join(ON_EXISTING)}")
+    known = all_codemods()
+    unknown = [c for c in codemods if c not in known]
+    if unknown:
+        raise BadRequest(f"unknown codemod {', '.join(unknown)} (known: {', '.join(known)})")
+    identity = {}
+    if author is not None:
+        name, email = parse_author(author)
+        identity = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+                    "GIT_COMMITTER_EMAIL": email}
+    repo = open_repository(path)
+    try:
+        base_sha = _resolve_base(repo, base)
+        if push is not None:
+            check_remote(repo, push)
+        with _interrupt_as_keyboard_interrupt(), tempfile.TemporaryDirectory(prefix="lambda-rewriter-") as folder:
+            scratch = _Scratch(repo, base_sha, Path(folder))
+            return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say)
+    except git.GitCommandError as error:
+        detail = " ".join((error.stderr or "").split()) or str(error)
+        raise GitError(f"git {error.command[1] if len(error.command) > 1 else ''} failed: {detail}") from None
+    finally:
+        repo.close()
+
+
+def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say) -> Outcome:
+    try:
+        first = plan([scratch.tree])
+    except config.ConfigError as error:  # the base's pyproject.toml
+        raise BadRequest(str(error).replace(str(scratch.tree) + os.sep, "")) from None
+    selected = codemods or first.settings.codemods
+    workers = workers or first.settings.jobs or engine.default_workers()
+    ordered = tuple(dict.fromkeys(impl.NAME for impl in select(selected)))  # catalogue order; opt-in ones only by name
+    name = check_branch_name(repo, branch or default_branch_name(tuple(selected)))
+    outcome = Outcome(name, "created", base_sha)
+    old = _branch_sha(repo, name)
+    tool_made = False  # the branch being replaced holds only the tool's own commits
+    if old is not None:
+        if on_existing == "skip":
+            outcome.status = "skipped"
+            return outcome
+        if on_existing == "fail":
+            raise GitError(f"branch {name} already exists; choose --on-existing skip or replace, or another --branch")
+        if _checked_out(repo, name):
+            raise GitError(f"branch {name} is checked out in a working tree; it is not replaced")
+        foreign = _foreign_commits(repo, base_sha, old)
+        tool_made = not foreign
+        if foreign and not force:
+            raise GitError(
+                f"branch {name} has {len(foreign)} commit(s) the tool did not make ({foreign[0][:12]}...); "
+                "it is not replaced without --force"
+            )
+        outcome.status = "replaced"
+    tip = base_sha
+    for codemod in ordered:
+        say(f"running {codemod}")
+        current = plan([scratch.tree])
+        results = engine.run(current.jobs, (codemod,), workers)
+        outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
+        outcome.failures += [p for p in current.problems if p not in outcome.failures]
+        changed = [r for r in results if r.status is Status.CHANGED]
+        if not changed:
+            continue
+        scratch.record(results)
+        message = message_for(codemod, results)
+        tip = scratch.commit(tip, message, identity)
+        outcome.commits.append(Commit(codemod, tip, message.splitlines()[0], [r.path for r in changed]))
+    if not outcome.commits:
+        outcome.status = "nothing to change"
+        return outcome
+    if push is not None:
+        outcome.pushed = _push(repo, push, name, tip, old if tool_made else None)
+    repo.git.update_ref("-m", f"lambda-rewriter: {', '.join(c.codemod for c in outcome.commits)}",
+                        f"refs/heads/{name}", tip, old or _ZERO)
+    return outcome
+
+
+def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None) -> str:
+    """Push the commits before the local branch exists, so that a refused push leaves nothing behind."""
+    ref = f"refs/heads/{name}"
+    # A configured receive-pack/upload-pack is a shell command git would run; the options win over it.
+    args = ["--porcelain", "--no-verify", "--receive-pack=git-receive-pack"]
+    if replaced is not None:
+        # The branch was the tool's own; overwrite it on the remote only if it still is what we replaced.
+        there = repo.git.ls_remote(
+            "--upload-pack=git-upload-pack", "--end-of-options", remote, ref, allow_unsafe_options=True  # git's own
+        ).split()
+        if there and there[0] == replaced:
+            args.append(f"--force-with-lease={ref}:{replaced}")
+    try:
+        repo.git.push(*args, "--end-of-options", remote, f"{tip}:{ref}")
+    except git.GitCommandError as error:
+        detail = " ".join(f"{error.stdout or ''} {error.stderr or ''}".split()) or str(error)
+        raise GitError(f"push to {remote} refused: {detail}") from None
+    return ref
+

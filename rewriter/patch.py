@@ -1,0 +1,241 @@
+"""Applying a reviewed patch: what is left of `diff --output` after a reviewer cut hunks or files.
+
+All or nothing: every hunk is placed and every patched file re-checked in memory before the first
+write; a patch that no longer applies is refused with the file and the hunk, and nothing changes.
+The parser works on bytes and splits on "\\n" only, so CRLF, lone CR and form feeds stay content.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from rewriter.languages import ParseFailure, language_for
+from rewriter.writeback import write_atomic
+
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_QUOTED = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
+
+
+class PatchError(Exception):
+    """The patch cannot be read or does not apply; the message names the file and the hunk."""
+
+
+@dataclasses.dataclass
+class Hunk:
+    number: int  # 1-based, within its file
+    header: str
+    source_start: int
+    old: list[bytes]  # context and removed lines, as in the file
+    new: list[bytes]  # context and added lines
+    context: int = 0
+
+    @property
+    def added(self) -> int:
+        return len(self.new) - self.context
+
+    @property
+    def removed(self) -> int:
+        return len(self.old) - self.context
+
+
+@dataclasses.dataclass
+class FilePatch:
+    path: str  # relative to the root, "/" separated
+    hunks: list[Hunk]
+
+
+@dataclasses.dataclass
+class Applied:
+    files: list[str]
+    hunks: int
+    added: int
+    removed: int
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return re.findall(rb"[^\n]*\n|[^\n]+$", data)
+
+
+def _unquote(name: bytes) -> bytes:
+    """git's C-style quoting: "a/tab\\tname.py", octal escapes for other bytes."""
+    body, out, i = name[1:-1], bytearray(), 0
+    while i < len(body):
+        if body[i : i + 1] == b"\\" and i + 1 < len(body):
+            nxt = body[i + 1 : i + 2]
+            if nxt in _QUOTED:
+                out.append(_QUOTED[nxt])
+                i += 2
+                continue
+            if re.fullmatch(rb"[0-7]{3}", body[i + 1 : i + 4]):
+                out.append(int(body[i + 1 : i + 4], 8))
+                i += 4
+                continue
+        out += body[i : i + 1]
+        i += 1
+    return bytes(out)
+
+
+def _file_name(line: bytes) -> bytes | None:
+    """The path of a ``--- a/x`` or ``+++ b/x`` line, without the a/ or b/ prefix (``patch -p1``)."""
+    raw = line[4:].rstrip(b"\r\n")
+    if raw.startswith(b'"'):
+        end = re.match(rb'"(?:[^"\\]|\\.)*"', raw)
+        if end is None:
+            raise PatchError(f"unreadable file name in {line!r}")
+        raw = _unquote(end.group(0))
+    elif b"\t" in raw:
+        raw = raw.split(b"\t", 1)[0]  # a timestamp, or git's marker after a name with spaces
+    if raw == b"/dev/null":
+        return None
+    if b"/" not in raw:
+        raise PatchError(f"file name without the a/ or b/ prefix: {raw.decode('utf-8', 'replace')}")
+    return raw.split(b"/", 1)[1]
+
+
+def parse(data: bytes) -> list[FilePatch]:
+    lines = _lines(data)
+    files: list[FilePatch] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not (line.startswith(b"--- ") and i + 1 < len(lines) and lines[i + 1].startswith(b"+++ ")):
+            if line.startswith(b"@@"):
+                raise PatchError(f"line {i + 1}: a hunk outside of any file")
+            i += 1  # "diff --git", "index ...", commentary: ignored, as patch and git apply do
+            continue
+        source, target = _file_name(line), _file_name(lines[i + 1])
+        if source is None or target is None:
+            raise PatchError(f"line {i + 1}: the patch creates or deletes a file; only edits of existing files apply")
+        if source != target:
+            raise PatchError(f"line {i + 1}: the patch renames a file; only edits of existing files apply")
+        path = source.decode("utf-8", "surrogateescape")
+        patch = FilePatch(path, [])
+        i += 2
+        while i < len(lines) and lines[i].startswith(b"@@"):
+            hunk, i = _parse_hunk(path, len(patch.hunks) + 1, lines, i)
+            patch.hunks.append(hunk)
+        if not patch.hunks:
+            raise PatchError(f"{path}: no hunks under the file header (cut the file's --- and +++ lines too)")
+        if any(f.path == path for f in files):
+            raise PatchError(f"{path}: the file appears twice in the patch")
+        files.append(patch)
+    return files
+
+
+def _parse_hunk(path: str, number: int, lines: list[bytes], i: int) -> tuple[Hunk, int]:
+    header = lines[i].rstrip(b"\r\n").decode("utf-8", "replace")
+    match = _HUNK.match(lines[i])
+    if match is None:
+        raise PatchError(f"{path}: hunk {number}: unreadable header {header!r}")
+    old_len = int(match.group(2)) if match.group(2) is not None else 1
+    new_len = int(match.group(4)) if match.group(4) is not None else 1
+    hunk = Hunk(number, header, int(match.group(1)), [], [])
+    last: tuple[list[bytes], ...] = ()
+    i += 1
+    while i < len(lines) and (len(hunk.old) < old_len or len(hunk.new) < new_len or lines[i].startswith(b"\\")):
+        line = lines[i]
+        if line.startswith(b"--- ") and i + 1 < len(lines) and lines[i + 1].startswith(b"+++ "):
+            break  # the next file's header: this hunk came up short
+        kind, text = line[:1], line[1:]
+        if line in (b"\n", b"\r\n"):  # an editor stripped the space of an empty context line
+            kind, text = b" ", line
+        if kind == b" ":
+            hunk.old.append(text)
+            hunk.new.append(text)
+            hunk.context += 1
+            last = (hunk.old, hunk.new)
+        elif kind == b"-":
+            hunk.old.append(text)
+            last = (hunk.old,)
+        elif kind == b"+":
+            hunk.new.append(text)
+            last = (hunk.new,)
+        elif kind == b"\\":  # "\ No newline at end of file" belongs to the line before it
+            for side in last:
+                side[-1] = side[-1][:-1] if side[-1].endswith(b"\n") else side[-1]
+        else:
+            break
+        i += 1
+    if len(hunk.old) != old_len or len(hunk.new) != new_len:
+        raise PatchError(
+            f"{path}: hunk {number} ({header}) is damaged: its header counts {old_len} old and {new_len} new "
+            f"lines, the body has {len(hunk.old)} and {len(hunk.new)} (cut whole hunks, not lines)"
+        )
+    return hunk, i
+
+
+def _place(lines: list[bytes], hunk: Hunk, floor: int, offset: int) -> int | None:
+    """Where the hunk's old lines are, nearest to where the header says (shifted like earlier hunks)."""
+    size = len(hunk.old)
+    expected = (hunk.source_start - 1 if size else hunk.source_start) + offset
+    for start in sorted(range(floor, len(lines) - size + 1), key=lambda s: abs(s - expected)):
+        if lines[start : start + size] == hunk.old:
+            return start
+    return None
+
+
+def patch_bytes(path: str, data: bytes, hunks: list[Hunk]) -> bytes:
+    lines = _lines(data)
+    out: list[bytes] = []
+    floor = offset = 0
+    for hunk in hunks:
+        start = _place(lines, hunk, floor, offset)
+        if start is None:
+            raise PatchError(
+                f"{path}: hunk {hunk.number} ({hunk.header}) does not apply: the file no longer has the lines it changes"
+            )
+        offset = start - (hunk.source_start - 1 if hunk.old else hunk.source_start)
+        out += lines[floor:start]
+        out += hunk.new
+        floor = start + len(hunk.old)
+    out += lines[floor:]
+    return b"".join(out)
+
+
+def _target(root: Path, relative: str) -> Path:
+    parts = relative.split("/")
+    if relative.startswith("/") or any(p in ("", ".", "..") or p.lower() == ".git" for p in parts):
+        raise PatchError(f"{relative}: not a path inside the repository")
+    path = root.joinpath(*parts)
+    for parent in [path, *path.parents]:
+        if parent == root:
+            break
+        if parent.is_symlink():
+            raise PatchError(f"{relative}: goes through a symbolic link; not patched")
+    if not path.is_file():
+        raise PatchError(f"{relative}: no such file under {root}")
+    return path
+
+
+def apply(root: Path, data: bytes) -> Applied:
+    """Apply the whole patch under ``root``, or raise PatchError having written nothing."""
+    root = Path(root).absolute()
+    files = parse(data)
+    planned: list[tuple[Path, bytes, bytes]] = []
+    for patch in files:
+        path = _target(root, patch.path)
+        before = path.read_bytes()
+        after = patch_bytes(patch.path, before, patch.hunks)
+        language = language_for(patch.path)
+        if language is not None:
+            try:
+                language.check(after, patch.path)
+            except ParseFailure as failure:
+                raise PatchError(f"{patch.path}: the patched file would not parse ({failure}); nothing written") from None
+        planned.append((path, before, after))
+    written: list[tuple[Path, bytes]] = []
+    try:
+        for path, before, after in planned:
+            if path.read_bytes() != before:
+                raise PatchError(f"{path.relative_to(root).as_posix()}: changed while the patch was being applied")
+            write_atomic(path, after)
+            written.append((path, before))
+    except BaseException:
+        for path, before in reversed(written):  # put back what was written, so that nothing changed
+            write_atomic(path, before)
+        raise
+    hunks = [h for f in files for h in f.hunks]
+    return Applied(
+        [f.path for f in files], len(hunks), sum(h.added for h in hunks), sum(h.removed for h in hunks)
+    )
