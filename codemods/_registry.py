@@ -7,7 +7,7 @@ from functools import cache
 
 from codemods._base import Codemod
 
-LANGUAGE_PACKAGES = ("python",)
+LANGUAGE_PACKAGES = ("python", "javascript", "java", "manifests")
 
 
 @cache
@@ -33,14 +33,17 @@ def all_codemods() -> dict[str, list[type[Codemod]]]:
 
 
 # Codemods run in this order within a file: hoisting first, so later codemods see the hoisted result.
-CODEMOD_ORDER = ("hoist-clients", "reconnect-guards", "targeted-imports", "slim-dependencies")
+CODEMOD_ORDER = ("hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports", "slim-dependencies")
 
 
 def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
-    """The implementations of the named codemods (all when none are named), in run order."""
+    """The implementations of the named codemods (all but the opt-in ones when none are named), in run order."""
     registry = all_codemods()
     unknown = [name for name in names if name not in registry]
     if unknown:
         raise KeyError(", ".join(unknown))
-    chosen = [name for name in registry if not names or name in names]
+    if names:
+        chosen = [name for name in registry if name in names]
+    else:
+        chosen = [name for name in registry if not any(getattr(impl, "OPT_IN", False) for impl in registry[name])]
     return [impl for name in chosen for impl in registry[name]]

@@ -154,3 +154,228 @@ VARIABLE_SUFFIX = {
     "redis": "redis",
     "mongo": "mongo",
 }
+
+
+# -- reconnect guards ------------------------------------------------------------------------------
+# How a reused database connection proves it is alive at the start of an invocation. A flag the
+# client keeps (psycopg2's ``closed``, psycopg's ``broken``) only changes after a query has failed
+# on the dead socket, so each check below talks to the server; tests/test_reconnect_guards.py
+# proves each one marked ``proved`` against a real server whose side of the connection was killed
+# (mysqlclient builds from source, so CI does not install it; the test runs where it is installed).
+
+
+class WithExit(enum.Enum):
+    CLOSES = "closes"  # ``with connect() as c:`` closes c at the end, and does nothing else
+    TRANSACTION = "transaction"  # it commits (or rolls back) and leaves the connection open
+    UNSURE = "unsure"  # it does more than one thing (commits and closes): left with a note
+
+
+@dataclasses.dataclass(frozen=True)
+class Liveness:
+    module: str  # the driver's module: the exception below is looked up in it
+    # Statements run on the reused connection ``{conn}`` at the start of each invocation; one of
+    # them fails with ``error`` when the connection is dead. Each ends with no transaction open, as
+    # a new connection would start: an earlier invocation may have left one (MySQL's REPEATABLE
+    # READ would also keep showing it the old snapshot).
+    check: tuple[str, ...]
+    error: str  # attribute of ``module``: the base class of the driver's errors
+    with_exit: WithExit
+    proved: bool  # the check is exercised against a real server by the test suite
+
+
+_DBAPI_SELECT_1 = (
+    "{conn}.rollback()",
+    'with {conn}.cursor() as cursor:\n    cursor.execute("SELECT 1")',
+    "{conn}.rollback()",
+)
+
+LIVENESS: dict[str, Liveness] = {
+    # ping() sends COM_PING; rollback() always reaches the server too.
+    "pymysql": Liveness("pymysql", ("{conn}.ping()", "{conn}.rollback()"), "Error", WithExit.CLOSES, proved=True),
+    "MySQLdb": Liveness("MySQLdb", ("{conn}.ping()", "{conn}.rollback()"), "Error", WithExit.CLOSES, proved=False),
+    "mysql.connector": Liveness(
+        "mysql.connector", ("{conn}.ping()", "{conn}.rollback()"), "Error", WithExit.CLOSES, proved=True
+    ),
+    # rollback() is a no-op on the client when no transaction is open: only the query reaches the server.
+    "psycopg2": Liveness("psycopg2", _DBAPI_SELECT_1, "Error", WithExit.TRANSACTION, proved=True),
+    "psycopg": Liveness(
+        "psycopg", ("{conn}.rollback()", '{conn}.execute("SELECT 1")', "{conn}.rollback()"), "Error",
+        WithExit.UNSURE, proved=True,
+    ),
+}
+
+# Which driver each guarded constructor belongs to.
+DRIVER_OF = {
+    "pymysql.connect": "pymysql",
+    "pymysql.Connect": "pymysql",
+    "pymysql.connections.Connection": "pymysql",
+    "MySQLdb.connect": "MySQLdb",
+    "MySQLdb.Connect": "MySQLdb",
+    "psycopg2.connect": "psycopg2",
+    "psycopg.connect": "psycopg",
+    "psycopg.Connection.connect": "psycopg",
+    "mysql.connector.connect": "mysql.connector",
+}
+
+# Engines are pools: they check a connection out per use, and this option makes them test it first
+# and replace it when it is dead. The engine itself connects lazily, so it may live at module scope.
+ENGINE_CONSTRUCTORS = frozenset({"sqlalchemy.create_engine"})
+ENGINE_PRE_PING = "pool_pre_ping"
+
+# Methods that end a connection's life; at the end of a handler they go when the connection is reused.
+CLOSE_METHODS = {"dbapi": frozenset({"close"}), "engine": frozenset({"dispose"})}
+
+RECONNECTS_BY_ITSELF_NOTE = {
+    "redis": "redis-py reconnects by itself when the server dropped the connection: no guard needed",
+    "mongo": "pymongo monitors its servers and reconnects by itself: no guard needed",
+}
+
+
+# -- targeted imports ------------------------------------------------------------------------------
+# Every module a Lambda module imports is paid for at each cold start (`python -X importtime` shows
+# how much). Keys are top-level packages; an import of any of their modules counts.
+
+
+@dataclasses.dataclass(frozen=True)
+class HeavyImport:
+    package: str
+    what: str  # for the change message
+    # Packages its own import brings in anyway: moving it alone saves nothing while these stay.
+    pulls_in: tuple[str, ...] = ()
+
+
+HEAVY_IMPORTS: dict[str, HeavyImport] = {
+    h.package: h
+    for h in [
+        HeavyImport("boto3", "the AWS SDK", ("botocore", "s3transfer", "jmespath")),
+        HeavyImport("botocore", "the AWS SDK core", ("jmespath", "urllib3")),
+        HeavyImport("s3transfer", "the AWS SDK's transfer manager", ("botocore",)),
+        HeavyImport("aioboto3", "the async AWS SDK", ("aiobotocore", "boto3", "botocore")),
+        HeavyImport("aiobotocore", "the async AWS SDK core", ("botocore", "aiohttp")),
+        HeavyImport("aws_xray_sdk", "the AWS X-Ray SDK", ("botocore", "wrapt")),
+        HeavyImport("awswrangler", "AWS SDK for pandas", ("boto3", "botocore", "pandas", "numpy", "pyarrow")),
+        HeavyImport("aws_lambda_powertools", "Powertools for AWS Lambda"),
+        HeavyImport("pandas", "pandas", ("numpy",)),
+        HeavyImport("numpy", "NumPy"),
+        HeavyImport("scipy", "SciPy", ("numpy",)),
+        HeavyImport("sklearn", "scikit-learn", ("numpy", "scipy")),
+        HeavyImport("matplotlib", "matplotlib", ("numpy",)),
+        HeavyImport("seaborn", "seaborn", ("matplotlib", "numpy", "pandas")),
+        HeavyImport("pyarrow", "PyArrow", ("numpy",)),
+        HeavyImport("polars", "Polars"),
+        HeavyImport("requests", "requests", ("urllib3",)),
+        HeavyImport("httpx", "httpx"),
+    ]
+}
+
+# Imports that may do something the code relies on just by being imported: left with a note even
+# when no name they bind is used. Keys are dotted module prefixes.
+SIDE_EFFECT_IMPORTS: dict[str, str] = {
+    "matplotlib.pyplot": "selects and sets up a plotting backend",
+    "mpl_toolkits.mplot3d": "registers the `3d` projection with matplotlib",
+    "seaborn": "registers its colormaps with matplotlib",
+    "ddtrace.auto": "instruments every library Datadog supports",
+    "swifter": "adds the `.swifter` accessor to pandas objects",
+    "janitor": "adds its methods to pandas DataFrames",
+    "pint_pandas": "registers its unit dtype with pandas",
+    "aws_xray_sdk.ext": "may patch a library for X-Ray",
+}
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# The public names ``from <module> import *`` binds, as boto3 1.44 and aws-xray-sdk 2.15 have them:
+# a star import of one of these becomes the explicit names the module reads.
+STAR_EXPORTS: dict[str, frozenset[str]] = {
+    "boto3": _names(
+        "DEFAULT_SESSION NullHandler Session client compat docs exceptions logging resource resources session "
+        "set_stream_logger setup_default_session utils "
+    ),
+    "boto3.dynamodb.conditions": _names(
+        "ATTR_NAME_REGEX And Attr AttributeBase AttributeExists AttributeNotExists AttributeType BeginsWith "
+        "Between BuiltConditionExpression ComparisonCondition ConditionAttributeBase ConditionBase "
+        "ConditionExpressionBuilder Contains DynamoDBNeedsConditionError DynamoDBNeedsKeyConditionError "
+        "DynamoDBOperationNotSupportedError Equals GreaterThan GreaterThanEquals In Key LessThan "
+        "LessThanEquals Not NotEquals Or Size namedtuple re "
+    ),
+    "botocore.exceptions": _names(
+        "AliasConflictParameterError ApiVersionNotFoundError AwsChunkedWrapperError BaseEndpointResolverError "
+        "BotoCoreError CapacityNotAvailableError ChecksumError ClientError ConfigNotFound ConfigParseError "
+        "ConnectTimeoutError ConnectionClosedError ConnectionError CredentialRetrievalError DataNotFoundError "
+        "EndpointConnectionError EndpointProviderError EndpointResolutionError EndpointVariantError "
+        "EventStreamError FlexibleChecksumError HTTPClientError ImminentRemovalWarning IncompleteReadError "
+        "InfiniteLoopConfigError InvalidChecksumConfigError InvalidConfigError InvalidDNSNameError "
+        "InvalidDefaultsMode InvalidEndpointConfigurationError InvalidEndpointDiscoveryConfigurationError "
+        "InvalidExpressionError InvalidHostLabelError InvalidIMDSEndpointError InvalidIMDSEndpointModeError "
+        "InvalidMaxRetryAttemptsError InvalidProxiesConfigError InvalidRegionError "
+        "InvalidRetryConfigurationError InvalidRetryModeError InvalidS3AddressingStyleError "
+        "InvalidS3UsEast1RegionalEndpointConfigError InvalidSTSRegionalEndpointsConfigError "
+        "LoginAuthorizationCodeError LoginError LoginInsufficientPermissions LoginRefreshRequired "
+        "LoginTokenLoadError MD5UnavailableError MetadataRetrievalError MissingDependencyException "
+        "MissingParametersError MissingServiceIdError NoAuthTokenError NoCredentialsError NoRegionError "
+        "OperationNotPageableError PaginationError ParamValidationError PartialCredentialsError "
+        "ProfileNotFound ProxyConnectionError RangeError ReadTimeoutError RefreshWithMFAUnsupportedError "
+        "ResponseStreamingError SSLError SSOError SSOTokenLoadError ServiceNotInRegionError "
+        "StubAssertionError StubResponseError TokenRetrievalError UnStubbedResponseError "
+        "UnauthorizedSSOTokenError UndefinedModelAttributeError UnknownClientMethodError "
+        "UnknownCredentialError UnknownEndpointError UnknownEndpointResolutionBuiltInName "
+        "UnknownFIPSEndpointError UnknownKeyError UnknownParameterError UnknownRegionError "
+        "UnknownServiceError UnknownServiceStyle UnknownSignatureVersionError UnknownTokenProviderError "
+        "UnseekableStreamError UnsupportedOutpostResourceError UnsupportedS3AccesspointConfigurationError "
+        "UnsupportedS3ArnError UnsupportedS3ConfigurationError UnsupportedS3ControlArnError "
+        "UnsupportedS3ControlConfigurationError UnsupportedServiceProtocolsError "
+        "UnsupportedSignatureVersionError UnsupportedTLSVersionWarning ValidationError WaiterConfigError "
+        "WaiterError requests urllib3 "
+    ),
+    "botocore.config": _names(
+        "Config DEFAULT_TIMEOUT InvalidMaxRetryAttemptsError InvalidRetryConfigurationError "
+        "InvalidRetryModeError InvalidS3AddressingStyleError MAX_POOL_CONNECTIONS OrderedDict copy "
+    ),
+    "aws_xray_sdk.core": _names("AWSXRayRecorder patch patch_all xray_recorder"),
+}
+
+# The X-Ray SDK's ``patch_all()`` imports and patches every library of this list that is installed
+# (``aws_xray_sdk.core.patcher.NO_DOUBLE_PATCH``); ``patch_all(double_patch=True)`` adds ``httplib``.
+# Imported package -> the name ``patch()`` takes for it.
+XRAY_PATCH_NAMES: dict[str, str] = {
+    "boto3": "botocore",
+    "botocore": "botocore",
+    "aioboto3": "aiobotocore",
+    "aiobotocore": "aiobotocore",
+    "pynamodb": "pynamodb",
+    "requests": "requests",
+    "sqlite3": "sqlite3",
+    "mysql": "mysql",
+    "pymongo": "pymongo",
+    "pymysql": "pymysql",
+    "psycopg2": "psycopg2",
+    "psycopg": "psycopg",
+    "pg8000": "pg8000",
+    "sqlalchemy": "sqlalchemy_core",
+    "httpx": "httpx",
+}
+
+# Third-party packages that X-Ray does not patch and that reach no patched library themselves, so a
+# module importing them still has a list ``patch()`` can be given. Any other package outside the
+# standard library (the function's own modules too) may use a patched library unseen.
+XRAY_NEUTRAL_IMPORTS = frozenset(
+    {
+        "aws_xray_sdk",
+        "numpy",
+        "pydantic",
+        "dateutil",
+        "pytz",
+        "simplejson",
+        "orjson",
+        "ujson",
+        "jsonschema",
+        "yaml",
+        "attr",
+        "attrs",
+        "typing_extensions",
+        "redis",
+        "MySQLdb",
+    }
+)
