@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +26,8 @@ class Language:
     render: Callable[[Any], bytes]
     # Raises ParseFailure when the bytes are not a valid program of the language.
     check: Callable[[bytes, str], None]
+    # Whole file names (`pom.xml`), for formats known by name rather than by suffix.
+    names: tuple[str, ...] = ()
 
 
 def _parse_python(data: bytes) -> cst.Module:
@@ -42,10 +50,125 @@ def _check_python(data: bytes, path: str) -> None:
 
 PYTHON = Language("python", (".py",), _parse_python, lambda tree: tree.bytes, _check_python)
 
-LANGUAGES = {language.name: language for language in (PYTHON,)}
+
+@dataclasses.dataclass(frozen=True)
+class SourceTree:
+    """A tree-sitter tree with the bytes it was parsed from: codemods edit byte ranges, then re-parse."""
+
+    data: bytes
+    tree: Any
+    dialect: str  # "javascript", "typescript" or "tsx": which grammar parsed it
+
+    def replaced(self, data: bytes) -> SourceTree:
+        return _parse_tree_sitter(self.dialect, data)
+
+
+@functools.cache
+def _parser(dialect: str):
+    import tree_sitter
+
+    if dialect == "java":
+        import tree_sitter_java
+
+        return tree_sitter.Parser(tree_sitter.Language(tree_sitter_java.language()))
+    if dialect == "javascript":
+        import tree_sitter_javascript
+
+        grammar = tree_sitter_javascript.language()
+    else:
+        import tree_sitter_typescript
+
+        tsx = dialect == "tsx"
+        grammar = tree_sitter_typescript.language_tsx() if tsx else tree_sitter_typescript.language_typescript()
+    return tree_sitter.Parser(tree_sitter.Language(grammar))
+
+
+def _parse_tree_sitter(dialect: str, data: bytes) -> SourceTree:
+    tree = _parser(dialect).parse(data)
+    if tree.root_node.has_error:
+        stack = [tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                what = f"missing `{node.type}`" if node.is_missing else "syntax error"
+                raise ParseFailure(f"line {node.start_point[0] + 1}: {what}")
+            stack.extend(reversed([child for child in node.children if child.has_error]))
+        raise ParseFailure("syntax error")
+    return SourceTree(data, tree, dialect)
+
+
+def _check_javascript(data: bytes, path: str) -> None:
+    tree = _parse_tree_sitter("javascript", data)
+    node = shutil.which("node")
+    if node is None or not path.endswith((".js", ".mjs", ".cjs")):
+        return  # node cannot read JSX
+    # The file's own folder may hold a package.json that says which module system a .js file uses: the
+    # syntax the tree shows decides instead.
+    esm = any(child.type in ("import_statement", "export_statement") for child in tree.tree.root_node.children)
+    with tempfile.TemporaryDirectory() as folder:
+        copy = os.path.join(folder, "check.mjs" if esm else "check.cjs")
+        with open(copy, "wb") as out:
+            out.write(data)
+        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=60)
+    if checked.returncode != 0:
+        lines = checked.stderr.decode("utf-8", "replace").splitlines()
+        where = next((text.rsplit(":", 1)[-1] for text in lines[:1] if text.startswith(copy + ":")), "?")
+        message = next((text for text in lines if "Error" in text), "node --check failed")
+        raise ParseFailure(f"line {where}: {message}")
+
+
+def _check_tree_sitter(dialect: str, data: bytes, path: str) -> None:
+    _parse_tree_sitter(dialect, data)
+
+
+def _tree_sitter_language(name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], None] | None = None):
+    parse = functools.partial(_parse_tree_sitter, name)
+    return Language(name, suffixes, parse, lambda tree: tree.data, check or functools.partial(_check_tree_sitter, name))
+
+
+JAVASCRIPT = _tree_sitter_language("javascript", (".js", ".mjs", ".cjs", ".jsx"), _check_javascript)
+TYPESCRIPT = _tree_sitter_language("typescript", (".ts", ".mts", ".cts"))
+TSX = _tree_sitter_language("tsx", (".tsx",))
+
+JAVA = _tree_sitter_language("java", (".java",))
+
+
+@dataclasses.dataclass(frozen=True)
+class ManifestTree:
+    """A dependency manifest's bytes: its codemods edit text by range, so the file keeps its layout."""
+
+    data: bytes
+
+    def replaced(self, data: bytes) -> ManifestTree:
+        return ManifestTree(data)
+
+
+def _check_manifest(data: bytes, path: str) -> None:
+    from xml.etree import ElementTree
+
+    name = os.path.basename(path)
+    try:
+        if name == "pom.xml":
+            ElementTree.fromstring(data)
+        elif name == "package.json":
+            json.loads(data)
+        else:
+            data.decode("utf-8")
+    except (ElementTree.ParseError, ValueError) as error:
+        raise ParseFailure(str(error)) from None
+
+
+MANIFEST_NAMES = ("pom.xml", "build.gradle", "build.gradle.kts", "requirements.txt", "package.json")
+MANIFEST = Language("manifest", (), ManifestTree, lambda tree: tree.data, _check_manifest, MANIFEST_NAMES)
+
+LANGUAGES = {language.name: language for language in (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, JAVA, MANIFEST)}
 
 
 def language_for(path: str) -> Language | None:
+    name = os.path.basename(path)
+    for language in LANGUAGES.values():
+        if name in language.names:
+            return language
     for language in LANGUAGES.values():
         if path.endswith(language.suffixes):
             return language

@@ -1,0 +1,145 @@
+"""Reading tree-sitter trees of JavaScript and TypeScript, and editing their bytes by range."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+Node = Any  # tree_sitter.Node
+
+# Leaves that name a binding (as opposed to `property_identifier`, the `x` of `a.x` or `{x: 1}`).
+NAME_LEAVES = frozenset(
+    {"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern", "type_identifier"}
+)
+DECLARATIONS = ("lexical_declaration", "variable_declaration")
+FUNCTIONS = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "arrow_function",
+        "generator_function",
+        "generator_function_declaration",
+        "method_definition",
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Edit:
+    start: int
+    end: int
+    text: bytes
+
+
+def walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def text(data: bytes, node: Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def line(node: Node) -> int:
+    return node.start_point[0] + 1
+
+
+def apply(tree, edits: Iterable[Edit]):
+    """The tree with ``edits`` made (they must not overlap), re-parsed; the same tree when there are none."""
+    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
+    if not ordered:
+        return tree
+    data, out, at = tree.data, [], 0
+    for edit in ordered:
+        if edit.start < at:
+            raise ValueError(f"overlapping edits at byte {edit.start}")
+        out += [data[at : edit.start], edit.text]
+        at = edit.end
+    out.append(data[at:])
+    return tree.replaced(b"".join(out))
+
+
+def newline(data: bytes) -> bytes:
+    return b"\r\n" if b"\r\n" in data else b"\n"
+
+
+def line_start(data: bytes, pos: int) -> int:
+    return max(data.rfind(b"\n", 0, pos), data.rfind(b"\r", 0, pos)) + 1
+
+
+def line_end(data: bytes, pos: int) -> int:
+    """Just past the line break that ends the line holding ``pos``."""
+    end = data.find(b"\n", pos)
+    return len(data) if end < 0 else end + 1
+
+
+def indent_at(data: bytes, pos: int) -> bytes:
+    start = line_start(data, pos)
+    return data[start : start + len(data[start:pos]) - len(data[start:pos].lstrip(b" \t"))]
+
+
+def string_value(data: bytes, node: Node | None) -> str | None:
+    if node is None or node.type != "string":
+        return None
+    return "".join(text(data, c) for c in node.named_children if c.type == "string_fragment")
+
+
+def required_module(data: bytes, node: Node | None) -> str | None:
+    """``'m'`` for ``require('m')``, else None."""
+    if node is None or node.type != "call_expression":
+        return None
+    function, arguments = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+    if function is None or function.type != "identifier" or text(data, function) != "require" or arguments is None:
+        return None
+    args = arguments.named_children
+    return string_value(data, args[0]) if len(args) == 1 else None
+
+
+def names_in(data: bytes, root: Node, name: str) -> list[Node]:
+    """Every leaf that names ``name`` as a variable or type (not as a property)."""
+    return [n for n in walk(root) if n.type in NAME_LEAVES and text(data, n) == name]
+
+
+def is_declaration_site(node: Node) -> bool:
+    """Whether this name leaf declares (binds) rather than uses its name."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if parent.type == "variable_declarator":
+        return parent.child_by_field_name("name") == node
+    if parent.type in (
+        "function_declaration",
+        "class_declaration",
+        "function_expression",
+        "generator_function_declaration",
+        "type_alias_declaration",
+        "interface_declaration",
+        "enum_declaration",
+    ):
+        return parent.child_by_field_name("name") == node
+    if parent.type in ("import_clause", "namespace_import", "import_require_clause"):
+        return True
+    if parent.type == "import_specifier":
+        alias = parent.child_by_field_name("alias")
+        return node == (alias or parent.child_by_field_name("name"))
+    if node.type == "shorthand_property_identifier_pattern":
+        return True
+    if parent.type == "pair_pattern":
+        return parent.child_by_field_name("value") == node
+    if parent.type in (
+        "formal_parameters",
+        "required_parameter",
+        "optional_parameter",
+        "rest_pattern",
+        "assignment_pattern",
+        "array_pattern",
+        "catch_clause",
+    ):
+        return parent.type != "assignment_pattern" or parent.child_by_field_name("left") == node
+    if parent.type == "arrow_function":
+        return parent.child_by_field_name("parameter") == node
+    return False

@@ -1,0 +1,666 @@
+"""hoist-clients for JavaScript and TypeScript: SDK clients built in a handler move to module scope.
+
+A `const s3 = new AWS.S3(...)` (v2), `new S3Client({...})` (v3) or `DynamoDBDocumentClient.from(...)`
+that reads only constants, `process.env` and module-level names moves above the handler, with the
+constant locals it reads. Anything read from the event, the context or other per-call values keeps it
+where it is, with a note; so does a database connection (its reuse needs care this rewrite does not give).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from codemods._base import Codemod, FileContext
+from codemods.javascript._services import SERVICES
+from codemods.javascript._tree import (
+    DECLARATIONS,
+    FUNCTIONS,
+    Edit,
+    Node,
+    apply,
+    indent_at,
+    is_declaration_site,
+    line,
+    line_end,
+    line_start,
+    newline,
+    required_module,
+    string_value,
+    text,
+    walk,
+)
+
+# Where a handler is recognised without a template naming it.
+HANDLER_NAMES = frozenset({"handler", "lambdaHandler", "main"})
+EVENT_PARAMETERS = frozenset({"event", "_event", "evt"})
+DATABASE_MODULES = {
+    "mysql": ("createConnection", "createPool"),
+    "mysql2": ("createConnection", "createPool"),
+    "mysql2/promise": ("createConnection", "createPool"),
+    "pg": ("Client", "Pool"),
+}
+GLOBAL_SDK = ("aws-sdk", "aws-sdk/global")
+# Calls whose result depends only on their (constant) arguments.
+PURE_CALLS = frozenset({"Number", "String", "Boolean", "parseInt", "parseFloat", "JSON.parse"})
+CONSTANT_LEAVES = frozenset(
+    {
+        "string",
+        "number",
+        "true",
+        "false",
+        "null",
+        "undefined",
+        "regex",
+        "comment",
+        "template_string",
+        "string_fragment",
+        "escape_sequence",
+        "property_identifier",
+    }
+)
+CONSTANT_SHAPES = frozenset(
+    {
+        "object",
+        "array",
+        "pair",
+        "spread_element",
+        "parenthesized_expression",
+        "binary_expression",
+        "unary_expression",
+        "ternary_expression",
+        "template_substitution",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+        "computed_property_name",
+    }
+)
+# Methods that change a client for the calls after them, or end it.
+MUTATORS = frozenset({"on", "addListener", "middlewareStack", "destroy", "end", "close"})
+
+
+class _Left(Exception):
+    """A construction stays in the handler; the message says why."""
+
+
+@dataclasses.dataclass
+class _Handler:
+    name: str
+    function: Node
+    statement: Node  # the top-level statement it is defined by, where hoisted code goes above
+
+
+@dataclasses.dataclass
+class _Local:
+    statement: Node
+    name: str
+    depends: list[str]
+
+
+class HoistClients(Codemod):
+    NAME = "hoist-clients"
+    DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
+    LANGUAGE = "javascript"
+    MARKERS = (b"aws-sdk", b"@aws-sdk/", b"mysql", b"pg")
+
+    def transform(self, tree, ctx: FileContext):
+        return _Hoister(tree, ctx).run()
+
+
+class HoistClientsTypeScript(HoistClients):
+    LANGUAGE = "typescript"
+
+
+class HoistClientsTsx(HoistClients):
+    LANGUAGE = "tsx"
+
+
+class _Hoister:
+    def __init__(self, tree, ctx: FileContext) -> None:
+        self.tree, self.ctx = tree, ctx
+        self.data, self.root = tree.data, tree.tree.root_node
+        self.bindings = self._bindings()
+        self.module_names = self._module_names()
+        self.hoisted_names: set[str] = set()
+        self.declared: dict[int, set[str]] = {}  # function -> the names declared in it
+
+    def run(self):
+        handlers = self._handlers()
+        if not handlers:
+            if any(self._construction(n) for n in walk(self.root)):
+                self.ctx.note(1, "not Lambda code: no exported handler (no template names one here)")
+            return self.tree
+        edits: list[Edit] = []
+        for handler in handlers:
+            edits += self._hoist_from(handler)
+        return apply(self.tree, edits)
+
+    # What the module binds.
+
+    def _bindings(self) -> dict[str, str]:
+        """Local name -> the module it was imported or required from, anywhere in the file."""
+        found: dict[str, str] = {}
+        for node in walk(self.root):
+            if node.type == "import_statement":
+                source = string_value(self.data, node.child_by_field_name("source"))
+                for leaf in walk(node):
+                    if leaf.type == "identifier" and is_declaration_site(leaf) and source:
+                        found[text(self.data, leaf)] = source
+                for clause in node.named_children:
+                    if clause.type == "import_require_clause":
+                        found[text(self.data, clause.named_children[0])] = (
+                            string_value(self.data, clause.child_by_field_name("source")) or ""
+                        )
+            elif node.type == "variable_declarator":
+                module = required_module(self.data, node.child_by_field_name("value"))
+                if module is None:
+                    continue
+                for leaf in walk(node.child_by_field_name("name")):
+                    if leaf.type in ("identifier", "shorthand_property_identifier_pattern") and is_declaration_site(
+                        leaf
+                    ):
+                        found[text(self.data, leaf)] = module
+        return found
+
+    def _module_names(self) -> dict[str, int]:
+        """Names declared at module scope -> the byte where their declaration starts."""
+        names: dict[str, int] = {}
+        for statement in self.root.named_children:
+            inner = statement
+            if statement.type == "export_statement":
+                inner = statement.child_by_field_name("declaration") or statement
+            if inner.type in ("function_declaration", "generator_function_declaration"):
+                names[text(self.data, inner.child_by_field_name("name"))] = -1  # hoisted by the language
+                continue
+            for leaf in walk(inner):
+                if (
+                    leaf.type in ("identifier", "shorthand_property_identifier_pattern", "type_identifier")
+                    and is_declaration_site(leaf)
+                    and _scope_of(leaf) is None
+                ):
+                    names.setdefault(text(self.data, leaf), statement.start_byte)
+        return names
+
+    # Handlers.
+
+    def _handlers(self) -> list[_Handler]:
+        exported: dict[str, tuple[Node | None, Node]] = {}  # name -> (function or None for a name, statement)
+        functions: dict[str, tuple[Node, Node]] = {}
+        for statement in self.root.named_children:
+            for name, value, exported_here in self._definitions(statement):
+                if value is not None and value.type in FUNCTIONS:
+                    functions[name] = (value, statement)
+                if exported_here:
+                    exported[name] = (value, statement)
+        handlers: list[_Handler] = []
+        found: set[str] = set()
+        wanted = self.ctx.entry_points
+        for name, (value, statement) in exported.items():
+            if value is not None and value.type in ("identifier", "shorthand_property_identifier"):
+                value, statement = functions.get(text(self.data, value), (None, statement))
+            elif value is None:
+                value, statement = functions.get(name, (None, statement))
+            if value is None or value.type not in FUNCTIONS:
+                continue
+            if wanted is not None and name not in wanted:
+                continue
+            if (
+                wanted is None
+                and name not in HANDLER_NAMES
+                and _first_parameter(self.data, value) not in EVENT_PARAMETERS
+            ):
+                continue
+            found.add(name)
+            if all(h.function != value for h in handlers):  # one function exported under two names
+                handlers.append(_Handler(name, value, statement))
+        if wanted is not None:
+            for missing in sorted(wanted - found):
+                self.ctx.note(1, f"the template names handler `{missing}`, which is not an exported function here")
+        return handlers
+
+    def _definitions(self, statement: Node):
+        """(name, value node, exported?) for what a top-level statement defines or exports."""
+        data = self.data
+        if statement.type == "export_statement":
+            declaration = statement.child_by_field_name("declaration")
+            if declaration is not None:
+                for name, value, _ in self._definitions(declaration):
+                    yield name, value, True
+            for clause in statement.named_children:
+                if clause.type == "export_clause":
+                    for spec in clause.named_children:
+                        name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+                        yield text(data, alias or name), name, True
+            return
+        if statement.type in ("function_declaration", "generator_function_declaration"):
+            yield text(data, statement.child_by_field_name("name")), statement, False
+        elif statement.type in DECLARATIONS:
+            for declarator in statement.named_children:
+                name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+                if (
+                    declarator.type == "variable_declarator"
+                    and name is not None
+                    and name.type == "identifier"
+                    and value
+                ):
+                    yield text(data, name), value, False
+        elif statement.type == "expression_statement" and statement.named_children[0].type == "assignment_expression":
+            assignment = statement.named_children[0]
+            left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+            target = text(data, left).replace(" ", "")
+            if target.startswith(("exports.", "module.exports.")) and left.type == "member_expression":
+                yield text(data, left.child_by_field_name("property")), right, True
+            elif target == "module.exports" and right.type == "object":
+                for part in right.named_children:
+                    if part.type == "shorthand_property_identifier":
+                        yield text(data, part), part, True
+                    elif part.type == "pair":
+                        yield text(data, part.child_by_field_name("key")), part.child_by_field_name("value"), True
+
+    # Constructions.
+
+    def _construction(self, value: Node | None) -> str | None:
+        """ "client" or "database" when ``value`` builds one, else None."""
+        if value is None:
+            return None
+        if value.type == "await_expression" and value.named_children:
+            value = value.named_children[0]
+        if value.type == "new_expression":
+            parts = _dotted(self.data, value.child_by_field_name("constructor"))
+        elif value.type == "call_expression":
+            parts = _dotted(self.data, value.child_by_field_name("function"))
+        else:
+            return None
+        if not parts or parts[0] not in self.bindings:
+            return None
+        module, rest = self.bindings[parts[0]], parts[1:]
+        if value.type == "new_expression" and self._client_class(module, parts[0], rest):
+            return "client"
+        if value.type == "call_expression" and module == "@aws-sdk/lib-dynamodb" and rest == ["from"]:
+            return "client"
+        if module in DATABASE_MODULES and rest and rest[-1] in DATABASE_MODULES[module]:
+            return "database"
+        if (
+            module in DATABASE_MODULES
+            and not rest
+            and value.type == "new_expression"
+            and parts[0] in ("Client", "Pool")
+        ):
+            return "database"
+        return None
+
+    def _client_class(self, module: str, name: str, rest: list[str]) -> bool:
+        if module in ("aws-sdk", "aws-sdk/global"):
+            services = rest if rest and rest[0] in SERVICES else [name, *rest]  # `AWS.S3` or `{ S3 }`
+            return services[0] in SERVICES and services[1:] in ([], ["DocumentClient"])
+        if module.startswith("aws-sdk/clients/"):
+            return rest in ([], ["DocumentClient"])
+        if module.startswith("@aws-sdk/client-"):
+            return not rest and name.endswith("Client")
+        return False
+
+    def _hoist_from(self, handler: _Handler) -> list[Edit]:
+        body = handler.function.child_by_field_name("body")
+        if body is None or body.type != "statement_block":
+            return []
+        params = _parameters(self.data, handler.function)
+        locals_: dict[str, _Local] = {}  # constant locals seen so far, which may move with a client
+        moving: list[Node] = []
+        config_changed = self._config_changes_after(handler.statement)
+        for statement in body.named_children:
+            declared = _single_declaration(self.data, statement)
+            if declared is None:
+                self._note_nested(statement, handler)
+                continue
+            name, value = declared
+            kind = self._construction(value)
+            if kind is None:
+                depends = self._constant(value, params, locals_, handler)
+                if (
+                    depends is not None
+                    and not self._reassigned(name, body, statement)
+                    and not self._mutated(name, body)
+                ):
+                    locals_[name] = _Local(statement, name, depends)
+                continue
+            shown = text(self.data, value).split("\n")[0][:60]
+            try:
+                if kind == "database":
+                    raise _Left(
+                        "a database connection is only reused safely with a liveness check and "
+                        "`context.callbackWaitsForEmptyEventLoop = false`; left for review"
+                    )
+                if config_changed:
+                    raise _Left(
+                        "the client copies the global `config` when it is built, and the code changes that "
+                        f"config on line {config_changed}, after the place the client would move to"
+                    )
+                depends = self._constant(value, params, locals_, handler, explain=True)
+                self._reusable(name, body, statement)
+                group = [s for s in self._with_dependencies(depends, locals_) if s not in moving] + [statement]
+                for moved in group:
+                    moved_name = _single_declaration(self.data, moved)[0]
+                    if moved_name in self.module_names or moved_name in self.hoisted_names:
+                        raise _Left(f"`{moved_name}` is already a name at module scope")
+                    _own_lines(self.data, moved)
+            except _Left as left:
+                self.ctx.note(line(statement), f"left in `{handler.name}`: `{shown}`: {left}")
+                continue
+            for moved in group:
+                if moved not in moving:
+                    moving.append(moved)
+                    self.hoisted_names.add(_single_declaration(self.data, moved)[0])
+            locals_[name] = _Local(statement, name, depends)
+            self.ctx.change(line(statement), f"hoisted `{shown}` from `{handler.name}` to module scope")
+        if not moving:
+            return []
+        moving.sort(key=lambda n: n.start_byte)
+        for dependency in moving:
+            name = _single_declaration(self.data, dependency)[0]
+            if self._construction(_single_declaration(self.data, dependency)[1]) is None:
+                self.ctx.change(
+                    line(dependency), f"hoisted `{name}` from `{handler.name}` with the client that reads it"
+                )
+        return self._move(moving, handler)
+
+    def _changes_global_config(self, node: Node) -> bool:
+        """`AWS.config.update(...)`, `AWS.config.region = ...` (not a client's own `s3.config`)."""
+        if not _is_config_update(self.data, node):
+            return False
+        if node.type == "call_expression":
+            config = node.child_by_field_name("function").child_by_field_name("object")
+        else:
+            config = node.child_by_field_name("left").child_by_field_name("object")
+        parts = _dotted(self.data, config)
+        root = parts[:-1] or parts
+        return bool(parts) and parts[-1] == "config" and len(root) == 1 and self.bindings.get(root[0]) in GLOBAL_SDK
+
+    def _config_changes_after(self, anchor: Node) -> int | None:
+        """The line of a change to the SDK's global config that runs after module code above ``anchor``
+        (later at module level, or in any function), if there is one: a client built above it would miss it."""
+        for statement in self.root.named_children:
+            for node in walk(statement):
+                if not self._changes_global_config(node):
+                    continue
+                if statement.start_byte >= anchor.start_byte or _scope_of(node) is not None:
+                    return line(node)
+        return None
+
+    def _with_dependencies(self, depends: list[str], locals_: dict[str, _Local]) -> list[Node]:
+        found: list[Node] = []
+        pending = list(depends)
+        while pending:
+            local = locals_[pending.pop()]
+            if local.statement not in found:
+                found.append(local.statement)
+                pending.extend(local.depends)
+        return sorted(found, key=lambda n: n.start_byte)
+
+    def _constant(
+        self, value: Node, params: set[str], locals_: dict[str, _Local], handler: _Handler, explain: bool = False
+    ) -> list[str] | None:
+        """The handler locals ``value`` reads, when it is the same for every invocation; else None (or _Left)."""
+        depends: list[str] = []
+
+        def refuse(node: Node, why: str):
+            if explain:
+                raise _Left(why)
+            return None
+
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            kind = node.type
+            if kind in CONSTANT_LEAVES and kind != "template_string":
+                continue
+            if kind in ("template_string", "arguments", "new_expression", "call_expression") or kind in CONSTANT_SHAPES:
+                if kind == "call_expression" and node != value and not self._pure_call(node):
+                    return refuse(node, f"it calls `{text(self.data, node.child_by_field_name('function'))}()`")
+                stack.extend(c for c in node.named_children if c.type != "type_arguments")
+                continue
+            if kind in ("member_expression", "subscript_expression"):
+                if text(self.data, node.child_by_field_name("object")).replace(" ", "") == "process.env":
+                    index = node.child_by_field_name("index")
+                    if index is None or index.type == "string":
+                        continue
+                stack.extend(c for c in node.named_children if c.type != "property_identifier")
+                continue
+            if kind in ("identifier", "shorthand_property_identifier"):
+                name = text(self.data, node)
+                if name in params:
+                    return refuse(node, f"it reads `{name}`, which comes with each invocation")
+                if name in locals_:
+                    depends.append(name)
+                    continue
+                if self._defined_in(name, handler.function):
+                    return refuse(node, f"it reads `{name}`, which the handler computes per invocation")
+                where = self.module_names.get(name)
+                if where is not None and where > handler.statement.start_byte:
+                    return refuse(node, f"it reads `{name}`, defined after the handler")
+                if where is None and name not in (
+                    "undefined",
+                    "process",
+                    "require",
+                    "Number",
+                    "String",
+                    "Boolean",
+                    "parseInt",
+                    "parseFloat",
+                    "JSON",
+                ):
+                    return refuse(node, f"it reads `{name}`, which is not a module-level name")
+                continue
+            return refuse(node, f"`{text(self.data, node)[:40]}` may differ between invocations")
+        return depends
+
+    def _pure_call(self, call: Node) -> bool:
+        function = call.child_by_field_name("function")
+        if required_module(self.data, call) is not None:
+            return True
+        return text(self.data, function) in PURE_CALLS
+
+    def _defined_in(self, name: str, function: Node) -> bool:
+        if function.id not in self.declared:
+            self.declared[function.id] = {
+                text(self.data, leaf)
+                for leaf in walk(function)
+                if leaf.type in ("identifier", "shorthand_property_identifier_pattern") and is_declaration_site(leaf)
+            }
+        return name in self.declared[function.id]
+
+    def _reassigned(self, name: str, body: Node, declaration: Node) -> bool:
+        for node in walk(body):
+            if node.type in ("assignment_expression", "augmented_assignment_expression", "update_expression"):
+                target = node.child_by_field_name("left") or node.child_by_field_name("argument")
+                if target is not None and target.type == "identifier" and text(self.data, target) == name:
+                    return True
+        return (
+            sum(
+                1
+                for leaf in walk(body)
+                if leaf.type == "identifier" and text(self.data, leaf) == name and is_declaration_site(leaf)
+            )
+            > 1
+        )
+
+    def _mutated(self, name: str, body: Node) -> bool:
+        """Whether the handler changes what ``name`` holds (`opts.region = ...`, `Object.assign(opts, ...)`)."""
+        for node in walk(body):
+            if node.type in ("assignment_expression", "augmented_assignment_expression"):
+                target = _dotted(self.data, node.child_by_field_name("left"))
+                if len(target) > 1 and target[0] == name:
+                    return True
+            if (
+                node.type == "call_expression"
+                and text(self.data, node.child_by_field_name("function")) == "Object.assign"
+            ):
+                args = node.child_by_field_name("arguments").named_children
+                if args and text(self.data, args[0]) == name:
+                    return True
+        return False
+
+    def _reusable(self, name: str, body: Node, declaration: Node) -> None:
+        if self._reassigned(name, body, declaration):
+            raise _Left(f"`{name}` is assigned more than once")
+        for node in walk(body):
+            if node.type != "member_expression" or text(self.data, node.child_by_field_name("object")) != name:
+                continue
+            member = text(self.data, node.child_by_field_name("property"))
+            parent = node.parent
+            if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
+                raise _Left(f"`{name}.{member}` is assigned per invocation")
+            if member in MUTATORS or (member == "config" and _is_config_update(self.data, parent.parent)):
+                raise _Left(f"`{name}.{member}` changes or ends the client per invocation")
+
+    def _note_nested(self, statement: Node, handler: _Handler) -> None:
+        for node in walk(statement):
+            if node.type == "variable_declarator" and self._construction(node.child_by_field_name("value")):
+                where = _nearest_block(node, statement)
+                shown = text(self.data, node.child_by_field_name("value")).split("\n")[0][:60]
+                self.ctx.note(line(node), f"left in `{handler.name}`: `{shown}`: built inside {where}")
+
+    def _move(self, moving: list[Node], handler: _Handler) -> list[Edit]:
+        data, nl = self.data, newline(self.data)
+        removed, block = [], []
+        for statement in moving:
+            start = _leading_comments_start(data, statement)
+            end = line_end(data, statement.end_byte)
+            indent = indent_at(data, statement.start_byte)
+            lines = data[start:end].splitlines(keepends=True)
+            block += [row[len(indent) :] if row.startswith(indent) else row.lstrip(b" \t") for row in lines]
+            if removed and removed[-1][1] == start:
+                removed[-1] = (removed[-1][0], end)
+            else:
+                removed.append((start, end))
+        edits = [Edit(start, _blank_line_after(data, start, end), b"") for start, end in removed]
+        if not block[-1].endswith((b"\n", b"\r")):
+            block[-1] += nl
+        anchor = _leading_comments_start(data, handler.statement)
+        edits.append(Edit(anchor, anchor, b"".join(block) + nl))
+        return edits
+
+
+def _scope_of(node: Node) -> Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in FUNCTIONS or parent.type in ("statement_block", "class_body"):
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _dotted(data: bytes, node: Node | None) -> list[str]:
+    parts: list[str] = []
+    while node is not None and node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        if prop.type != "property_identifier":
+            return []
+        parts.append(text(data, prop))
+        node = node.child_by_field_name("object")
+    if node is None or node.type != "identifier":
+        return []
+    return [text(data, node), *reversed(parts)]
+
+
+def _first_parameter(data: bytes, function: Node) -> str | None:
+    names = _parameter_list(data, function)
+    return names[0] if names else None
+
+
+def _parameter_list(data: bytes, function: Node) -> list[str]:
+    single = function.child_by_field_name("parameter")
+    if single is not None:
+        return [text(data, single)]
+    params = function.child_by_field_name("parameters")
+    names = []
+    for param in params.named_children if params is not None else []:
+        pattern = param.child_by_field_name("pattern") if param.type.endswith("_parameter") else param
+        names.append(text(data, pattern) if pattern is not None else "")
+    return names
+
+
+def _parameters(data: bytes, function: Node) -> set[str]:
+    params = function.child_by_field_name("parameter") or function.child_by_field_name("parameters")
+    if params is None:
+        return set()
+    return {
+        text(data, leaf)
+        for leaf in walk(params)
+        if leaf.type in ("identifier", "shorthand_property_identifier_pattern") and is_declaration_site(leaf)
+    }
+
+
+def _single_declaration(data: bytes, statement: Node) -> tuple[str, Node] | None:
+    if statement.type not in DECLARATIONS:
+        return None
+    declarators = [c for c in statement.named_children if c.type == "variable_declarator"]
+    if len(declarators) != 1:
+        return None
+    name, value = declarators[0].child_by_field_name("name"), declarators[0].child_by_field_name("value")
+    if name is None or name.type != "identifier" or value is None:
+        return None
+    return text(data, name), value
+
+
+def _is_config_update(data: bytes, node: Node | None) -> bool:
+    """`AWS.config.update(...)` or `AWS.config.region = ...`."""
+    if node is not None and node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        return left.type == "member_expression" and text(data, left.child_by_field_name("object")).endswith("config")
+    if node is None or node.type != "call_expression":
+        return False
+    return text(data, node.child_by_field_name("function")).replace(" ", "").endswith("config.update")
+
+
+def _nearest_block(node: Node, top: Node) -> str:
+    kinds = {
+        "try_statement": "`try`",
+        "if_statement": "`if`",
+        "for_statement": "a loop",
+        "for_in_statement": "a loop",
+        "while_statement": "a loop",
+        "switch_statement": "`switch`",
+        "catch_clause": "`catch`",
+    }
+    parent = node.parent
+    while parent is not None:
+        if parent.type in FUNCTIONS:
+            return "a nested function"
+        if parent.type in kinds:
+            return kinds[parent.type]
+        if parent == top:
+            break
+        parent = parent.parent
+    return "a block"
+
+
+def _own_lines(data: bytes, statement: Node) -> None:
+    before = data[line_start(data, statement.start_byte) : statement.start_byte]
+    after = data[statement.end_byte : line_end(data, statement.end_byte)]
+    if before.strip() or (after.strip() and not after.strip().startswith(b"//")):
+        raise _Left("it shares a line with other code")
+
+
+def _blank_line_after(data: bytes, start: int, end: int) -> int:
+    """``end``, or past the blank line after it when the lines removed would leave a blank at the top of
+    the block or two blank lines in a row."""
+    after = line_end(data, end)
+    if end >= len(data) or data[end:after].strip():
+        return end
+    before = data[line_start(data, start - 1) : start] if start else b""
+    if before.rstrip().endswith(b"{") or not before.strip():
+        return after
+    return end
+
+
+def _leading_comments_start(data: bytes, statement: Node) -> int:
+    """Where the comment lines right above ``statement`` (no blank line between) start."""
+    start = line_start(data, statement.start_byte)
+    previous = statement.prev_sibling
+    while previous is not None and previous.type == "comment":
+        gap = data[previous.end_byte : start]
+        if gap.count(b"\n") > 1 or data[line_start(data, previous.start_byte) : previous.start_byte].strip():
+            break
+        start = line_start(data, previous.start_byte)
+        previous = previous.prev_sibling
+    return start
