@@ -1,0 +1,504 @@
+"""hoist-clients for Java: SDK clients built in a Lambda handler become `private static final` fields.
+
+In a class implementing `RequestHandler`/`RequestStreamHandler` (or whose method a template names as the
+handler), a local built by `AmazonS3ClientBuilder.defaultClient()`, `XClientBuilder.standard()...build()`,
+`new AmazonXClient(...)`, v2 `XClient.create()` / `XClient.builder()...build()`, `new DynamoDBMapper(...)` or
+`DynamoDbEnhancedClient...` inside `handleRequest` (or a method it calls) moves to a static field, when what it
+reads is constant: literals, `System.getenv`, static final fields, types, other hoisted clients. One that reads
+final instance fields becomes a final instance field instead (Lambda builds the handler object once per execution
+environment), set in the constructor when the fields it reads are. A JDBC `Connection` from
+`DriverManager.getConnection` (declared, or assigned to a `Connection conn = null;` local) becomes a static field
+behind a reconnect guard, and its `close()` goes. Anything else stays, with a note saying why.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from codemods._base import Codemod, FileContext
+from codemods.manifests._text import Edit, apply, indent_at, line_end, line_start, newline
+
+HANDLER_INTERFACES = frozenset({"RequestHandler", "RequestStreamHandler"})
+HANDLER_METHOD = "handleRequest"
+# Calls whose result differs from one call to the next: a client built from them is not constant.
+PER_CALL = frozenset({"now", "randomUUID", "currentTimeMillis", "nanoTime", "random", "nextInt", "nextLong",
+                      "nextDouble", "getRemainingTimeInMillis", "getAwsRequestId"})
+CONSTANT_CALLS = frozenset({"getenv", "getProperty"})
+CLOSERS = frozenset({"close", "shutdown", "shutdownNow"})
+# v1 clients are mutable: a per-invocation change to a shared client would leak into the next invocation.
+MUTATORS = frozenset({"setRegion", "setEndpoint", "setS3ClientOptions", "addRequestHandler", "setSignerRegionOverride",
+                      "setTimeOffset", "setServiceNameIntern"})
+_V1_CONSTRUCTED = re.compile(r"^(?:Amazon|AWS)\w*Client$")
+VALID_TIMEOUT_SECONDS = 2
+LOOPS = ("for_statement", "enhanced_for_statement", "while_statement", "do_statement")
+
+
+class _Left(Exception):
+    """A construction stays where it is; the message says why."""
+
+
+def _text(data: bytes, node) -> str:
+    return data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
+
+
+def _line(node) -> int:
+    return node.start_point[0] + 1
+
+
+def _base_name(data: bytes, type_node) -> str:
+    if type_node.type == "generic_type":
+        type_node = type_node.named_children[0]
+    return _text(data, type_node).rsplit(".", 1)[-1]
+
+
+def _chain(node) -> list:
+    """`A.b().c().d()` -> [A, b(), c(), d()] as (root, invocations...) nodes, innermost first."""
+    calls = []
+    while node is not None and node.type == "method_invocation":
+        calls.append(node)
+        node = node.child_by_field_name("object")
+    return [node, *reversed(calls)]
+
+
+def construction_kind(data: bytes, value) -> str | None:
+    """"client", "connection" or None for the value of a local declaration."""
+    if value is None:
+        return None
+    if value.type == "object_creation_expression":
+        name = _base_name(data, value.child_by_field_name("type"))
+        return "client" if name == "DynamoDBMapper" or _V1_CONSTRUCTED.match(name) else None
+    if value.type != "method_invocation":
+        return None
+    root, *calls = _chain(value)
+    if root is None or root.type not in ("identifier", "scoped_identifier", "field_access") or not calls:
+        return None
+    owner = _text(data, root).rsplit(".", 1)[-1]
+    first = _text(data, calls[0].child_by_field_name("name"))
+    last = _text(data, calls[-1].child_by_field_name("name"))
+    if owner == "DriverManager" and first == "getConnection" and len(calls) == 1:
+        return "connection"
+    if owner.endswith("ClientBuilder") and (first == "defaultClient" and len(calls) == 1
+                                            or first == "standard" and last == "build"):
+        return "client"
+    if owner.endswith("Client") and (first == "create" and len(calls) == 1 or first == "builder" and last == "build"):
+        return "client"
+    return None
+
+
+@dataclasses.dataclass
+class _Hoist:
+    statement: object
+    method: object
+    name: str
+    type: str
+    value: object
+    kind: str
+    comments: list
+    declaration: object = None  # `Connection conn = null;` when the construction is an assignment to it
+    static: bool = True  # False: it reads final instance fields, so it becomes one too (set when the handler is built)
+    in_constructor: bool = False  # it reads a final field the constructor sets, so the constructor sets it too
+
+
+class HoistClients(Codemod):
+    NAME = "hoist-clients"
+    DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
+    LANGUAGE = "java"
+    MARKERS = (b"ClientBuilder", b"Client.create", b"Client.builder", b"Client(", b"DynamoDBMapper",
+               b"DriverManager.getConnection")
+
+    def transform(self, tree, ctx: FileContext):
+        data = tree.data
+        edits: list[Edit] = []
+        for node in _walk(tree.tree.root_node):
+            if node.type == "class_declaration":
+                edits += _Class(data, node, ctx).run()
+        return tree.replaced(apply(data, edits)) if edits else tree
+
+
+class _Class:
+    def __init__(self, data: bytes, node, ctx: FileContext) -> None:
+        self.data, self.node, self.ctx = data, node, ctx
+        self.body = node.child_by_field_name("body")
+        self.members = [c for c in self.body.named_children] if self.body is not None else []
+        self.methods = [m for m in self.members if m.type == "method_declaration"]
+        self.fields = [m for m in self.members if m.type == "field_declaration"]
+        self.nl = newline(data)
+
+    def _is_handler(self) -> set[str]:
+        """The handler method names of this class, or an empty set."""
+        interfaces = self.node.child_by_field_name("interfaces")
+        names = set()
+        if interfaces is not None:
+            for type_list in interfaces.named_children:
+                for item in type_list.named_children:
+                    if _base_name(self.data, item) in HANDLER_INTERFACES:
+                        names.add(HANDLER_METHOD)
+        if self.ctx.entry_points:
+            names |= {m for m in self.ctx.entry_points if any(self._name(x) == m for x in self.methods)}
+        return names
+
+    def _name(self, node) -> str:
+        found = node.child_by_field_name("name")
+        return _text(self.data, found) if found is not None else ""
+
+    def _reached(self, entry: set[str]) -> list:
+        """Handler methods and the methods of this class they call, transitively, in source order."""
+        names, todo = set(entry), list(entry)
+        while todo:
+            name = todo.pop()
+            for method in (m for m in self.methods if self._name(m) == name):
+                for call in _walk(method):
+                    if call.type != "method_invocation":
+                        continue
+                    target = call.child_by_field_name("object")
+                    called = self._name(call)
+                    if (target is None or target.type == "this") and called not in names and any(
+                            self._name(m) == called for m in self.methods):
+                        names.add(called)
+                        todo.append(called)
+        return [m for m in self.methods if self._name(m) in names]
+
+    def _static_fields(self) -> set[str]:
+        names = set()
+        for field in self.fields:
+            modifiers = next((c for c in field.children if c.type == "modifiers"), None)
+            words = _text(self.data, modifiers).split() if modifiers is not None else []
+            if "static" in words and "final" in words:
+                names |= {self._name(d) for d in field.children_by_field_name("declarator")}
+        return names
+
+    def _instance_finals(self, blank: bool = False) -> set[str]:
+        """Final instance fields (with ``blank``: only those without an initialiser, which a constructor sets)."""
+        names = set()
+        for field in self.fields:
+            modifiers = next((c for c in field.children if c.type == "modifiers"), None)
+            words = _text(self.data, modifiers).split() if modifiers is not None else []
+            if "static" not in words and "final" in words:
+                names |= {self._name(d) for d in field.children_by_field_name("declarator")
+                          if not blank or d.child_by_field_name("value") is None}
+        return names
+
+    def _constructor(self):
+        constructors = [m for m in self.members if m.type == "constructor_declaration"]
+        return constructors[0] if len(constructors) == 1 else None
+
+    def _all_fields(self) -> set[str]:
+        return {self._name(d) for f in self.fields for d in f.children_by_field_name("declarator")}
+
+    def run(self) -> list[Edit]:
+        if self.body is None:
+            return []
+        entry = self._is_handler()
+        if not entry:
+            return []
+        constants = self._static_fields()
+        taken = self._all_fields()
+        hoisted: dict[str, str] = {}  # name -> value text
+        instance = self._instance_finals()  # final instance fields, and clients hoisted to instance fields
+        set_by_constructor = self._instance_finals(blank=True)
+        plans: list[_Hoist] = []
+        for method in self._reached(entry):
+            body = method.child_by_field_name("body")
+            if body is None:
+                continue
+            for statement in _walk(body):
+                if statement.type == "resource" and construction_kind(self.data, statement.child_by_field_name("value")):
+                    self.ctx.note(_line(statement), f"left `{self._name(statement)}` in {self._name(method)}: "
+                                  "try-with-resources closes it at the end of the block")
+                declaration = None
+                if statement.type == "expression_statement":
+                    name, value, declaration = self._assigned_connection(body, statement)
+                    if declaration is None:
+                        continue
+                    kind = "connection"
+                elif statement.type == "local_variable_declaration":
+                    declarators = statement.children_by_field_name("declarator")
+                    if len(declarators) != 1:
+                        continue
+                    value = declarators[0].child_by_field_name("value")
+                    kind = construction_kind(self.data, value)
+                    if kind is None:
+                        continue
+                    name = self._name(declarators[0])
+                else:
+                    continue
+                try:
+                    plan = self._plan(method, body, statement, name, value, kind, constants | set(hoisted), instance)
+                    if not plan.static and any(n.type == "identifier" and _text(self.data, n) in set_by_constructor
+                                               for n in _walk(value)):
+                        if self._constructor() is None:
+                            raise _Left("it reads a final field set by a constructor, and the class has not exactly "
+                                        "one constructor to set it in")
+                        plan.in_constructor = True
+                    plan.declaration = declaration
+                    if name in taken and name not in hoisted:
+                        raise _Left(f"the class already has a field named `{name}`")
+                    if name in hoisted and hoisted[name] != _text(self.data, value):
+                        raise _Left(f"another `{name}` with a different construction is already hoisted")
+                except _Left as left:
+                    self.ctx.note(_line(statement), f"left `{name}` in {self._name(method)}: {left}")
+                    continue
+                if name not in hoisted:
+                    plan.comments = self._comments_above(statement)
+                plans.append(plan)
+                hoisted[name] = _text(self.data, value)
+                if not plan.static:
+                    instance.add(name)
+                if plan.in_constructor:
+                    set_by_constructor.add(name)
+        return self._edits(plans) if plans else []
+
+    def _assigned_connection(self, body, statement):
+        """(name, value, declaration) for `conn = DriverManager.getConnection(...);` where the method declared
+        `Connection conn = null;` (or without a value) directly in its body; else (None, None, None)."""
+        assignment = statement.named_children[0] if statement.named_children else None
+        if assignment is None or assignment.type != "assignment_expression":
+            return None, None, None
+        left, value = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+        if left is None or left.type != "identifier" or construction_kind(self.data, value) != "connection":
+            return None, None, None
+        name = _text(self.data, left)
+        for declaration in body.named_children:
+            if declaration.type != "local_variable_declaration":
+                continue
+            declarators = declaration.children_by_field_name("declarator")
+            if len(declarators) == 1 and self._name(declarators[0]) == name:
+                initial = declarators[0].child_by_field_name("value")
+                if initial is None or initial.type == "null_literal":
+                    return name, value, declaration
+        return None, None, None
+
+    def _plan(self, method, body, statement, name: str, value, kind: str, constants: set[str],
+              instance: set[str]) -> _Hoist:
+        parent = statement.parent
+        while parent is not None and parent != body:
+            # A connection's guard stays where the construction was: only a client moves out of blocks.
+            if kind == "client" and parent.type in ("try_statement", "catch_clause", "finally_clause"):
+                raise _Left("built inside a try block: moving it changes which errors the handler catches")
+            if kind == "client" and parent.type in ("if_statement", "switch_expression", "switch_block"):
+                raise _Left("built only on some paths (inside a conditional)")
+            if parent.type in ("lambda_expression", "class_body"):
+                raise _Left("built inside a lambda or a local class")
+            if parent.type in LOOPS and kind == "connection":
+                raise _Left("a connection opened in a loop")
+            parent = parent.parent
+        declared = statement if statement.type == "local_variable_declaration" else self._assigned_connection(
+            body, statement)[2]
+        type_text = _text(self.data, declared.child_by_field_name("type"))
+        if type_text == "var":
+            raise _Left("declared with `var`: a field needs its type written out")
+        parameters = {self._name(p) for p in method.child_by_field_name("parameters").named_children}
+        reads_instance = self._check_constant(value, constants - instance, parameters, instance)
+        if reads_instance:
+            modifiers = next((c for c in method.children if c.type == "modifiers"), None)
+            if kind != "client" or (modifiers is not None and "static" in _text(self.data, modifiers).split()):
+                raise _Left("it reads instance fields, which a static field or method cannot")
+        for node in _walk(body):
+            if node.type == "assignment_expression" and node.parent != statement:
+                left = node.child_by_field_name("left")
+                if left is not None and _text(self.data, left) in (name, "this." + name):
+                    raise _Left(f"`{name}` is assigned again in {self._name(method)}")
+            if node.type == "method_invocation" and kind == "client":
+                target = node.child_by_field_name("object")
+                if target is not None and _text(self.data, target) == name and self._name(node) in CLOSERS:
+                    raise _Left(f"closed per invocation (`{name}.{self._name(node)}()`): a shared client would be "
+                                "closed after the first one")
+                if target is not None and _text(self.data, target) == name and self._name(node) in MUTATORS:
+                    raise _Left(f"changed per invocation (`{name}.{self._name(node)}(...)`): the change would carry "
+                                "over to the next invocation")
+        return _Hoist(statement, method, name, type_text, value, kind, [], static=not reads_instance)
+
+    def _check_constant(self, value, constants: set[str], parameters: set[str], instance: set[str]) -> bool:
+        """Raise _Left unless ``value`` is the same on every invocation; True when it reads final instance fields
+        (the handler object is built once per execution environment, so those are constant too)."""
+        reads_instance = False
+        for node in _walk(value):
+            if node.type in ("this", "super"):
+                raise _Left(f"reads `{node.type}`")
+            if node.type in ("lambda_expression", "method_reference"):
+                raise _Left("takes a lambda or method reference")
+            if node.type == "method_invocation" and self._name(node) in PER_CALL:
+                raise _Left(f"calls `{self._name(node)}()`, which differs per call")
+            if node.type != "identifier":
+                continue
+            parent = node.parent
+            role = next((parent.field_name_for_child(i) for i, c in enumerate(parent.children) if c == node), None)
+            if parent.type == "method_invocation" and role == "name":
+                continue
+            if parent.type == "field_access" and role == "field":
+                continue
+            name = _text(self.data, node)
+            if name in constants or (name[:1].isupper() and role == "object"):
+                continue
+            if name in instance:
+                reads_instance = True
+                continue
+            if name[:1].isupper() and parent.type in ("scoped_identifier", "field_access"):
+                continue
+            if name in parameters:
+                raise _Left(f"reads `{name}`, a parameter of the handler: it differs per invocation")
+            raise _Left(f"reads `{name}`, which is not a constant")
+        return reads_instance
+
+    def _comments_above(self, statement) -> list:
+        comments, node = [], statement.prev_named_sibling
+        expected = statement.start_point[0] - 1
+        while node is not None and node.type in ("line_comment", "block_comment") and node.end_point[0] == expected:
+            comments.insert(0, node)
+            expected = node.start_point[0] - 1
+            node = node.prev_named_sibling
+        return comments
+
+    def _member_indent(self) -> bytes:
+        if self.members:
+            return indent_at(self.data, self.members[0].start_byte)
+        return indent_at(self.data, self.node.start_byte) + b"    "
+
+    def _edits(self, plans: list[_Hoist]) -> list[Edit]:
+        data, nl = self.data, self.nl
+        indent = self._member_indent()
+        unit = indent[len(indent_at(data, self.node.start_byte)):] or b"    "
+        fields: list[bytes] = []
+        edits: list[Edit] = []
+        done: set[str] = set()
+        closes: list[tuple[str, object]] = []
+        assignments: list[_Hoist] = []
+        for plan in plans:
+            first = plan.comments[0] if plan.comments else plan.statement
+            start, end = line_start(data, first.start_byte), line_end(data, plan.statement.end_byte)
+            if data[start:first.start_byte].strip() or data[plan.statement.end_byte:end].strip():
+                start, end = first.start_byte, plan.statement.end_byte
+            statement_indent = indent_at(data, plan.statement.start_byte)
+            value = self._reindent(_text(self.data, plan.value).encode(), statement_indent, indent)
+            where = f"in {self._name(plan.method)}"
+            if plan.kind == "connection":
+                guard = (statement_indent + b"if (%s == null || !%s.isValid(%d)) {" % (
+                    plan.name.encode(), plan.name.encode(), VALID_TIMEOUT_SECONDS) + nl
+                         + statement_indent + unit + plan.name.encode() + b" = "
+                         + self._reindent(_text(self.data, plan.value).encode(), statement_indent,
+                                          statement_indent + unit) + b";" + nl + statement_indent + b"}" + nl)
+                edits.append(Edit(line_start(data, plan.statement.start_byte), line_end(data, plan.statement.end_byte),
+                                  guard))
+                if plan.name not in done:
+                    fields.append(indent + b"private static " + plan.type.encode() + b" " + plan.name.encode() + b";"
+                                  + nl)
+                closes.append((plan.name, plan.method))
+                if plan.declaration is not None:
+                    declaration = plan.declaration
+                    edits.append(Edit(line_start(data, declaration.start_byte), line_end(data, declaration.end_byte), b""))
+                self.ctx.change(_line(plan.statement), f"`{plan.name}` ({plan.type}) is now a static field opened "
+                                f"once and reopened when `isValid()` fails (was opened per invocation in {where})")
+            else:
+                edits.append(Edit(start, end, b""))
+                if plan.name not in done:
+                    moved = b"".join(self._reindent(data[c.start_byte:c.end_byte].rstrip(b"\r"), statement_indent, indent)
+                                     .join([indent, nl]) for c in plan.comments)
+                    modifiers = b"private static final " if plan.static else b"private final "
+                    declared = moved + indent + modifiers + plan.type.encode() + b" " + plan.name.encode()
+                    if plan.in_constructor:
+                        fields.append(declared + b";" + nl)
+                        assignments.append(plan)
+                    else:
+                        fields.append(declared + b" = " + value + b";" + nl)
+                what = "a static final field" if plan.static else "a final field (it reads instance fields; Lambda " \
+                                                                 "builds the handler once per execution environment)"
+                self.ctx.change(_line(plan.statement), f"moved `{plan.name}` ({plan.type}) to {what}: built once per "
+                                f"execution environment, not per invocation ({where})")
+            done.add(plan.name)
+        edits += self._close_edits(closes)
+        if assignments:
+            edits.append(self._constructor_assignments(assignments, unit))
+        at = self._field_position(plans)
+        edits.append(Edit(at, at, b"".join(fields)))
+        return edits
+
+    def _close_edits(self, closes: list[tuple[str, object]]) -> list[Edit]:
+        """Remove `conn.close()` from the method that opened `conn`, with an `if`/`try` left empty by it."""
+        edits = []
+        for name, method in closes:
+            for node in _walk(method):
+                if node.type != "expression_statement" or not node.named_children:
+                    continue
+                call = node.named_children[0]
+                if call.type != "method_invocation" or self._name(call) != "close":
+                    continue
+                target = call.child_by_field_name("object")
+                if target is None or _text(self.data, target) != name:
+                    continue
+                doomed = _emptied(node)
+                start, end = line_start(self.data, doomed.start_byte), line_end(self.data, doomed.end_byte)
+                if self.data[start:doomed.start_byte].strip() or self.data[doomed.end_byte:end].strip():
+                    start, end = doomed.start_byte, doomed.end_byte
+                edits.append(Edit(start, end, b""))
+                self.ctx.change(_line(node), f"removed `{_text(self.data, call)}`: the connection is kept for the "
+                                             "next invocation")
+        return edits
+
+    def _constructor_assignments(self, plans: list[_Hoist], unit: bytes) -> Edit:
+        """`this.name = value;` at the end of the one constructor, after it has set the fields the values read."""
+        body = self._constructor().child_by_field_name("body")
+        closing = body.children[-1]
+        statements = body.named_children
+        inner = indent_at(self.data, statements[0].start_byte) if statements else indent_at(
+            self.data, body.start_byte) + unit
+        lines = b""
+        for plan in plans:
+            value = self._reindent(_text(self.data, plan.value).encode(), indent_at(self.data, plan.statement.start_byte),
+                                   inner)
+            lines += inner + b"this." + plan.name.encode() + b" = " + value + b";" + self.nl
+        at = line_start(self.data, closing.start_byte)
+        if self.data[at:closing.start_byte].strip():  # `}` shares its line: put the assignments before it
+            return Edit(closing.start_byte, closing.start_byte, self.nl + lines)
+        return Edit(at, at, lines)
+
+    def _field_position(self, plans: list[_Hoist]) -> int:
+        """After the fields that open the class body (else at its start), and after every field a hoisted value
+        reads: a static initialiser may not read a field declared below it."""
+        read = {_text(self.data, n) for plan in plans for n in _walk(plan.value) if n.type == "identifier"}
+        after = []
+        for member in self.members:
+            if member.type != "field_declaration":
+                break
+            after.append(member)
+        after += [f for f in self.fields if read & {self._name(d) for d in f.children_by_field_name("declarator")}]
+        if after:
+            return line_end(self.data, max(member.end_byte for member in after))
+        brace = self.body.children[0]
+        return line_end(self.data, brace.end_byte)
+
+    @staticmethod
+    def _reindent(text: bytes, old: bytes, new: bytes) -> bytes:
+        lines = text.split(b"\n")
+        return b"\n".join([lines[0]] + [new + line[len(old):] if line.startswith(old) else line for line in lines[1:]])
+
+
+def _emptied(statement):
+    """The statement to remove with ``statement``: the `if (conn != null)` or catch-only `try` it would leave empty
+    (a `try { conn.close(); } catch (SQLException e) {}` without its one statement no longer compiles)."""
+    doomed = statement
+    while doomed.parent is not None:
+        parent = doomed.parent
+        if parent.type == "block" and len(parent.named_children) == 1 and parent.parent is not None:
+            holder = parent.parent
+            if holder.type == "try_statement" and holder.child_by_field_name("body") == parent and not any(
+                    c.type == "finally_clause" for c in holder.children):
+                doomed = holder
+                continue
+            if holder.type == "if_statement" and holder.child_by_field_name("consequence") == parent and \
+                    holder.child_by_field_name("alternative") is None:
+                doomed = holder
+                continue
+        if parent.type == "if_statement" and parent.child_by_field_name("consequence") == doomed and \
+                parent.child_by_field_name("alternative") is None:
+            doomed = parent
+            continue
+        return doomed
+    return doomed

@@ -1,0 +1,4 @@
+package com.amazonaws.services.dynamodbv2;
+
+public interface AmazonDynamoDB {
+}

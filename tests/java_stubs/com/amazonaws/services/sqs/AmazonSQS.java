@@ -1,0 +1,5 @@
+package com.amazonaws.services.sqs;
+
+public interface AmazonSQS {
+    void sendMessage(String queueUrl, String body);
+}

@@ -1,0 +1,176 @@
+"""hoist-clients for Java: fixture pairs through the engine, notes for what stays, javac on the results."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codemods.java.hoist_clients import construction_kind
+from rewriter.engine import FileJob, Status, process_file
+from rewriter.languages import JAVA, language_for
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hoist-clients"
+STUBS = Path(__file__).parent / "java_stubs"
+CASES = sorted(FIXTURES.glob("*.in.java"))
+# Handlers a template names (`Handler: com.example.Notify::notify`) instead of an interface.
+ENTRY_POINTS = {"java_template_named": frozenset({"notify"})}
+
+
+def _case(path: Path) -> str:
+    return path.name.removesuffix(".in.java")
+
+
+def _public_class(source: bytes) -> str:
+    return re.search(rb"public (?:final )?class (\w+)", source).group(1).decode()
+
+
+def _run(tmp_path: Path, source: bytes, case: str):
+    path = tmp_path / "src" / "main" / "java" / "com" / "example" / f"{_public_class(source)}.java"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(source)
+    job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case))
+    return process_file(job, ("hoist-clients",))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case)
+def test_fixture(case: Path, tmp_path: Path) -> None:
+    source = case.read_bytes()
+    expected_path = case.with_name(_case(case) + ".out.java")
+    expected = expected_path.read_bytes() if expected_path.exists() else source
+    result = _run(tmp_path, source, _case(case))
+    assert result.status in (Status.CHANGED, Status.UNCHANGED), result.reason
+    after = result.after if result.status is Status.CHANGED else source
+    assert after.decode() == expected.decode()
+    assert (result.status is Status.CHANGED) == (expected != source)
+    JAVA.check(after, "App.java")  # no error nodes
+    again = _run(tmp_path / "again", after, _case(case))
+    assert again.status is Status.UNCHANGED and not again.changes
+
+
+def test_java_files_are_java() -> None:
+    assert language_for("src/main/java/com/example/App.java") is JAVA
+
+
+def test_what_stays_is_noted_with_the_reason(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_left.in.java").read_bytes(), "java_left")
+    notes = {note.line: note.message for note in result.notes}
+    assert result.status is Status.UNCHANGED
+    assert "`input`, a parameter of the handler" in notes[16]
+    assert "`var`" in notes[17]
+    assert "`prefix`, which is not a constant" in notes[18]
+    assert "inside a conditional" in notes[20]
+    assert "try-with-resources closes it" in notes[23]
+    assert "closed per invocation" in notes[26]
+    assert "changed per invocation (`moved.setRegion(...)`)" in notes[29]
+    assert set(notes) == {16, 17, 18, 20, 23, 26, 29}
+
+
+def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
+    assert result.status is Status.UNCHANGED and not result.notes and not result.changes
+
+
+def test_jdbc_close_goes_with_its_try_when_it_was_alone_there(tmp_path: Path) -> None:
+    source = (FIXTURES / "java_jdbc_guard.in.java").read_bytes().replace(
+        b"            conn.close();\n",
+        b"            try {\n                conn.close();\n            } catch (SQLException ignored) {\n            }\n")
+    result = _run(tmp_path, source, "jdbc")
+    assert result.status is Status.CHANGED, result.reason
+    assert b"close()" not in result.after and b"ignored" not in result.after
+    assert result.after == (FIXTURES / "java_jdbc_guard.out.java").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        pytest.param("AmazonS3ClientBuilder.defaultClient()", "client", id="v1-default"),
+        pytest.param("AmazonS3ClientBuilder.standard().withRegion(R).build()", "client", id="v1-standard"),
+        pytest.param("AmazonS3ClientBuilder.standard()", None, id="v1-builder-only"),
+        pytest.param("S3Client.create()", "client", id="v2-create"),
+        pytest.param("S3Client.builder().build()", "client", id="v2-builder"),
+        pytest.param("S3Client.builder()", None, id="v2-builder-only"),
+        pytest.param("new DynamoDBMapper(db)", "client", id="mapper"),
+        pytest.param("new AmazonSNSClient()", "client", id="v1-constructor"),
+        pytest.param("new StringBuilder()", None, id="other-object"),
+        pytest.param("DriverManager.getConnection(url)", "connection", id="jdbc"),
+        pytest.param("s3.getObject(b, k)", None, id="client-call"),
+    ],
+)
+def test_construction_kinds(value: str, kind: str | None) -> None:
+    source = f"class A {{ void f() {{ Object x = {value}; }} }}".encode()
+    stack = [JAVA.parse(source).tree.root_node]
+    while stack[-1].type != "variable_declarator":
+        stack.extend(stack.pop().children)
+    assert construction_kind(source, stack[-1].child_by_field_name("value")) == kind
+
+
+def _javac(folder: Path, sources: list[Path]) -> subprocess.CompletedProcess:
+    stubs = sorted(str(p) for p in STUBS.rglob("*.java"))
+    return subprocess.run(["javac", "-nowarn", "-d", str(folder / "classes"), *stubs, *map(str, sources)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("javac") is None, reason="javac is not installed")
+def test_inputs_and_outputs_compile_against_the_sdk_stand_ins(tmp_path: Path) -> None:
+    for side in ("in", "out"):
+        written = []
+        for case in CASES:
+            source = case.with_name(_case(case) + f".{side}.java")
+            source = source if source.exists() else case
+            target = tmp_path / side / "com" / "example" / f"{_public_class(source.read_bytes())}.java"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+            written.append(target)
+        compiled = _javac(tmp_path / side, written)
+        assert compiled.returncode == 0, compiled.stderr
+
+
+SAMPLE = Path(__file__).parent.parent / "samples" / "java-orders"
+
+
+def test_the_maven_sample_rewrites_as_its_readme_says_and_still_compiles(tmp_path: Path) -> None:
+    from cli_support import git_init, invoke, invoke_json
+
+    shutil.copytree(SAMPLE, tmp_path / "java-orders")
+    git_init(tmp_path)
+    _, report = invoke_json(["check", "-j", "1"], tmp_path)
+    files = {f["path"].removeprefix("java-orders/"): f for f in report["files"]}
+    changed = {path for path, f in files.items() if f["status"] == "changed"}
+    source = "src/main/java/com/example/orders/"
+    assert changed == {"pom.xml", source + "CreateOrder.java", source + "OrderWorker.java", source + "Report.java"}
+    notes = {(n["line"], n["message"].split(":")[0]) for n in files[source + "CreateOrder.java"]["notes"]}
+    assert notes == {(27, "left `sns` in handleRequest")}
+    assert files[source + "Receipts.java"]["status"] == "unchanged"
+    assert invoke(["apply", "-j", "1"], tmp_path).exit_code == 0
+    again = invoke_json(["check", "-j", "1"], tmp_path)[1]
+    assert again["summary"]["changed"] == 0
+    if shutil.which("javac"):
+        compiled = _javac(tmp_path, sorted((tmp_path / "java-orders" / "src").rglob("*.java")))
+        assert compiled.returncode == 0, compiled.stderr
+
+
+def test_templates_name_java_handlers_by_class_and_method() -> None:
+    from rewriter.discovery import discover
+
+    found = discover([SAMPLE])
+    source = SAMPLE / "src" / "main" / "java" / "com" / "example" / "orders"
+    assert found.entry_points[source / "CreateOrder.java"] == frozenset({"handleRequest"})
+    assert found.entry_points[source / "OrderWorker.java"] == frozenset({"handleRequest"})  # method defaulted
+    assert source / "Receipts.java" not in found.entry_points
+    assert SAMPLE / "pom.xml" in found.files and source / "Receipts.java" in found.files
+    assert not found.problems
+
+
+@pytest.mark.parametrize(
+    "dress",
+    [pytest.param(lambda b: b.replace(b"\n", b"\r\n"), id="crlf"), pytest.param(lambda b: b"\xef\xbb\xbf" + b, id="bom"),
+     pytest.param(lambda b: b.replace(b"    ", b"\t"), id="tabs")],
+)
+def test_line_endings_bom_and_tabs_survive(dress, tmp_path: Path) -> None:
+    source = (FIXTURES / "java_v1_builders.in.java").read_bytes()
+    result = _run(tmp_path, dress(source), "java_v1_builders")
+    assert result.status is Status.CHANGED, result.reason
+    assert result.after == dress((FIXTURES / "java_v1_builders.out.java").read_bytes())
