@@ -2,8 +2,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Node packages for the JavaScript behaviour tests, from tests/js/package-lock.json.
+JS_STAMP := tests/js/node_modules/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test clean system-packages bench bench-quick fuzz corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +16,30 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/lambda-rewriter diff samples/; test $$? -le 1
 
-test: $(STAMP)
+$(JS_STAMP): tests/js/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/js --ignore-scripts --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the JavaScript behaviour tests will be skipped"; fi
+
+system-packages:
+	@bash .ci/system-packages
+
+test: $(STAMP) $(JS_STAMP) system-packages
 	$(BIN)/python -m pytest
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Both parts of benchmarks/ (tool speed, and what the rewrite saves); about 5 minutes on 2 idle cores.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --json /tmp/lambda-rewriter-bench/last-run.json
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick
+
+# The rewrite-robustness runs of issue 8: 1000 random generated Lambda modules (FUZZ_EXAMPLES=N for
+# more), and every .py file of the standard library and the venv's site-packages, checked, never written.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+corpus: $(STAMP)
+	$(BIN)/python tests/corpus_run.py --json /tmp/lambda-rewriter-corpus.json

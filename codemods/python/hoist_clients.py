@@ -32,11 +32,13 @@ from codemods.catalog import (
 )
 from codemods.python._facts import (
     BUILTIN_NAMES,
+    NOT_LAMBDA,
     FunctionFacts,
     ModuleFacts,
     dotted,
     handler_like,
     import_bindings,
+    may_be_lambda,
     root_name,
 )
 
@@ -66,6 +68,9 @@ class HoistClients(Codemod):
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
     LANGUAGE = "python"
     MARKERS = MARKERS
+
+    def declines(self, data: bytes, ctx: FileContext) -> str | None:
+        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
         return _Hoister(tree, ctx).run()
@@ -145,11 +150,7 @@ class _Hoister:
                 return found
         found = [fn for fn in functions if handler_like(fn)]
         if not found:
-            self.ctx.note(
-                1,
-                "not Lambda code: no template names a handler here and no top-level function takes "
-                "(event, context); left alone",
-            )
+            self.ctx.note(1, NOT_LAMBDA)
         return found
 
     def line(self, node: cst.CSTNode) -> int:
@@ -225,12 +226,12 @@ class _Hoister:
 
     # -- what a call builds ---------------------------------------------------------------------
 
-    def constructor_of(self, call: cst.Call, fn: _Function | None) -> Constructor | None:
+    def constructor_of(self, call: cst.Call, fn: _Function | None, depth: int = 0) -> Constructor | None:
         qualname = self.facts.qualname(call.func, fn.local_imports if fn else None)
         if qualname in CONSTRUCTORS:
             return CONSTRUCTORS[qualname]
         if isinstance(call.func, cst.Attribute):
-            kind = self.kind_of(call.func.value, fn)
+            kind = self.kind_of(call.func.value, fn, depth + 1)
             method = call.func.attr.value
             if kind in METHOD_FACTORIES and method in METHOD_FACTORIES[kind]:
                 return METHOD_FACTORIES[kind][method]
@@ -242,7 +243,7 @@ class _Hoister:
         if depth > 8:
             return None
         if isinstance(expr, cst.Call):
-            ctor = self.constructor_of(expr, fn)
+            ctor = self.constructor_of(expr, fn, depth + 1)
             return ctor.produces if ctor else None
         if isinstance(expr, cst.Name):
             if fn is not None and expr.value in fn.facts.bindings:
@@ -630,7 +631,8 @@ class _Hoister:
             self.planned[factory] = source
             definition = cst.parse_statement(source.replace("FACTORY", factory), config=self.module.config_for_parsing)
             definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-            index = self._placement([], fn, extra_reads=_names_in(call) - set(keys))
+            reads = (_names_in(call) - set(keys)) | {cache.split(".")[0]}
+            index = self._placement([], fn, extra_reads=reads)
             self.placed_at[factory] = index
             self.inserts.append(_Insert(index, False, lambda: definition))
         self.replacements[id(call)] = lambda updated: updated.with_changes(
