@@ -145,7 +145,11 @@ def test_one_commit_per_codemod_that_changed_something_in_catalogue_order(repo: 
     trailers = git(repo, "log", "--reverse", "--format=%(trailers:key=Lambda-Rewriter-Codemod,valueonly)", f"{base}..{tip}")
     assert trailers.split() == ["hoist-clients", "reconnect-guards"]
     guarded = git(repo, "diff", "--name-only", f"{tip}^", tip).splitlines()
-    assert guarded == ["samples/db/handler.py"]
+    assert guarded == [
+        "samples/db/handler.py",
+        "samples/rds-reports/src/mysql_report/app.py",
+        "samples/rds-reports/src/pg_report/app.py",
+    ]
 
 
 def test_planted_hooks_filters_and_fsmonitor_never_run(repo: Path, tmp_path: Path) -> None:
