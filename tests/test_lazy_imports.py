@@ -4,15 +4,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import libcst as cst
 import pytest
 from click.testing import CliRunner
 
 from behaviour_support import case_from_events_file, run_handler
 from cli_support import git_init, invoke, run, write
+import codemod_fixtures as fixtures
 from codemods import FileContext, select
 from rewriter.cli import cli
-from rewriter.engine import FileJob, Status, process_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "lazy-imports"
 CASES = sorted(FIXTURES.glob("*.in.py"))
@@ -20,42 +19,20 @@ IDS = [c.name.removesuffix(".in.py") for c in CASES]
 
 
 def rewrite(source: str | bytes) -> tuple[bytes, FileContext]:
-    data = source.encode() if isinstance(source, str) else source
-    ctx = FileContext("case.py")
-    tree = cst.parse_module(data)
-    for codemod in select(["lazy-imports"]):
-        ctx.codemod = codemod.NAME
-        tree = codemod().transform(tree, ctx)
-    return tree.bytes, ctx
+    return fixtures.rewrite(source, "lazy-imports")
 
 
-def expected_for(case: Path) -> Path:
-    return case.with_name(case.name.replace(".in.py", ".out.py"))
+expected_for = fixtures.expected_for
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fixture(case: Path) -> None:
-    source = case.read_bytes()
-    expected = expected_for(case)
-    result, ctx = rewrite(source)
-    assert result == (expected.read_bytes() if expected.exists() else source)
-    compile(result, str(case), "exec")
-    again, second = rewrite(result)
-    assert again == result, "a second run changed the result"
-    assert not second.changes
-    assert ctx.changes if expected.exists() else ctx.notes
+    fixtures.check_fixture(case, "lazy-imports")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
-    path = tmp_path / "app.py"
-    path.write_bytes(case.read_bytes())
-    result = process_file(FileJob(str(path), "app.py", str(tmp_path)), ("hoist-clients", "targeted-imports", "lazy-imports"))
-    if expected_for(case).exists():
-        assert result.status is Status.CHANGED, result.reason
-        assert any(c.codemod == "lazy-imports" for c in result.changes)
-    else:
-        assert not any(c.codemod == "lazy-imports" for c in result.changes)
+    fixtures.check_through_engine(case, "lazy-imports", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -68,9 +45,7 @@ def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> N
     ],
 )
 def test_decision_is_recorded(case: str, line: int, words: str) -> None:
-    _, ctx = rewrite((FIXTURES / f"{case}.in.py").read_bytes())
-    recorded = [(d.line, d.message) for d in ctx.changes + ctx.notes]
-    assert any(at == line and words in message for at, message in recorded), recorded
+    fixtures.check_decision(FIXTURES / f"{case}.in.py", "lazy-imports", line, words)
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-import libcst as cst
 import pytest
 
 from behaviour_support import case_from_events_file, run_handler
-from codemods import FileContext, select
+import codemod_fixtures as fixtures
+from codemods import FileContext
 from rewriter.engine import FileJob, Status, process_file
 
 TESTS = Path(__file__).resolve().parent
@@ -24,46 +24,20 @@ IDS = [c.name.removesuffix(".in.py") for c in CASES]
 
 
 def rewrite(source: str | bytes, entry_points: frozenset[str] | None = None) -> tuple[bytes, FileContext]:
-    data = source.encode() if isinstance(source, str) else source
-    ctx = FileContext("case.py", entry_points)
-    tree = cst.parse_module(data)
-    for codemod in select(["targeted-imports"]):
-        if codemod.LANGUAGE == "python":
-            ctx.codemod = codemod.NAME
-            tree = codemod().transform(tree, ctx)
-    return tree.bytes, ctx
+    return fixtures.rewrite(source, "targeted-imports", entry_points)
 
 
-def expected_for(case: Path) -> Path:
-    return case.with_name(case.name.replace(".in.py", ".out.py"))
+expected_for = fixtures.expected_for
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fixture(case: Path) -> None:
-    source = case.read_bytes()
-    expected = expected_for(case)
-    result, ctx = rewrite(source)
-    assert result == (expected.read_bytes() if expected.exists() else source)
-    compile(result, str(case), "exec")
-    again, second = rewrite(result)
-    assert again == result, "a second run changed the result"
-    assert not second.changes
-    if expected.exists():
-        assert ctx.changes
-        assert all(change.line >= 1 for change in ctx.changes)
-    else:
-        assert ctx.notes, "a file left alone must say why"
+    fixtures.check_fixture(case, "targeted-imports")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
-    path = tmp_path / "app.py"
-    path.write_bytes(case.read_bytes())
-    result = process_file(FileJob(str(path), "app.py", str(tmp_path)), ("targeted-imports",))
-    changed = expected_for(case).exists()
-    assert result.status is (Status.CHANGED if changed else Status.UNCHANGED), result.reason
-    if changed:
-        assert result.after == expected_for(case).read_bytes()
+    fixtures.check_through_engine(case, "targeted-imports", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -88,9 +62,7 @@ def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> N
     ],
 )
 def test_decision_is_recorded(case: str, line: int, words: str) -> None:
-    _, ctx = rewrite((FIXTURES / f"{case}.in.py").read_bytes())
-    recorded = [(d.line, d.message) for d in ctx.changes + ctx.notes]
-    assert any(at == line and words in message for at, message in recorded), recorded
+    fixtures.check_decision(FIXTURES / f"{case}.in.py", "targeted-imports", line, words)
 
 
 @pytest.mark.parametrize(
