@@ -113,6 +113,9 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
     if not codemods:
         result.notes = ctx.notes
         return result
+    refused = language.refuses(data)
+    if refused is not None:
+        return _fail(result, Status.SKIPPED, refused)
     try:
         tree = language.parse(data)
     except ParseFailure as failure:

@@ -5,6 +5,7 @@ import dataclasses
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -28,6 +29,8 @@ class Language:
     check: Callable[[bytes, str], None]
     # Whole file names (`pom.xml`), for formats known by name rather than by suffix.
     names: tuple[str, ...] = ()
+    # Why a file this language's tools cannot rewrite safely is left alone before parsing, or None.
+    refuses: Callable[[bytes], str | None] = lambda data: None
 
 
 def _parse_python(data: bytes) -> cst.Module:
@@ -48,7 +51,15 @@ def _check_python(data: bytes, path: str) -> None:
         raise ParseFailure(f"line {line}: {error}" if line else str(error)) from None
 
 
-PYTHON = Language("python", (".py",), _parse_python, lambda tree: tree.bytes, _check_python)
+def _refuses_python(data: bytes) -> str | None:
+    # LibCST reads a lone CR as a line break but prints new lines with the module's default
+    # newline: in a file with bare CR endings the result would mix endings the file never had.
+    if re.search(rb"\r(?!\n)", data):
+        return "bare CR line endings: the parser does not keep them byte for byte; left alone"
+    return None
+
+
+PYTHON = Language("python", (".py",), _parse_python, lambda tree: tree.bytes, _check_python, refuses=_refuses_python)
 
 
 @dataclasses.dataclass(frozen=True)
