@@ -1,10 +1,17 @@
-"""Which functions of a module Lambda calls: the rule hoist-clients applies, for the codemods after it."""
+"""Which functions of a module Lambda calls, one rule for every Python codemod."""
 from __future__ import annotations
 
 import libcst as cst
 
-from codemods._base import FileContext
-from codemods.python._facts import NOT_LAMBDA, ModuleFacts, handler_like
+from codemods._base import Codemod, FileContext
+from codemods.python._facts import NOT_LAMBDA, ModuleFacts, handler_like, may_be_lambda
+
+
+class LambdaCodemod(Codemod):
+    """A Python codemod that acts only on Lambda modules: a file that surely has none is not parsed."""
+
+    def declines(self, data: bytes, ctx: FileContext) -> str | None:
+        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
 
 def entry_points(facts: ModuleFacts, ctx: FileContext) -> list[cst.FunctionDef]:

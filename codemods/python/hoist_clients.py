@@ -15,7 +15,7 @@ from collections.abc import Callable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from codemods._base import Codemod, FileContext
+from codemods._base import FileContext
 from codemods.catalog import (
     CONSTANT_NAMES,
     CONSTRUCTORS,
@@ -32,15 +32,13 @@ from codemods.catalog import (
 )
 from codemods.python._facts import (
     BUILTIN_NAMES,
-    NOT_LAMBDA,
     FunctionFacts,
     ModuleFacts,
     dotted,
-    handler_like,
     import_bindings,
-    may_be_lambda,
     root_name,
 )
+from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 MARKERS = (
     b"boto3",
@@ -63,14 +61,11 @@ MARKERS = (
 CACHE_SIZE = 32
 
 
-class HoistClients(Codemod):
+class HoistClients(LambdaCodemod):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
     LANGUAGE = "python"
     MARKERS = MARKERS
-
-    def declines(self, data: bytes, ctx: FileContext) -> str | None:
-        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
         return _Hoister(tree, ctx).run()
@@ -141,16 +136,13 @@ class _Hoister:
         return self.module.visit(_Editor(self))
 
     def _handlers(self) -> list[cst.FunctionDef]:
-        functions = self.facts.functions
         if self.ctx.entry_points is not None:
-            found = [fn for fn in functions if fn.name.value in self.ctx.entry_points]
-            for missing in sorted(self.ctx.entry_points - {fn.name.value for fn in found}):
+            defined = {fn.name.value for fn in self.facts.functions}
+            for missing in sorted(self.ctx.entry_points - defined):
                 self.ctx.note(1, f"the template names handler `{missing}`, which is not a top-level function here")
-            if found:
-                return found
-        found = [fn for fn in functions if handler_like(fn)]
+        found = entry_points(self.facts, self.ctx)
         if not found:
-            self.ctx.note(1, NOT_LAMBDA)
+            note_not_lambda(self.ctx)
         return found
 
     def line(self, node: cst.CSTNode) -> int:

@@ -13,25 +13,21 @@ import sys
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from codemods._base import Codemod, FileContext
+from codemods._base import FileContext
 from codemods.catalog import HEAVY_IMPORTS
 from codemods.python._facts import FunctionFacts, ModuleFacts, dotted, import_bindings
-from codemods.python._facts import NOT_LAMBDA, may_be_lambda
-from codemods.python._lambda import entry_points, note_not_lambda
+from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 from codemods.python.targeted_imports import Scan, side_effect_of, top_package, without
 
 MARKERS = tuple(sorted(name.encode() for name in HEAVY_IMPORTS))
 
 
-class LazyImports(Codemod):
+class LazyImports(LambdaCodemod):
     NAME = "lazy-imports"
     DESCRIPTION = "Opt-in: move heavy imports used only on a rare path (a branch, an error handler, a rarely called helper) into it"
     LANGUAGE = "python"
     MARKERS = MARKERS
     OPT_IN = True
-
-    def declines(self, data: bytes, ctx: FileContext) -> str | None:
-        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
         return _Lazy(tree, ctx).run()

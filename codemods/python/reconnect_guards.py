@@ -15,7 +15,7 @@ from collections.abc import Callable
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from codemods._base import Codemod, FileContext
+from codemods._base import FileContext
 from codemods.catalog import (
     CLOSE_METHODS,
     CONSTRUCTORS,
@@ -27,15 +27,13 @@ from codemods.catalog import (
 )
 from codemods.python._facts import (
     BUILTIN_NAMES,
-    NOT_LAMBDA,
     FunctionFacts,
     ModuleFacts,
     dotted,
-    handler_like,
     import_bindings,
-    may_be_lambda,
 )
 from codemods.python._guards import checks_like, driver_of, guard_of, guard_source
+from codemods.python._lambda import LambdaCodemod, entry_points
 
 # The rule for "the same in every invocation" is hoist-clients'; both codemods must agree on it.
 from codemods.python.hoist_clients import _Function, _Hoister
@@ -43,14 +41,11 @@ from codemods.python.hoist_clients import _Function, _Hoister
 MARKERS = (b"pymysql", b"MySQLdb", b"psycopg", b"mysql", b"sqlalchemy", b"redis", b"pymongo")
 
 
-class ReconnectGuards(Codemod):
+class ReconnectGuards(LambdaCodemod):
     NAME = "reconnect-guards"
     DESCRIPTION = "Reuse database connections across invocations, behind a liveness check that reconnects dead ones"
     LANGUAGE = "python"
     MARKERS = MARKERS
-
-    def declines(self, data: bytes, ctx: FileContext) -> str | None:
-        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
         return _Guarder(tree, ctx).run()
@@ -112,12 +107,7 @@ class _Guarder:
             )
 
     def _handlers(self) -> list[cst.FunctionDef]:
-        functions = self.facts.functions
-        if self.ctx.entry_points is not None:
-            found = [fn for fn in functions if fn.name.value in self.ctx.entry_points]
-            if found:
-                return found
-        return [fn for fn in functions if handler_like(fn)]
+        return entry_points(self.facts, self.ctx)
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from codemods._base import Codemod, FileContext
+from codemods._base import FileContext
 from codemods.catalog import (
     HEAVY_IMPORTS,
     SIDE_EFFECT_IMPORTS,
@@ -25,8 +25,7 @@ from codemods.catalog import (
     XRAY_PATCH_NAMES,
 )
 from codemods.python._facts import ModuleFacts, dotted, import_bindings
-from codemods.python._facts import NOT_LAMBDA, may_be_lambda
-from codemods.python._lambda import entry_points, note_not_lambda
+from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 PATCH_ALL = frozenset({"aws_xray_sdk.core.patch_all", "aws_xray_sdk.core.patcher.patch_all"})
 XRAY_PATCH = frozenset({"aws_xray_sdk.core.patch", "aws_xray_sdk.core.patcher.patch"})
@@ -41,14 +40,11 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 _LINE_LIMIT = 99
 
 
-class TargetedImports(Codemod):
+class TargetedImports(LambdaCodemod):
     NAME = "targeted-imports"
     DESCRIPTION = "Import only the SDKs and heavy libraries a function uses: unused and star imports go, patch_all() narrows"
     LANGUAGE = "python"
     MARKERS = MARKERS
-
-    def declines(self, data: bytes, ctx: FileContext) -> str | None:
-        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
         return _Targeter(tree, ctx).run()
