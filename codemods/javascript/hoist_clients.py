@@ -216,7 +216,44 @@ class _Hoister:
         if wanted is not None:
             for missing in sorted(wanted - found):
                 self.ctx.note(1, f"the template names handler `{missing}`, which is not an exported function here")
-        return handlers
+        return handlers + self._helpers(handlers, functions)
+
+    def _helpers(self, handlers: list[_Handler], functions: dict[str, tuple[Node, Node]]) -> list[_Handler]:
+        """Top-level functions a handler calls by name, directly or through another helper: they run per
+        invocation too. One that module code may call during init is left out: the client moved above its
+        definition would not exist yet when a hoisted function declaration runs earlier in the file."""
+        seen = {h.function.id for h in handlers}
+        found: list[_Handler] = []
+        pending = [h.function for h in handlers]
+        while pending:
+            caller = pending.pop()
+            for node in walk(caller):
+                callee = node.child_by_field_name("function") if node.type == "call_expression" else None
+                if callee is None or callee.type != "identifier":
+                    continue
+                name = text(self.data, callee)
+                value, statement = functions.get(name, (None, None))
+                if value is None or value.id in seen or self._defined_in(name, caller):
+                    continue
+                seen.add(value.id)
+                if self._used_during_init(name, statement):
+                    if any(self._construction(n.child_by_field_name("value")) for n in walk(value)
+                           if n.type == "variable_declarator"):
+                        self.ctx.note(line(statement), f"left in `{name}`: module code above its definition calls "
+                                      "it during init, before a client moved there would exist")
+                    continue
+                found.append(_Handler(name, value, statement))
+                pending.append(value)
+        return found
+
+    def _used_during_init(self, name: str, statement: Node) -> bool:
+        """Whether module code outside any function mentions ``name`` above its definition."""
+        for node in walk(self.root):
+            if node.start_byte >= statement.start_byte:
+                break
+            if node.type == "identifier" and text(self.data, node) == name and not _inside_function(node):
+                return True
+        return False
 
     def _definitions(self, statement: Node):
         """(name, value node, exported?) for what a top-level statement defines or exports."""
@@ -538,6 +575,15 @@ class _Hoister:
         anchor = _leading_comments_start(data, handler.statement)
         edits.append(Edit(anchor, anchor, b"".join(block) + nl))
         return edits
+
+
+def _inside_function(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in FUNCTIONS:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _scope_of(node: Node) -> Node | None:
