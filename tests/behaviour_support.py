@@ -15,7 +15,9 @@ import importlib.util
 import itertools
 import json
 import re
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +25,14 @@ import boto3
 import pytest
 from boto3.resources.base import ServiceResource
 from botocore.client import BaseClient
+from click.testing import CliRunner
 from moto import mock_aws
+
+from rewriter.cli import cli
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ROUNDS = 2
 
 FAKE_AWS_ENV = {
@@ -295,3 +301,27 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return f"<{type(value).__name__}>"  # not repr(): it often holds a memory address
+
+
+def rewritten_copies(base_factory, prepare: Callable[[Path], None] | None = None) -> Callable[[str], tuple[Path, Path]]:
+    """app -> (pristine copy, copy after `lambda-rewriter apply`) of a sample app, each made once.
+
+    ``base_factory`` is pytest's ``tmp_path_factory``; ``prepare`` runs on both copies (after the rewrite).
+    """
+    copies: dict[str, tuple[Path, Path]] = {}
+
+    def get(app: str) -> tuple[Path, Path]:
+        if app not in copies:
+            base = base_factory.mktemp(app)
+            before, after = base / "before", base / "after"
+            shutil.copytree(SAMPLES / app, before)
+            shutil.copytree(SAMPLES / app, after)
+            result = CliRunner().invoke(cli, ["apply", "-j", "1", str(after)])
+            assert result.exit_code == 0, result.output
+            if prepare is not None:
+                prepare(before)
+                prepare(after)
+            copies[app] = before, after
+        return copies[app]
+
+    return get

@@ -13,14 +13,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from rewriter.cli import cli
 from behaviour_support import (
     HandlerCase,
     case_from_events_file,
     cases_from_behaviour,
     fresh_module,
+    rewritten_copies,
     run_handler,
 )
 
@@ -61,21 +60,7 @@ def _raised(results: list) -> list:
 
 @pytest.fixture(scope="module")
 def rewritten_app(tmp_path_factory):
-    """(pristine copy, copy after `lambda-rewriter apply`) of a sample app, rewritten once per module."""
-    copies: dict[str, tuple[Path, Path]] = {}
-
-    def get(app: str) -> tuple[Path, Path]:
-        if app not in copies:
-            base = tmp_path_factory.mktemp(app)
-            before, after = base / "before", base / "after"
-            shutil.copytree(SAMPLES / app, before)
-            shutil.copytree(SAMPLES / app, after)
-            result = CliRunner().invoke(cli, ["apply", "-j", "1", str(after)])
-            assert result.exit_code == 0, result.output
-            copies[app] = before, after
-        return copies[app]
-
-    return get
+    return rewritten_copies(tmp_path_factory)
 
 
 def test_readme_lists_hoisted_handlers():

@@ -18,10 +18,16 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
-from click.testing import CliRunner
 
-from behaviour_support import FAKE_AWS_ENV, UNSET_ENV, HandlerCase, create_resources, snapshot, substitute
-from rewriter.cli import cli
+from behaviour_support import (
+    FAKE_AWS_ENV,
+    UNSET_ENV,
+    HandlerCase,
+    create_resources,
+    rewritten_copies,
+    snapshot,
+    substitute,
+)
 
 JS = Path(__file__).resolve().parent / "js"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -76,22 +82,9 @@ def moto_endpoint():
 @pytest.fixture(scope="module")
 def sample_copies(tmp_path_factory):
     """(pristine copy, copy after `lambda-rewriter apply`) of a sample app, each with the test's node_modules."""
-    copies: dict[str, tuple[Path, Path]] = {}
-
-    def get(app: str) -> tuple[Path, Path]:
-        if app not in copies:
-            base = tmp_path_factory.mktemp(app)
-            before, after = base / "before", base / "after"
-            shutil.copytree(SAMPLES / app, before)
-            shutil.copytree(SAMPLES / app, after)
-            result = CliRunner().invoke(cli, ["apply", "-j", "1", str(after)])
-            assert result.exit_code == 0, result.output
-            for copy in (before, after):
-                (copy / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
-            copies[app] = before, after
-        return copies[app]
-
-    return get
+    return rewritten_copies(
+        tmp_path_factory, lambda copy: (copy / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    )
 
 
 def _entry_point(folder: Path, module: str) -> Path:
