@@ -23,6 +23,41 @@ class SkipFile(Exception):
     """Raised by a codemod that declines a whole file; the message is the reason."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ClientSpec:
+    """An in-house function that builds a client the way ``boto3.client`` does (setting ``clients``)."""
+
+    qualname: str
+    cache_keys: tuple[str, ...] = ()  # keyword arguments that may vary: the client goes behind a cache
+    service_arg: tuple[int, str] | None = (0, "")  # the argument that names the module-level variable
+
+
+@dataclasses.dataclass(frozen=True)
+class ReconnectSpec:
+    """An in-house function that opens a database connection like driver ``like`` (setting ``reconnect``)."""
+
+    qualname: str
+    like: str  # a driver of catalog.LIVENESS: its check, error and `with` behaviour unless given here
+    error: str | None = None  # dotted name of the exception the check raises on a dead connection
+    check: tuple[str, ...] = ()  # statements on ``{conn}``
+    with_exit: str | None = None  # a catalog.WithExit value
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """What a repository's configuration adds to the catalogue; frozen and hashable, it travels to workers."""
+
+    clients: tuple[ClientSpec, ...] = ()
+    reconnect: tuple[ReconnectSpec, ...] = ()
+
+    def mentioned_in(self, data: bytes) -> bool:
+        """Whether ``data`` names a package of an added constructor: a cheap prefilter like MARKERS."""
+        return any(spec.qualname.split(".")[0].encode() in data for spec in (*self.clients, *self.reconnect))
+
+
+NO_OPTIONS = Options()
+
+
 @dataclasses.dataclass
 class FileContext:
     """What a codemod may know about the file it rewrites; it records its decisions here."""
@@ -36,6 +71,7 @@ class FileContext:
     changes: list[Change] = dataclasses.field(default_factory=list)
     notes: list[Note] = dataclasses.field(default_factory=list)
     codemod: str = ""
+    options: Options = NO_OPTIONS
 
     def change(self, line: int, message: str) -> None:
         self.changes.append(Change(self.codemod, line, message))

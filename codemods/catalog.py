@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+
+from codemods._base import NO_OPTIONS, Options
 
 
 class Reuse(enum.Enum):
@@ -229,6 +232,42 @@ RECONNECTS_BY_ITSELF_NOTE = {
     "redis": "redis-py reconnects by itself when the server dropped the connection: no guard needed",
     "mongo": "pymongo monitors its servers and reconnects by itself: no guard needed",
 }
+
+
+# -- what a repository's configuration adds ([tool.lambda-rewriter] clients and reconnect) ---------
+
+
+@functools.cache
+def constructors(options: Options = NO_OPTIONS) -> dict[str, Constructor]:
+    """CONSTRUCTORS with the in-house ones the configuration names."""
+    if not options.clients and not options.reconnect:
+        return CONSTRUCTORS
+    added = {
+        spec.qualname: Constructor(
+            spec.qualname, spec.qualname, cache_keys=frozenset(spec.cache_keys), service_arg=spec.service_arg
+        )
+        for spec in options.clients
+    }
+    for spec in options.reconnect:  # hoist-clients leaves these to reconnect-guards, as it does the drivers
+        added[spec.qualname] = dataclasses.replace(CONSTRUCTORS["psycopg2.connect"], qualname=spec.qualname)
+    return {**CONSTRUCTORS, **added}
+
+
+@functools.cache
+def drivers(options: Options = NO_OPTIONS) -> dict[str, Liveness]:
+    """Guarded constructor -> its liveness recipe: DRIVER_OF's, and the configured in-house ones."""
+    found = {qualname: LIVENESS[driver] for qualname, driver in DRIVER_OF.items()}
+    for spec in options.reconnect:
+        like = LIVENESS[spec.like]
+        module, error = spec.error.rpartition(".")[::2] if spec.error else (like.module, like.error)
+        found[spec.qualname] = Liveness(
+            module,
+            spec.check or like.check,
+            error,
+            WithExit(spec.with_exit) if spec.with_exit else like.with_exit,
+            proved=False,  # the suite proves the drivers' recipes, not a wrapper's
+        )
+    return found
 
 
 # -- targeted imports ------------------------------------------------------------------------------

@@ -1,59 +1,297 @@
-"""Settings: ``[tool.lambda-rewriter]`` in the repository's pyproject.toml, then command-line flags."""
+"""Settings: ``[tool.lambda-rewriter]`` in pyproject.toml or a lambda-rewriter.toml, then command-line flags.
+
+The file is found as black finds its own: from the folder the paths have in common, up to the first
+folder holding ``lambda-rewriter.toml`` or a ``pyproject.toml`` with a ``[tool.lambda-rewriter]``
+table, stopping at the repository root (a folder with ``.git``). One folder holding both is refused:
+nobody should have to remember which one wins.
+"""
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from codemods import all_codemods
+from codemods import all_codemods, select
+from codemods._base import NO_OPTIONS, ClientSpec, Options, ReconnectSpec
+from codemods.catalog import CONSTRUCTORS, LIVENESS, WithExit
 from rewriter.engine import DEFAULT_MAX_BYTES
+
+CONFIG_NAME = "lambda-rewriter.toml"
+PYPROJECT = "pyproject.toml"
+TABLE = "[tool.lambda-rewriter]"
 
 
 class ConfigError(Exception):
     pass
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Settings:
     codemods: tuple[str, ...] = ()
-    exclude: list[str] = dataclasses.field(default_factory=list)
+    disable: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    handlers: tuple[tuple[str, str], ...] = ()  # (gitignore-style glob, entry point)
+    options: Options = NO_OPTIONS
     max_file_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
+    source: Path | None = None  # the file these came from
+    base: Path | None = None  # the folder the globs are relative to; None: the repository root
+
+    def selected(self, named: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The codemods to run: those named on the command line, else the configured ones less ``disable``.
+
+        ``()`` means every codemod that is not opt-in, as for ``engine.run``.
+        """
+        if named:
+            return tuple(named)
+        if not self.disable:
+            return self.codemods
+        chosen = self.codemods or tuple(dict.fromkeys(impl.NAME for impl in select(())))
+        return tuple(name for name in chosen if name not in self.disable)
 
 
-_KEYS = {"codemods": list, "exclude": list, "max-file-bytes": int, "jobs": int}
+_KEYS = (
+    "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "max-file-bytes", "jobs"
+)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
+_FUNCTION = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_CLIENT_KEYS = ("name", "cache-keys", "service-arg")
+_RECONNECT_KEYS = ("like", "error", "check", "with-exit")
 
 
-def load(root: Path) -> Settings:
-    path = root / "pyproject.toml"
-    if not path.is_file():
+def find(paths: list[Path]) -> Path | None:
+    """The configuration file that governs ``paths``, or None."""
+    folders = [p if p.is_dir() else p.parent for p in (Path(os.path.normpath(p.absolute())) for p in paths)]
+    start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
+    for folder in (start, *start.parents):
+        own, pyproject = folder / CONFIG_NAME, folder / PYPROJECT
+        has_own = own.is_file()
+        has_table = pyproject.is_file() and _table_of(pyproject) is not None
+        if has_own and has_table:
+            raise ConfigError(
+                f"{_shown(folder)}: both {CONFIG_NAME} and {PYPROJECT} {TABLE} configure lambda-rewriter; keep one"
+            )
+        if has_own or has_table:
+            return own if has_own else pyproject
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def load(start: Path, config_file: Path | None = None, root: Path | None = None) -> Settings:
+    """The settings for the files under ``start``: from ``config_file`` when given, else the one found.
+
+    Globs are relative to the file's folder when it holds ``start`` (a file found always does), else
+    (a ``--config`` file kept elsewhere: in ``ci/``, outside the repository) to ``root``.
+    """
+    path = config_file if config_file is not None else find([start])
+    if path is None:
         return Settings()
+    path = Path(os.path.normpath(path.absolute()))
+    start = Path(os.path.normpath(start.absolute()))
+    holds = path.parent == start or path.parent in start.parents
+    return read(path, path.parent if holds else (root or start))
+
+
+def read(path: Path, base: Path | None = None) -> Settings:
+    """One configuration file: a pyproject.toml's ``[tool.lambda-rewriter]``, or any other file's top level."""
+    shown = _shown(path)
+    if path.name == PYPROJECT:
+        table = _table_of(path)
+        if table is None:
+            raise ConfigError(f"{shown}: no {TABLE} table in it")
+        settings = parse_table(table, shown, TABLE)
+    else:
+        settings = parse_table(_toml(path), shown)
+    return dataclasses.replace(settings, source=path, base=base)
+
+
+def parse_table(table: dict, source: str, table_name: str = "") -> Settings:
+    """Settings from a parsed table; errors name ``source`` (a file) and the key, under ``table_name``."""
+    return _Reader(source, f"{table_name} " if table_name else "").settings(table)
+
+
+def _toml(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: {error}") from None
-    tool = data.get("tool", {})
-    table = tool.get("lambda-rewriter", {}) if isinstance(tool, dict) else {}
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.lambda-rewriter] must be a table")
-    for key, value in table.items():
-        where = f"{path}: [tool.lambda-rewriter] {key}"
-        if key not in _KEYS:
-            raise ConfigError(f"{path}: unknown setting [tool.lambda-rewriter] {key} (known: {', '.join(_KEYS)})")
-        if _KEYS[key] is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise ConfigError(f"{where} must be a list of strings")
-        if _KEYS[key] is int and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-            raise ConfigError(f"{where} must be a whole number of at least 1")
-    unknown = [name for name in table.get("codemods", ()) if name not in all_codemods()]
-    if unknown:
-        raise ConfigError(f"{path}: [tool.lambda-rewriter] codemods: unknown codemod {', '.join(unknown)}")
-    return Settings(
-        codemods=tuple(table.get("codemods", ())),
-        exclude=[str(p) for p in table.get("exclude", [])],
-        max_file_bytes=table.get("max-file-bytes", DEFAULT_MAX_BYTES),
-        jobs=table.get("jobs"),
-    )
+        raise ConfigError(f"{_shown(path)}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{_shown(path)}: cannot read: {error.strerror or error}") from None
+
+
+def _table_of(pyproject: Path) -> dict | None:
+    try:
+        text = pyproject.read_bytes()
+    except OSError:
+        return None
+    if b"lambda-rewriter" not in text:
+        return None  # not ours: a pyproject.toml we need not parse, even a broken one
+    tool = _toml(pyproject).get("tool", {})
+    table = tool.get("lambda-rewriter") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{_shown(pyproject)}: {TABLE} must be a table")
+    return table
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to where they stand when it is below."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Reader:
+    def __init__(self, source: str, prefix: str) -> None:
+        self.source, self.prefix = source, prefix
+
+    def fail(self, key: str, what: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.prefix}{key} {what}")
+
+    def unknown(self, key: str, known: tuple[str, ...]) -> ConfigError:
+        return ConfigError(f"{self.source}: unknown setting {self.prefix}{key} (known: {', '.join(known)})")
+
+    def settings(self, table: dict) -> Settings:
+        for key in table:
+            if key not in _KEYS:
+                raise self.unknown(key, _KEYS)
+        codemods = self.codemod_names("codemods", table.get("codemods", []))
+        disable = self.codemod_names("disable", table.get("disable", []))
+        clients = self.clients(table.get("clients", []))
+        reconnect = self.reconnect(table.get("reconnect", {}))
+        both = {c.qualname for c in clients} & {r.qualname for r in reconnect}
+        if both:
+            raise self.fail("reconnect", f"names {min(both)}, which clients names too: it is one or the other")
+        settings = Settings(
+            codemods=codemods,
+            disable=disable,
+            include=self.strings("include", table.get("include", [])),
+            exclude=self.strings("exclude", table.get("exclude", [])),
+            handlers=self.handlers(table.get("handlers", [])),
+            options=Options(clients, reconnect),
+            max_file_bytes=self.whole("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES)),
+            jobs=self.whole("jobs", table["jobs"]) if "jobs" in table else None,
+        )
+        if disable and not settings.selected():
+            raise self.fail("disable", "leaves no codemod to run")
+        return settings
+
+    def strings(self, key: str, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "must be a list of strings")
+        return tuple(value)
+
+    def whole(self, key: str, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise self.fail(key, f"must be a whole number of at least 1, not {value!r}")
+        return value
+
+    def codemod_names(self, key: str, value: Any) -> tuple[str, ...]:
+        names = self.strings(key, value)
+        known = all_codemods()
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise self.fail(key, f"names unknown codemod {', '.join(unknown)} (known: {', '.join(known)})")
+        return names
+
+    def dotted(self, key: str, value: Any, example: str) -> str:
+        if not isinstance(value, str) or not _DOTTED.match(value):
+            raise self.fail(key, f'must be a dotted name like "{example}", not {value!r}')
+        return value
+
+    def handlers(self, value: Any) -> tuple[tuple[str, str], ...]:
+        found = []
+        for i, entry in enumerate(self.strings("handlers", value)):
+            glob, _, function = entry.rpartition(":")
+            if not glob or not _FUNCTION.match(function):
+                raise self.fail(f"handlers[{i}]", f'must be "GLOB:FUNCTION" like "src/jobs/*.py:run", not {entry!r}')
+            found.append((glob, function))
+        return tuple(found)
+
+    def clients(self, value: Any) -> tuple[ClientSpec, ...]:
+        if not isinstance(value, list):
+            raise self.fail("clients", 'must be a list of dotted names or tables like {name = "mycompany.aws.client"}')
+        specs = []
+        for i, entry in enumerate(value):
+            key = f"clients[{i}]"
+            if isinstance(entry, dict):
+                specs.append(self.client_table(key, entry))
+            else:
+                specs.append(ClientSpec(self.dotted(key, entry, "mycompany.aws.client")))
+            if specs[-1].qualname in CONSTRUCTORS:
+                raise self.fail(key, f"names {specs[-1].qualname}, which lambda-rewriter knows already")
+        return tuple(specs)
+
+    def client_table(self, key: str, entry: dict) -> ClientSpec:
+        for name in entry:
+            if name not in _CLIENT_KEYS:
+                raise self.unknown(f"{key}.{name}", _CLIENT_KEYS)
+        if "name" not in entry:
+            raise self.fail(key, 'needs a name, like {name = "mycompany.aws.client"}')
+        qualname = self.dotted(f"{key}.name", entry["name"], "mycompany.aws.client")
+        keys = self.strings(f"{key}.cache-keys", entry.get("cache-keys", []))
+        bad = [k for k in keys if not k.isidentifier()]
+        if bad:
+            raise self.fail(f"{key}.cache-keys", f"must name keyword arguments, not {bad[0]!r}")
+        service: tuple[int, str] | None = (0, "")
+        if "service-arg" in entry:
+            arg = entry["service-arg"]
+            if isinstance(arg, int) and not isinstance(arg, bool) and arg >= 0:
+                service = (arg, "")
+            elif isinstance(arg, str) and arg.isidentifier():
+                service = (-1, arg)
+            else:
+                raise self.fail(f"{key}.service-arg", f"must be a position (0, 1...) or a keyword name, not {arg!r}")
+        return ClientSpec(qualname, tuple(sorted(keys)), service)
+
+    def reconnect(self, value: Any) -> tuple[ReconnectSpec, ...]:
+        if not isinstance(value, dict):
+            raise self.fail("reconnect", 'must be a table like {"mycompany.db.connect" = "psycopg2"}')
+        drivers = tuple(LIVENESS)
+        specs = []
+        for qualname, entry in value.items():
+            key = f'reconnect."{qualname}"'
+            self.dotted(f"reconnect key {qualname!r}", qualname, "mycompany.db.connect")
+            if qualname in CONSTRUCTORS:
+                raise self.fail(key, f"names {qualname}, which lambda-rewriter knows already")
+            if isinstance(entry, str):
+                entry = {"like": entry}
+            if not isinstance(entry, dict):
+                raise self.fail(key, f'must be a driver name like "psycopg2" or a table with like = ..., not {entry!r}')
+            for name in entry:
+                if name not in _RECONNECT_KEYS:
+                    raise self.unknown(f"{key}.{name}", _RECONNECT_KEYS)
+            like = entry.get("like")
+            if like not in LIVENESS:
+                raise self.fail(f"{key}.like", f"must be one of {', '.join(drivers)}, not {like!r}")
+            error = self.dotted(f"{key}.error", entry["error"], "mycompany.db.Error") if "error" in entry else None
+            check = self.checks(f"{key}.check", entry.get("check", []))
+            with_exit = entry.get("with-exit")
+            exits = tuple(w.value for w in WithExit)
+            if with_exit is not None and with_exit not in exits:
+                raise self.fail(f"{key}.with-exit", f"must be one of {', '.join(exits)}, not {with_exit!r}")
+            specs.append(ReconnectSpec(qualname, like, error, check, with_exit))
+        return tuple(specs)
+
+    def checks(self, key: str, value: Any) -> tuple[str, ...]:
+        statements = self.strings(key, value)
+        for i, statement in enumerate(statements):
+            try:
+                code = statement.format(conn="conn")
+                compile(code, "<check>", "exec", dont_inherit=True)
+            except (KeyError, IndexError, ValueError, SyntaxError):
+                code = ""
+            if not code or "{conn}" not in statement:
+                raise self.fail(
+                    f"{key}[{i}]", f'must be a Python statement on {{conn}}, like "{{conn}}.ping()", not {statement!r}'
+                )
+        return statements

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pathspec
@@ -58,11 +58,15 @@ class Discovery:
 
 
 class _Ignore:
-    """The .gitignore files met on the way down, each applied to the paths below its folder."""
+    """The .gitignore files met on the way down, each applied to the paths below its folder.
 
-    def __init__(self, extra: list[str]) -> None:
+    ``extra`` patterns (the configuration's ``exclude``) apply to paths relative to ``base``.
+    """
+
+    def __init__(self, extra: Sequence[str], base: Path | None = None) -> None:
         self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
         self.extra = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
+        self.base = base
 
     def load(self, folder: Path, gitignore: Path | None = None) -> None:
         gitignore = gitignore or folder / ".gitignore"
@@ -88,12 +92,34 @@ class _Ignore:
         if ignored:
             return True
         if self.extra is not None:
-            relative = path.relative_to(root).as_posix()
-            return self.extra.match_file(relative + ("/" if is_dir else ""))
+            relative = _relative(path, self.base or root)
+            return relative is not None and self.extra.match_file(relative + ("/" if is_dir else ""))
         return False
 
 
-def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
+def _relative(path: Path, base: Path) -> str | None:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return None
+
+
+def _matches(spec: pathspec.GitIgnoreSpec, path: Path, base: Path) -> bool:
+    relative = _relative(path, base)
+    return relative is not None and spec.match_file(relative)
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """What the configuration says about the files: globs relative to ``base`` (None: the root)."""
+
+    exclude: Sequence[str] = ()
+    include: Sequence[str] = ()  # when given, a file found by the walk is read only if one matches
+    handlers: Sequence[tuple[str, str]] = ()  # (glob, function): entry points no template names
+    base: Path | None = None
+
+
+def discover(paths: list[Path], exclude: Sequence[str] | None = None, selection: Selection | None = None) -> Discovery:
     # normpath, not resolve: `../repo` must match the handler paths templates give, but a symbolic
     # link stays a link so that the engine can refuse it.
     resolved = [Path(os.path.normpath(p.absolute())) for p in paths] or [Path.cwd()]
@@ -101,7 +127,9 @@ def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
     if not (root / ".git").exists() and len(resolved) > 1:
         # Not in a repository: paths are shown relative to the folder the PATHs have in common.
         root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
-    ignore = _Ignore(exclude or [])
+    selection = selection or Selection()
+    ignore = _Ignore([*(exclude or ()), *selection.exclude], selection.base)
+    include = pathspec.GitIgnoreSpec.from_lines(selection.include) if selection.include else None
     ignore.load(root, root / ".git" / "info" / "exclude")  # below every .gitignore, as in git
     files: list[Path] = []
     templates: list[Path] = []
@@ -120,6 +148,8 @@ def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
             if parent == root or root in parent.parents:
                 ignore.load(parent)
         for found in _walk(path, root, ignore, templates):
+            if include is not None and not _matches(include, found, selection.base or root):
+                continue
             if found not in seen:
                 seen.add(found)
                 files.append(found)
@@ -130,6 +160,11 @@ def discover(paths: list[Path], exclude: list[str] | None = None) -> Discovery:
                 entry_points.setdefault(module, set()).add(function)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
+    for glob, function in selection.handlers:
+        spec = pathspec.GitIgnoreSpec.from_lines([glob])
+        for path in files:
+            if _matches(spec, path, selection.base or root):
+                entry_points.setdefault(path, set()).add(function)
     return Discovery(root, files, {p: frozenset(f) for p, f in entry_points.items()}, problems)
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from rewriter import config
-from rewriter.discovery import Discovery, discover
+from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
 
 
@@ -20,13 +21,18 @@ class Plan:
         return [(display(path, self.found.root), why) for path, why in self.found.problems]
 
 
-def plan(paths: list[Path]) -> Plan:
-    """Raises config.ConfigError when the repository's settings do not load."""
+def plan(paths: list[Path], config_file: Path | None = None, settings: config.Settings | None = None) -> Plan:
+    """Settings from ``settings``, else ``config_file``, else the file found above the paths.
+
+    Raises config.ConfigError when the settings do not load.
+    """
     paths = paths or [Path(".")]
-    found = discover(paths)
-    settings = config.load(found.root)
-    if settings.exclude:
-        found = discover(paths, settings.exclude)
+    if settings is None:
+        common = _common(paths)
+        root = find_root(Path(os.path.normpath(paths[0].absolute())))
+        settings = config.load(common, config_file, root if (root / ".git").exists() else common)
+    selection = Selection(settings.exclude, settings.include, settings.handlers, settings.base)
+    found = discover(paths, selection=selection)
     jobs = [
         FileJob(
             str(path),
@@ -34,10 +40,16 @@ def plan(paths: list[Path]) -> Plan:
             str(found.root),
             found.entry_points.get(path),
             settings.max_file_bytes,
+            settings.options,
         )
         for path in found.files
     ]
     return Plan(found, settings, jobs)
+
+
+def _common(paths: list[Path]) -> Path:
+    folders = [p if p.is_dir() else p.parent for p in (Path(os.path.normpath(p.absolute())) for p in paths)]
+    return Path(os.path.commonpath(folders))
 
 
 def display(path: Path, root: Path) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.catalog import DRIVER_OF, LIVENESS, Liveness
+from codemods._base import NO_OPTIONS, Options
+from codemods.catalog import Liveness, drivers
 from codemods.python._facts import FunctionFacts
 
 
@@ -46,13 +47,13 @@ def guard_source(
     return "\n".join(lines) + "\n"
 
 
-def guard_of(fn: cst.FunctionDef, qualname) -> tuple[str, Liveness] | None:
+def guard_of(fn: cst.FunctionDef, qualname, options: Options = NO_OPTIONS) -> tuple[str, Liveness] | None:
     """(global, recipe) when ``fn`` keeps a driver's connection in a global: a guard, ours or by hand."""
     facts = FunctionFacts.read(fn)
     for name in sorted(facts.globals):
         for binding in facts.bindings.get(name, []):
             value = binding.value
-            recipe = driver_of(qualname(value.func)) if isinstance(value, cst.Call) else None
+            recipe = driver_of(qualname(value.func), options) if isinstance(value, cst.Call) else None
             if recipe is not None:
                 return name, recipe
     return None
@@ -64,6 +65,5 @@ def checks_like(fn: cst.FunctionDef, variable: str, recipe: Liveness, module: cs
     return all(line.strip() in code for step in recipe.check for line in step.format(conn=variable).split("\n"))
 
 
-def driver_of(qualname: str | None) -> Liveness | None:
-    driver = DRIVER_OF.get(qualname or "")
-    return LIVENESS[driver] if driver else None
+def driver_of(qualname: str | None, options: Options = NO_OPTIONS) -> Liveness | None:
+    return drivers(options).get(qualname or "")
