@@ -2,23 +2,10 @@
 
 Same transform, LibCST's way of running it: every file is parsed, no text prefilter, no templates
 (handlers are recognised by their ``(event, context)`` shape, as the tool does without a template).
+The command is the public one in codemods/python/libcst_commands.py.
 """
 from __future__ import annotations
 
-import libcst as cst
-from libcst.codemod import CodemodCommand, SkipFile
+from codemods.python.libcst_commands import HoistClientsCommand
 
-from codemods import FileContext
-from codemods import SkipFile as OurSkipFile
-from codemods.python.hoist_clients import HoistClients
-
-
-class HoistClientsCommand(CodemodCommand):
-    DESCRIPTION = HoistClients.DESCRIPTION
-
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        ctx = FileContext(self.context.filename or "<stdin>")
-        try:
-            return HoistClients().transform(tree, ctx)
-        except OurSkipFile as skip:
-            raise SkipFile(str(skip)) from None
+__all__ = ["HoistClientsCommand"]

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections import Counter
+from pathlib import Path
 
-from rewriter import __version__
+from codemods import Change, Note
+from rewriter import __version__, findings
 from rewriter.engine import FileResult, Status
 from rewriter.writeback import WriteBack
 
@@ -21,6 +24,9 @@ class Report:
     results: list[FileResult]
     # Problems that are not about one source file (a template that does not load, a write that failed).
     problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    # Text output names files relative to this folder (where the user stands) when they are below it;
+    # JSON, SARIF and diffs keep paths relative to the repository root.
+    relative_to: Path | None = None
 
     @property
     def counts(self) -> Counter:
@@ -28,7 +34,8 @@ class Report:
 
     @property
     def failures(self) -> list[tuple[str, str]]:
-        return [(r.path, r.reason) for r in self.results if r.status is Status.ERROR] + self.problems
+        failed = [(self.shown(r), _with_hint(r.reason)) for r in self.results if r.status is Status.ERROR]
+        return failed + [(printable(path), printable(why)) for path, why in self.problems]
 
     @property
     def return_code(self) -> int:
@@ -54,12 +61,13 @@ class Report:
     def as_json(self, diffs: dict[str, str] | None = None) -> str:
         files = []
         for r in self.results:
+            located = self.findings(r)
             entry = {
                 "path": r.path,
                 "language": r.language,
                 "status": r.status.value,
-                "changes": [dataclasses.asdict(c) for c in r.changes] if r.status is Status.CHANGED else [],
-                "notes": [dataclasses.asdict(n) for n in r.notes],
+                "changes": [_entry(f) for f in located if f.kind == findings.CHANGE],
+                "notes": [_entry(f) for f in located if f.kind == findings.NOTE],
             }
             if r.reason:
                 entry["reason"] = r.reason
@@ -75,15 +83,85 @@ class Report:
             indent=2,
         )
 
+    def shown(self, result: FileResult) -> str:
+        """The file's name for a person: from where they stand, with no character that could forge a line."""
+        if self.relative_to is None or not result.abspath:
+            return printable(result.path)
+        relative = os.path.relpath(result.abspath, self.relative_to)
+        outside = relative == os.pardir or relative.startswith(os.pardir + os.sep)
+        return printable(result.path if outside else Path(relative).as_posix())
+
+    def findings(self, result: FileResult) -> list[Located]:
+        """The changes (of a file that changes) and the notes of one file, each with its code and column."""
+        items: list[tuple[str, Change | Note]] = []
+        if result.status is Status.CHANGED:
+            items += [(findings.CHANGE, c) for c in result.changes]
+        items += [(findings.NOTE, n) for n in result.notes]
+        if not items:
+            return []
+        source = result.before if result.before is not None else _read(result.abspath)
+        lines = source.splitlines() if source else []
+        return [
+            Located(
+                kind,
+                item,
+                findings.classify(item.codemod, kind, item.message),
+                findings.column(source, item.line),
+                lines[item.line - 1].strip().decode("utf-8", "replace") if 0 < item.line <= len(lines) else "",
+            )
+            for kind, item in items
+        ]
+
     def text_lines(self, verbose: bool = False) -> list[str]:
-        """One line per change and note, ``path:line: codemod: message``, as compilers print them."""
+        """One line per change and note, ``path:line:col: CODE message``, as compilers and linters print them."""
         lines = []
         for r in self.results:
-            if r.status is Status.CHANGED:
-                lines += [f"{r.path}:{c.line}: {c.codemod}: {c.message}" for c in r.changes]
+            shown = self.shown(r)
             if r.status is Status.CHANGED or verbose:
-                lines += [f"{r.path}:{n.line}: {n.codemod}: note: {n.message}" for n in r.notes]
+                for f in self.findings(r):
+                    label = "note: " if f.kind == findings.NOTE else ""
+                    lines.append(f"{shown}:{f.item.line}:{f.column}: {f.finding.code} {label}{printable(f.item.message)}")
             if r.status is Status.SKIPPED:
                 # A file the tool would not read is rare and worth a line: nobody should wonder why.
-                lines.append(f"{r.path}: skipped: {r.reason}")
+                lines.append(f"{shown}:1:1: {findings.SKIPPED_CODE} skipped: {printable(r.reason)}")
         return lines
+
+
+@dataclasses.dataclass(frozen=True)
+class Located:
+    kind: str  # findings.CHANGE or findings.NOTE
+    item: Change | Note
+    finding: findings.Finding
+    column: int
+    text: str  # what the line says, without its indentation
+
+
+# What to do about a file that failed, by the start of its reason: the error line says it.
+_HINTS = (
+    ("does not parse", "fix the syntax error, or exclude the file in [tool.lambda-rewriter]"),
+    ("verification failed", "a bug in lambda-rewriter: please report it with the file"),
+    ("internal error", "a bug in lambda-rewriter, the file was left alone: please report it with the file"),
+    ("not written", "run again once nothing else edits it, and check that it is writable"),
+    ("cannot read", "check that the file exists and is readable"),
+)
+
+
+def _with_hint(reason: str) -> str:
+    hint = next((hint for start, hint in _HINTS if reason.startswith(start)), None)
+    return printable(f"{reason} ({hint})" if hint else reason)
+
+
+def printable(text: str) -> str:
+    """One line whatever a file name or a message holds: control characters are shown escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def _entry(located: Located) -> dict:
+    return {**dataclasses.asdict(located.item), "code": located.finding.code, "column": located.column}
+
+
+def _read(path: str) -> bytes | None:
+    try:
+        return Path(path).read_bytes() if path else None
+    except OSError:
+        return None

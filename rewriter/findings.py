@@ -1,0 +1,122 @@
+"""Finding codes: one stable code per kind of change and note, as data in one table.
+
+A code names what a finding means, not how it is worded: the messages may be reworded, the codes
+stay. Families inside a codemod's notes are told apart by a pattern of the message; every pattern
+is pinned by tests on messages the codemods really print (tests/test_findings.py), so a rewording
+that would move a finding to another code fails there first.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+CHANGE = "change"
+NOTE = "note"
+SKIP = "skip"
+
+# The project's home, and where its README documents each code: SARIF rules point there. The project
+# has no public address yet; until it has one (set it here), SARIF carries each rule's help as text only.
+PROJECT_URL: str | None = None
+HELP_URI = f"{PROJECT_URL}#finding-codes" if PROJECT_URL else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    code: str
+    codemod: str  # "*": any codemod
+    kind: str  # CHANGE, NOTE or SKIP
+    title: str
+    example: str
+    pattern: str | None = None  # a regex searched in the message; None: every finding of this codemod and kind
+
+    def matches(self, codemod: str, kind: str, message: str) -> bool:
+        if self.kind != kind or self.codemod not in ("*", codemod):
+            return False
+        return self.pattern is None or re.search(self.pattern, message) is not None
+
+
+# First match wins: the specific families of a codemod come before its catch-all entry.
+FINDINGS: tuple[Finding, ...] = (
+    # -- any codemod ------------------------------------------------------------------------------
+    Finding("LR901", "*", NOTE, "not Lambda code: the file was read and left alone",
+            "not Lambda code: no exported handler (no template names one here)", r"^not Lambda code"),
+    Finding("LR902", "*", NOTE, "a template names a handler the file does not define",
+            "the template names handler `main`, which is not a top-level function here", r"^the template names handler"),
+    # -- hoist-clients -------------------------------------------------------------------------------
+    Finding("LR001", "hoist-clients", CHANGE, "a client, session or connection is built once per execution environment",
+            "hoisted `s3 = boto3.client(\"s3\")` from `handler` to module scope"),
+    Finding("LR002", "hoist-clients", NOTE, "left in the handler: it depends on, or is changed by, each invocation",
+            "left in `handler`: `boto3.client(...)`: `region_name` comes from `event`",
+            r"per invocation|on every invocation|comes from `|reads `|cannot prove constant"),
+    Finding("LR003", "hoist-clients", NOTE, "left in the handler: a `with` block or `try` decides its lifetime",
+            "left in `handler`: `requests.Session(...)` opens a `with` block, which closes it at the end",
+            r"opens a `with` block|inside `try`|try-with-resources"),
+    Finding("LR009", "hoist-clients", NOTE, "left where it is, for the reason given",
+            "left in `process`: `sns` is closed by `sns.close()`; a reused client must stay open"),
+    # -- reconnect-guards ----------------------------------------------------------------------------
+    Finding("LR102", "reconnect-guards", CHANGE, "a close() at the end of the handler went: the connection is reused",
+            "removed `conn.close()` from `finally`: the connection is reused", r"^removed `"),
+    Finding("LR101", "reconnect-guards", CHANGE, "a reused connection gets a liveness check that reconnects it",
+            "`handler` reuses one connection through `get_conn()`, which checks it and reconnects when dead"),
+    Finding("LR103", "reconnect-guards", NOTE, "the driver reconnects by itself: no guard needed",
+            "`redis.Redis(...)`: redis-py reconnects by itself when the server dropped the connection: no guard needed",
+            r"reconnects by itself"),
+    Finding("LR104", "reconnect-guards", NOTE, "a close() stays: the next invocation reconnects",
+            "`conn.close()` stays: it closes the reused connection, so the next invocation reconnects",
+            r"stays: it closes the reused"),
+    Finding("LR105", "reconnect-guards", NOTE, "left in the handler: what it connects with varies per invocation",
+            "left in `handler`: `pymysql.connect(...)`: `host` comes from `event`; a new connection per invocation",
+            r"a new connection per invocation"),
+    Finding("LR109", "reconnect-guards", NOTE, "a connection left as it is, for the reason given",
+            "left in `handler`: `psycopg.connect(...)`: its `with` block commits and closes the connection at the end; ..."),
+    # -- targeted-imports ----------------------------------------------------------------------------
+    Finding("LR201", "targeted-imports", CHANGE, "an import went or narrowed to what the code uses",
+            "removed `import requests`: the module never uses `requests` (importing requests costs ...)"),
+    Finding("LR209", "targeted-imports", NOTE, "an import left in place, for the reason given",
+            "left `import boto3`, unused: the line is marked `# noqa`"),
+    # -- lazy-imports --------------------------------------------------------------------------------
+    Finding("LR301", "lazy-imports", CHANGE, "a heavy import moved to the rare path that uses it",
+            "moved `import pandas as pd` into `_summary` (line 7), a helper called only from ..."),
+    Finding("LR309", "lazy-imports", NOTE, "an import left at module level, for the reason given",
+            "left `import pandas as pd`: `pd` is used on the common path of `handler` (line 5)"),
+    # -- slim-dependencies ---------------------------------------------------------------------------
+    Finding("LR401", "slim-dependencies", CHANGE, "a dependency went or became the BOM plus the modules the code uses",
+            "removed Flask: no module of the function imports it"),
+    Finding("LR402", "slim-dependencies", NOTE, "a test, build or dev tool ships with the function",
+            "black is a test or dev tool: move it to requirements-dev.txt", r"test or dev tool|build, test or dev tool"),
+    Finding("LR409", "slim-dependencies", NOTE, "a dependency left as it is, for the reason given",
+            "left com.amazonaws:aws-java-sdk: no Java sources under src/ to tell which service modules the code uses"),
+    # -- framework-advice (notes only: it never changes a file) ---------------------------------------
+    Finding("LR509", "framework-advice", NOTE, "a heavy framework in a cold-started function",
+            "Flask (with a WSGI adapter) behind a Lambda handler: for a single-purpose function a plain handler ..."),
+    # -- the tool itself ------------------------------------------------------------------------------
+    Finding("LR990", "*", SKIP, "a file the tool would not read, with the reason",
+            "symbolic link to outside the repository"),
+    # A codemod added without entries here still gets a code, and tests/test_findings.py fails until it has its own.
+    Finding("LR998", "*", CHANGE, "a change by a codemod this table does not list yet", "..."),
+    Finding("LR999", "*", NOTE, "a note by a codemod this table does not list yet", "..."),
+)
+
+BY_CODE = {finding.code: finding for finding in FINDINGS}
+SKIPPED_CODE = next(f.code for f in FINDINGS if f.kind == SKIP)
+
+
+def classify(codemod: str, kind: str, message: str) -> Finding:
+    return next(f for f in FINDINGS if f.matches(codemod, kind, message))
+
+
+def column(source: bytes | None, line: int) -> int:
+    """The 1-based column of the first non-blank character of ``line`` (1 for a blank or missing line)."""
+    if not source or line < 1:
+        return 1
+    lines = source.splitlines()
+    if line > len(lines):
+        return 1
+    text = lines[line - 1]
+    if line == 1 and text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    stripped = text.lstrip(b" \t\f")
+    if not stripped:
+        return 1
+    # Columns count characters: what leading blanks there are is ASCII, one byte each.
+    return len(text) - len(stripped) + 1
