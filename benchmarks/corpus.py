@@ -84,6 +84,27 @@ def fleet(workdir: Path, repositories: int) -> Path:
     return root
 
 
+def unique_fleet(workdir: Path, repositories: int) -> Path:
+    """Like ``fleet``, but no two Python files are the same bytes (each copy ends with its own comment).
+
+    The result cache is keyed by content: plain copies would hit it within the first run.
+    """
+    root = workdir / f"unique-fleet-{repositories}-{_apps_digest()}"
+    stamp = root / ".complete"
+    if stamp.exists():
+        return root
+    if root.exists():
+        shutil.rmtree(root)
+    for index in range(repositories):
+        for app in PYTHON_APPS:
+            target = root / f"repo-{index:04d}" / app
+            shutil.copytree(SAMPLES / app, target, ignore=shutil.ignore_patterns("__pycache__"))
+            for path in target.rglob("*.py"):
+                path.write_bytes(path.read_bytes() + f"# copy {index}\n".encode())
+    stamp.touch()
+    return root
+
+
 def fresh_samples(workdir: Path, name: str) -> Path:
     """A new copy of the Python apps of samples/ (for rewriting in place)."""
     target = workdir / name

@@ -21,7 +21,7 @@ _original = engine.process_file
 _CONFIRM = False
 
 
-def process_file(job: engine.FileJob, codemod_names: tuple[str, ...]) -> engine.FileResult:
+def process_file(job: engine.FileJob, codemod_names: tuple[str, ...], cache=None) -> engine.FileResult:
     language = engine.language_for(job.path)
     if language is not None and language.name == "python" and not Path(job.path).is_symlink():
         markers = tuple(m for impl in select(codemod_names) if impl.LANGUAGE == language.name for m in impl.MARKERS)
@@ -32,7 +32,7 @@ def process_file(job: engine.FileJob, codemod_names: tuple[str, ...]) -> engine.
             data = None  # let the engine report it
         if data is not None and not keeps(data, markers, job.entry_points, _CONFIRM):
             return engine.FileResult(job.display, language.name, engine.Status.UNCHANGED, abspath=job.path)
-    return _original(job, codemod_names)
+    return _original(job, codemod_names, cache)
 
 
 def main(argv: list[str]) -> int:

@@ -97,12 +97,26 @@ def _sample_folder(workdir: Path, name: str, files: list[Path], base: Path, stri
     return target
 
 
-def _tool(root: Path, jobs: int, cwd: Path, proto: bool = False, codemods: tuple[str, ...] = ()) -> Run:
+def _tool(
+    root: Path, jobs: int, cwd: Path, proto: bool = False, codemods: tuple[str, ...] = (), cache: Path | None = None,
+    snapshot: Path | None = None,
+) -> Run:
+    """`check` on ``root``; without the result cache unless a ``cache`` folder is given.
+
+    With a ``snapshot`` (a copy of rewriter/ and codemods/), that copy runs instead of the working tree.
+    """
     argv = PROTO if proto else [CLI]
+    if snapshot is not None:
+        argv = [PY, "-c", "import sys; from rewriter.cli import main; sys.exit(main(sys.argv[1:]))"]
     argv = argv + ["check", str(root), "-j", str(jobs), "--format", "json"]
     for name in codemods:
         argv += ["-c", name]
-    run = run_command(argv, cwd=cwd)
+    if cache is None:
+        argv.append("--no-cache")
+    env = {**os.environ, "LAMBDA_REWRITER_CACHE_DIR": str(cache)} if cache is not None else None
+    if snapshot is not None:
+        env = {**(env or os.environ), "PYTHONPATH": str(snapshot)}
+    run = run_command(argv, cwd=cwd, env=env)
     # 3: some files could not be processed; the report still holds the rest (their count goes in the note).
     if run.returncode not in (0, 1, 3):
         raise RuntimeError(f"lambda-rewriter failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
@@ -124,7 +138,8 @@ def _outcome(run: Run) -> str:
 def _anchor(root: Path, jobs: int, cwd: Path) -> Run:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     run = run_command(ANCHOR + ["-j", str(jobs), str(root)], cwd=cwd, env=env)
-    if run.returncode != 0 or b"Finished codemodding" not in run.stderr:
+    # 1 with "Finished": some file failed (LibCST cannot parse it); the run itself went through.
+    if run.returncode not in (0, 1) or b"Finished codemodding" not in run.stderr:
         raise RuntimeError(f"libcst.tool codemod failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
     return run
 
@@ -151,10 +166,15 @@ class Plan:
     anchor_stride: int  # the anchor comparison reads 1 in this many real files,
     anchor_repos: int  # and, apart, this many copies of samples/
     stage_rounds: int
+    cache_stride: int  # the result cache runs read 1 in this many real files,
+    cache_repos: int  # seeded with this many Lambda repositories (11 Python files each, unique bytes)
 
 
-FULL = Plan(corpus_stride=4, libcst_stride=4, anchor_stride=16, anchor_repos=10, stage_rounds=5)
-QUICK = Plan(corpus_stride=20, libcst_stride=4, anchor_stride=80, anchor_repos=3, stage_rounds=2)
+# FULL's result cache corpus is the issue's corpus (a): every real file and a few hundred handler modules.
+FULL = Plan(corpus_stride=4, libcst_stride=4, anchor_stride=16, anchor_repos=10, stage_rounds=5, cache_stride=1,
+            cache_repos=27)
+QUICK = Plan(corpus_stride=20, libcst_stride=4, anchor_stride=80, anchor_repos=3, stage_rounds=2, cache_stride=20,
+             cache_repos=3)
 HOIST = ("hoist-clients",)
 
 
@@ -262,6 +282,18 @@ def run(options: Options, say) -> dict:
             "proto_mb": ours_proto.peak_mb,
         })
 
+    say("start-up of each command: one tiny file, -j2, median of 3")
+    tiny = workdir / "one-tiny-file"
+    tiny.mkdir(exist_ok=True)
+    (tiny / "tiny.py").write_text("x = 1\n")
+    startup_costs = {
+        "anchor_cpu": _median_cpu(lambda: _anchor(tiny, 2, workdir)),
+        "tool_cpu": _median_cpu(lambda: _tool(tiny, 2, workdir, codemods=HOIST)),
+        "proto_cpu": _median_cpu(lambda: _tool(tiny, 2, workdir, proto=True, codemods=HOIST)),
+    }
+
+    cache_rows = _cache_runs(workdir, plan, full_files, full, say)
+
     say("stages, in-process, on the Lambda files of one repository (hoist-clients)")
     found = discover([one])
     lambda_files = [(p, found.entry_points.get(p)) for p in found.files if p.suffix == ".py"]
@@ -275,24 +307,77 @@ def run(options: Options, say) -> dict:
         "rows": [dataclasses.asdict(r) | {"files_per_s": r.files_per_s, "files_per_cpu_s": r.files_per_cpu_s,
                                           "lines_per_cpu_s": r.lines_per_cpu_s} for r in rows],
         "anchor": anchor_rows,
+        "startup": startup_costs,
         "fleet": {"repositories": options.fleet_size, "seconds": fleet_run.seconds, "cpu_seconds": fleet_run.cpu_seconds,
                   "single_repository_s": single.seconds, "single_repository_cpu": single.cpu_seconds,
                   "cli_startup_s": startup.seconds, "cli_startup_cpu": startup.cpu_seconds},
+        "cache": cache_rows,
         "stages": {"files": len(lambda_files), "seconds": stage_times},
         "traversal": walks,
     }
 
 
+def _cache_runs(workdir: Path, plan: Plan, full_files: list[Path], full: Path, say) -> list[dict]:
+    """`check -j2` without the cache, then a first run into an empty cache, then a second run from it.
+
+    The Lambda repositories are copies of samples/ that differ by a comment, so the first run has no
+    hits of its own making. The cache key holds a digest of the tool's source, and other people edit the
+    working tree while this runs: the three runs use one copy of rewriter/ and codemods/ taken before them.
+    """
+    lambdas = corpus.unique_fleet(workdir, plan.cache_repos)
+    repos = sorted(lambdas.glob("repo-*"))
+    seeded = _sample_folder(workdir, f"seeded-1in{plan.cache_stride}-{lambdas.name}", full_files, full,
+                            plan.cache_stride, repos)
+    snapshot = workdir / "tool-snapshot"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    for package in ("rewriter", "codemods"):
+        shutil.copytree(REPO / package, snapshot / package, ignore=shutil.ignore_patterns("__pycache__"))
+    real = "every real file" if plan.cache_stride == 1 else f"1 in {plan.cache_stride} real files"
+    rows = []
+    for label, folder in ((f"{real} + {len(repos)} Lambda repositories", seeded),
+                          (f"{len(repos)} Lambda repositories alone", lambdas)):
+        files = _files(folder)
+        cache = workdir / f"result-cache-{folder.name}"
+        shutil.rmtree(cache, ignore_errors=True)
+        say(f"result cache, -j2, {label}: {len(files)} files")
+        plain = _tool(folder, 2, workdir, snapshot=snapshot)
+        first = _tool(folder, 2, workdir, cache=cache, snapshot=snapshot)
+        second = _tool(folder, 2, workdir, cache=cache, snapshot=snapshot)
+        same = _changed(plain) == _changed(first) == _changed(second)
+        entries = [p for p in cache.rglob("*") if p.is_file()]
+        rows.append({
+            "corpus": label, "files": len(files),
+            "lines": _lines([p.read_bytes() for p in files]),
+            "entries": len(entries), "cache_bytes": sum(p.stat().st_size for p in entries),
+            "same_results": same, "outcome": _outcome(second),
+            **{f"{name}_{key}": getattr(run, attr) for name, run in (("plain", plain), ("first", first), ("second", second))
+               for key, attr in (("s", "seconds"), ("cpu", "cpu_seconds"), ("mb", "peak_mb"))},
+        })
+    return rows
+
+
+def _median_cpu(measure) -> float:
+    return sorted(measure().cpu_seconds for _ in range(3))[1]
+
+
 def project(result: dict, lambda_files: int = 300) -> dict | None:
-    """CPU seconds on the full real corpus plus ``lambda_files`` handler files, from the per-file rates measured."""
+    """CPU seconds on the full real corpus plus ``lambda_files`` handler files, from the per-file rates measured.
+
+    Each command's start-up (measured on one tiny file) is paid once, not once per measured folder's files.
+    """
     by_kind = {a["kind"]: a for a in result["anchor"]}
     if set(by_kind) != {"real", "lambda"}:
         return None
     real, lam = by_kind["real"], by_kind["lambda"]
     n = result["corpus"]["full_files"]
-    figures = {"real": n, "lambda": lambda_files}
+    startup = result.get("startup") or {}
+    figures = {"real": n, "lambda": lambda_files, "startup": startup}
     for key in ("anchor_cpu", "tool_cpu", "proto_cpu"):
-        figures[key] = real[key] / real["files"] * n + lam[key] / lam["files"] * lambda_files
+        fixed = startup.get(key, 0.0)
+        per_real = max(real[key] - fixed, 0.0) / real["files"]
+        per_lambda = max(lam[key] - fixed, 0.0) / lam["files"]
+        figures[key] = fixed + per_real * n + per_lambda * lambda_files
+        figures[key.replace("_cpu", "_per_lambda_file")] = per_lambda
     return figures
 
 
@@ -339,9 +424,35 @@ def render(result: dict) -> list[str]:
             f"Projected, from the CPU seconds per file above, onto the issue's corpus (a): {p['real']:,} real files + "
             f"{p['lambda']} Lambda handler files: anchor {fmt_seconds(p['anchor_cpu'])} CPU, tool "
             f"{fmt_seconds(p['tool_cpu'])} ({p['anchor_cpu'] / p['tool_cpu']:.1f}x less), prototype prefilter "
-            f"{fmt_seconds(p['proto_cpu'])} ({p['anchor_cpu'] / p['proto_cpu']:.1f}x less). The start-up of each "
-            "measured run is spread over its files, which over-counts both sides a little.",
+            f"{fmt_seconds(p['proto_cpu'])} ({p['anchor_cpu'] / p['proto_cpu']:.1f}x less). Each command's start-up "
+            "is counted once (one tiny file, -j2, median of 3: anchor "
+            f"{fmt_seconds(p['startup'].get('anchor_cpu', 0))}, tool {fmt_seconds(p['startup'].get('tool_cpu', 0))} "
+            "of CPU); the rest of each measured run is spread over its files.",
+            "",
+            f"Per Lambda file, start-up taken out: anchor {fmt_seconds(p['anchor_per_lambda_file'])} of CPU, tool "
+            f"{fmt_seconds(p['tool_per_lambda_file'])} ({p['anchor_per_lambda_file'] / max(p['tool_per_lambda_file'], 1e-9):.2f}x "
+            "the anchor's speed). The tool also verifies every changed file (a parse, `compile()` and a second pass "
+            "of the codemods), which the anchor does not.",
         ]
+    if result.get("cache"):
+        out += [
+            "",
+            "Result cache: `check -j2` (every Python codemod) without the cache (`--no-cache`), then a first run "
+            "into an empty cache folder, then a second run over the same unchanged files:",
+            "",
+            "| corpus | files | no cache wall / CPU | first run wall / CPU | second run wall / CPU | "
+            "second vs first (wall / CPU) | entries | results |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for c in result["cache"]:
+            out.append(
+                f"| {c['corpus']} | {c['files']} | {fmt_seconds(c['plain_s'])} / {fmt_seconds(c['plain_cpu'])} | "
+                f"{fmt_seconds(c['first_s'])} / {fmt_seconds(c['first_cpu'])} | "
+                f"{fmt_seconds(c['second_s'])} / {fmt_seconds(c['second_cpu'])} | "
+                f"{c['first_s'] / c['second_s']:.1f}x / {c['first_cpu'] / c['second_cpu']:.1f}x | "
+                f"{c['entries']} ({c['cache_bytes'] / 1024:.0f} kB) | "
+                f"{'identical' if c['same_results'] else 'DIFFER'}; {c['outcome']} |"
+            )
     st = result["stages"]
     total = sum(st["seconds"].values())
     out += [

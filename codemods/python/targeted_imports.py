@@ -14,7 +14,6 @@ import sys
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods._base import FileContext
 from codemods.catalog import (
@@ -24,7 +23,7 @@ from codemods.catalog import (
     XRAY_NEUTRAL_IMPORTS,
     XRAY_PATCH_NAMES,
 )
-from codemods.python._facts import ModuleFacts, dotted, import_bindings
+from codemods.python._facts import ModuleFacts, NodeLines, dotted, import_bindings, walk
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 PATCH_ALL = frozenset({"aws_xray_sdk.core.patch_all", "aws_xray_sdk.core.patcher.patch_all"})
@@ -92,11 +91,11 @@ class Scan(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if dotted(node) == "sys.modules":
             self.dynamic.append((node, "sys.modules"))
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -136,7 +135,7 @@ def _strings(node: cst.CSTNode) -> list[str]:
             if isinstance(n.evaluated_value, str):
                 found.append(n.evaluated_value)
 
-    node.visit(_Strings())
+    walk(node, _Strings())
     return found
 
 
@@ -162,7 +161,7 @@ class _Targeter:
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
         self.scan = Scan()
-        module.visit(self.scan)
+        walk(module, self.scan)
         self.reads = self.scan.reads
         self._positions = None
         self.drop: set[int] = set()  # ids of aliases to remove
@@ -180,8 +179,8 @@ class _Targeter:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return self._positions[node].start.line
+            self._positions = NodeLines(self.module)
+        return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
         return re.sub(r"\s*\n\s*", " ", self.module.code_for_node(node).strip())

@@ -1,0 +1,229 @@
+"""Results of files already analysed, so that an unchanged file is not parsed again on the next run.
+
+An entry is keyed by a digest of the file's bytes, the tool (its version and the digest of its own source,
+so that an edited codemod never serves an old result), the Python and parser versions, the codemods asked
+for, the language, and every field of the job except where the file is. Only what the engine computed
+from those inputs alone is stored: never an error (a parse failure or a failed verification is worked
+out again and reported each time), never a language whose codemods read other files (manifests).
+
+Where: ``$LAMBDA_REWRITER_CACHE_DIR``, else ``$XDG_CACHE_HOME/lambda-rewriter``, else
+``~/.cache/lambda-rewriter``; entries live in a subfolder named after the entry format (``v1/``), one file
+each, written to a temporary file then moved into place. An entry that is corrupt, truncated, from
+another format or unreadable is a miss, never an error; a cache folder that cannot be written is used
+read-only or not at all. After each run the least recently used entries go once the folder holds more
+than ``max_bytes`` (100 MB unless ``$LAMBDA_REWRITER_CACHE_MAX_MB`` says otherwise). Removing the folder
+is always safe.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = "v1"
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+# Languages whose results depend on more than the file's own bytes: a manifest's codemods read the sources
+# next to it.
+UNCACHED_LANGUAGES = frozenset({"manifest"})
+_PACKAGES = ("rewriter", "codemods")
+
+
+def default_dir() -> Path:
+    explicit = os.environ.get("LAMBDA_REWRITER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "lambda-rewriter"
+
+
+def _max_bytes_from_env() -> int:
+    try:
+        return int(float(os.environ["LAMBDA_REWRITER_CACHE_MAX_MB"]) * 1024 * 1024)
+    except (KeyError, ValueError):
+        return DEFAULT_MAX_BYTES
+
+
+@functools.cache
+def tool_fingerprint() -> str:
+    """The tool's version, the digest of its own source files, and the versions of what parses for it."""
+    from importlib import metadata
+
+    from rewriter import __version__
+
+    digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+    for name in ("libcst", "tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript", "tree-sitter-java"):
+        try:
+            digest.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=-\0".encode())
+    top = Path(__file__).resolve().parent.parent
+    for package in _PACKAGES:
+        for path in sorted((top / package).rglob("*.py")):
+            digest.update(path.relative_to(top).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """A form of ``value`` whose JSON is the same in every process (sets have no stable order)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}]
+    if isinstance(value, enum.Enum):
+        return [type(value).__name__, _canonical(value.value)]
+    if isinstance(value, (set, frozenset)):
+        return ["set", sorted((_canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))]
+    if isinstance(value, dict):
+        return ["dict", sorted(([_canonical(k), _canonical(v)] for k, v in value.items()),
+                               key=lambda kv: json.dumps(kv, sort_keys=True))]
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bytes):
+        return ["bytes", value.hex()]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return ["repr", repr(value)]
+
+
+def job_key(job: Any, language: str, codemod_names: tuple[str, ...], data: bytes) -> str:
+    """The key of one file's result: its bytes and everything else that decides it, but not its place."""
+    where = {"path": "", "display": "", "root": ""}
+    blank = dataclasses.replace(job, **{name: value for name, value in where.items() if hasattr(job, name)})
+    settings = json.dumps(
+        [FORMAT, tool_fingerprint(), language, list(codemod_names), _canonical(blank)], sort_keys=True
+    ).encode()
+    digest = hashlib.sha256(settings)
+    digest.update(b"\0")
+    digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    status: str
+    changes: list[tuple[str, int, str]]
+    notes: list[tuple[str, int, str]]
+    reason: str
+    after: bytes | None
+
+
+@dataclasses.dataclass
+class ResultCache:
+    """One cache folder. Picklable, so that pool workers read and write it themselves."""
+
+    root: Path
+    max_bytes: int = DEFAULT_MAX_BYTES
+    writable: bool = True
+
+    @classmethod
+    def default(cls) -> ResultCache:
+        return cls(default_dir(), _max_bytes_from_env())
+
+    @property
+    def folder(self) -> Path:
+        return self.root / FORMAT
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def get(self, key: str) -> Entry | None:
+        path = self._path(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None
+        entry = _decode(raw, key)
+        if entry is not None:
+            try:
+                os.utime(path)  # recently used: kept longest when the folder is trimmed
+            except OSError:
+                pass
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if not self.writable:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError:
+            self.writable = False  # read-only or full: stop trying for the rest of this process
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_encode(key, entry))
+            os.replace(temp, path)
+        except OSError:
+            self.writable = False
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+    def trim(self) -> int:
+        """Remove the least recently used entries beyond ``max_bytes``; returns how many went."""
+        found = []
+        try:
+            shards = list(os.scandir(self.folder))
+        except OSError:
+            return 0
+        for shard in shards:
+            try:
+                for item in os.scandir(shard.path):
+                    stat = item.stat(follow_symlinks=False)
+                    found.append((stat.st_mtime_ns, stat.st_size, item.path))
+            except OSError:
+                continue
+        total = sum(size for _, size, _ in found)
+        removed = 0
+        for _, size, path in sorted(found):
+            if total <= self.max_bytes:
+                break
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            total -= size
+            removed += 1
+        return removed
+
+
+def _encode(key: str, entry: Entry) -> bytes:
+    body = json.dumps({
+        "key": key,
+        "status": entry.status,
+        "changes": entry.changes,
+        "notes": entry.notes,
+        "reason": entry.reason,
+        "after": None if entry.after is None else base64.b64encode(entry.after).decode("ascii"),
+    }).encode()
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def _decode(raw: bytes, key: str) -> Entry | None:
+    digest, _, body = raw.partition(b"\n")
+    if hashlib.sha256(body).hexdigest().encode() != digest:
+        return None  # truncated or damaged
+    try:
+        fields = json.loads(body)
+        if fields["key"] != key:
+            return None
+        after = fields["after"]
+        return Entry(
+            str(fields["status"]),
+            [(str(c), int(line), str(m)) for c, line, m in fields["changes"]],
+            [(str(c), int(line), str(m)) for c, line, m in fields["notes"]],
+            str(fields["reason"]),
+            None if after is None else base64.b64decode(after, validate=True),
+        )
+    except (ValueError, KeyError, TypeError):
+        return None

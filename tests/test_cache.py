@@ -1,0 +1,309 @@
+"""The result cache: what makes a hit, what never gets stored, and that it never changes an outcome."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import rewriter
+from rewriter import cache as cache_module
+from rewriter.cache import Entry, ResultCache, default_dir, job_key, tool_fingerprint
+from rewriter.engine import FileJob, Status, process_file
+from tests.cli_support import HANDLER, LIBRARY, copy_samples, invoke, invoke_json, real_engine  # noqa: F401
+
+NAMES = ("hoist-clients",)
+PLANTED = "planted in the cache by the test"
+
+
+def _job(path: Path, **fields) -> FileJob:
+    return FileJob(str(path), path.name, str(path.parent), **fields)
+
+
+def _entries(cache: ResultCache) -> list[Path]:
+    return sorted(p for p in cache.folder.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+
+
+def _plant(cache: ResultCache, job: FileJob, names: tuple[str, ...] = NAMES) -> str:
+    """Replace the stored result of ``job`` by one the engine would never produce: only a hit shows it."""
+    key = job_key(job, "python", names, Path(job.path).read_bytes())
+    assert cache.get(key) is not None, "the first run stored no entry"
+    cache.put(key, Entry("unchanged", [], [("hoist-clients", 1, PLANTED)], "", None))
+    return key
+
+
+def _served(result) -> bool:
+    return any(note.message == PLANTED for note in result.notes)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> ResultCache:
+    return ResultCache(tmp_path / "cache")
+
+
+@pytest.fixture
+def handler(tmp_path: Path) -> Path:
+    path = tmp_path / "src" / "app.py"
+    path.parent.mkdir()
+    path.write_text(HANDLER)
+    return path
+
+
+def test_an_unchanged_file_is_served_from_the_cache(handler: Path, cache: ResultCache) -> None:
+    first = process_file(_job(handler), NAMES, cache)
+    assert first.status is Status.CHANGED
+    assert len(_entries(cache)) == 1
+    second = process_file(_job(handler), NAMES, cache)
+    assert (second.status, second.changes, second.notes, second.after) == (first.status, first.changes, first.notes, first.after)
+    _plant(cache, _job(handler))
+    assert _served(process_file(_job(handler), NAMES, cache))
+
+
+def test_a_cached_change_carries_the_current_bytes_and_place(handler: Path, cache: ResultCache, tmp_path: Path) -> None:
+    first = process_file(_job(handler), NAMES, cache)
+    other = tmp_path / "elsewhere" / "copy.py"
+    other.parent.mkdir()
+    other.write_bytes(handler.read_bytes())
+    again = process_file(FileJob(str(other), "elsewhere/copy.py", str(tmp_path)), NAMES, cache)
+    assert len(_entries(cache)) == 1, "the same bytes at another place are the same entry"
+    assert (again.path, again.abspath) == ("elsewhere/copy.py", str(other))
+    assert (again.status, again.before, again.after) == (Status.CHANGED, handler.read_bytes(), first.after)
+
+
+def test_changed_content_is_a_miss(handler: Path, cache: ResultCache) -> None:
+    process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    handler.write_text(HANDLER + "\n# edited\n")
+    result = process_file(_job(handler), NAMES, cache)
+    assert not _served(result)
+    assert result.status is Status.CHANGED and result.after.endswith(b"# edited\n")
+
+
+def test_other_codemods_are_a_miss(handler: Path, cache: ResultCache) -> None:
+    process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    both = process_file(_job(handler), ("hoist-clients", "targeted-imports"), cache)
+    assert not _served(both)
+    assert both.status is Status.CHANGED
+    assert _served(process_file(_job(handler), NAMES, cache))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"entry_points": frozenset({"handler"})}, {"entry_points": frozenset()}, {"max_bytes": 123_456}],
+    ids=["entry-points", "no-entry-points", "size-limit"],
+)
+def test_other_job_options_are_a_miss(handler: Path, cache: ResultCache, fields: dict) -> None:
+    process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    assert not _served(process_file(_job(handler, **fields), NAMES, cache))
+
+
+def test_any_future_job_field_is_part_of_the_key() -> None:
+    """A field added to FileJob later (settings for the codemods) changes the key with no change here."""
+    Extended = dataclasses.make_dataclass("Extended", [("options", object, None)], bases=(FileJob,), frozen=True)
+    data = b"import boto3\n"
+
+    def key(options) -> str:
+        return job_key(Extended("/a/app.py", "app.py", "/a", options=options), "python", NAMES, data)
+
+    assert key({"a": 1, "b": frozenset({"x", "y"})}) == key({"b": frozenset({"y", "x"}), "a": 1})
+    assert key({"a": 1}) != key({"a": 2})
+    assert key(None) != key({})
+    assert key(None) == job_key(Extended("/elsewhere/b.py", "b.py", "/elsewhere"), "python", NAMES, data)
+
+
+def test_a_new_tool_version_is_a_miss(handler: Path, cache: ResultCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    before = tool_fingerprint()
+    monkeypatch.setattr(rewriter, "__version__", "99.0.0")
+    tool_fingerprint.cache_clear()
+    try:
+        assert tool_fingerprint() != before
+        assert not _served(process_file(_job(handler), NAMES, cache))
+    finally:
+        monkeypatch.undo()
+        tool_fingerprint.cache_clear()
+    assert _served(process_file(_job(handler), NAMES, cache))
+
+
+def test_an_edited_codemod_source_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version stays 0.1.0 while the code changes during development: the source is in the key too."""
+    top = Path(cache_module.__file__).resolve().parent.parent
+    fake = tmp_path / "tool"
+    for package in cache_module._PACKAGES:
+        shutil.copytree(top / package, fake / package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "__file__", str(fake / "rewriter" / "cache.py"))
+    tool_fingerprint.cache_clear()
+    try:
+        copied = tool_fingerprint()
+        with open(fake / "codemods" / "python" / "hoist_clients.py", "a") as source:
+            source.write("\n# edited\n")
+        tool_fingerprint.cache_clear()
+        assert tool_fingerprint() != copied
+    finally:
+        monkeypatch.undo()
+        tool_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[: len(raw) // 2],
+        lambda raw: b"",
+        lambda raw: b"\x00\xff garbage",
+        lambda raw: raw.replace(b'"unchanged"', b'"unchangeD"'),
+        lambda raw: raw.split(b"\n", 1)[1],
+        lambda raw: raw + b"trailing",
+    ],
+    ids=["truncated", "empty", "garbage", "flipped-byte", "no-digest", "trailing"],
+)
+def test_a_damaged_entry_is_a_miss_and_is_replaced(handler: Path, cache: ResultCache, damage) -> None:
+    clean = process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    [entry] = _entries(cache)
+    entry.write_bytes(damage(entry.read_bytes()))
+    result = process_file(_job(handler), NAMES, cache)
+    assert not _served(result)
+    assert (result.status, result.after, result.changes) == (clean.status, clean.after, clean.changes)
+    assert cache.get(job_key(_job(handler), "python", NAMES, handler.read_bytes())) is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"key": "%s", "status": "changed"}',
+        b'{"key": "other", "status": "unchanged", "changes": [], "notes": [], "reason": "", "after": null}',
+        b'{"key": "%s", "status": "unchanged", "changes": [], "notes": [], "reason": "", "after": "not base64!"}',
+        b"[1, 2]",
+    ],
+    ids=["missing-fields", "another-key", "bad-output", "not-an-object"],
+)
+def test_a_well_formed_but_wrong_entry_is_a_miss(handler: Path, cache: ResultCache, body: bytes) -> None:
+    import hashlib
+
+    key = job_key(_job(handler), "python", NAMES, handler.read_bytes())
+    body = body.replace(b"%s", key.encode())
+    path = cache.folder / key[:2] / key
+    path.parent.mkdir(parents=True)
+    path.write_bytes(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+    assert cache.get(key) is None
+    assert process_file(_job(handler), NAMES, cache).status is Status.CHANGED
+
+
+def test_a_cache_folder_that_cannot_be_created_is_no_error(handler: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder would go")
+    cache = ResultCache(blocker / "cache")
+    results = [process_file(_job(handler), NAMES, cache) for _ in range(2)]
+    assert [r.status for r in results] == [Status.CHANGED, Status.CHANGED]
+    assert not cache.writable
+    assert blocker.read_text() == "a file where the cache folder would go"
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_cache_is_read_but_not_written(handler: Path, cache: ResultCache, tmp_path: Path) -> None:
+    process_file(_job(handler), NAMES, cache)
+    _plant(cache, _job(handler))
+    other = tmp_path / "library.py"
+    other.write_text(LIBRARY.replace("def load(bucket, key)", "def handler(event, context)"))
+    folders = [cache.root, *(p for p in cache.root.rglob("*") if p.is_dir())]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        assert _served(process_file(_job(handler), NAMES, cache))
+        assert process_file(_job(other), NAMES, cache).status is Status.CHANGED
+        assert len(_entries(cache)) == 1
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+
+
+def test_errors_are_not_stored(tmp_path: Path, cache: ResultCache) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text(HANDLER.replace('boto3.client("s3")', 'boto3.client("s3"'))
+    assert process_file(_job(broken), NAMES, cache).status is Status.ERROR
+    assert _entries(cache) == []
+
+
+def test_manifests_are_not_stored(tmp_path: Path, cache: ResultCache) -> None:
+    """A manifest's result depends on the sources next to it, which are not in the key."""
+    root = copy_samples(tmp_path / "repo")
+    manifests = [p for p in root.rglob("*") if p.name in ("pom.xml", "requirements.txt", "package.json")]
+    assert manifests
+    results = [
+        process_file(FileJob(str(p), p.relative_to(root).as_posix(), str(root)), ("slim-dependencies",), cache)
+        for p in manifests
+    ]
+    assert any(r.status is Status.CHANGED for r in results)
+    assert _entries(cache) == []
+
+
+def test_trim_removes_the_least_recently_used_first(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "cache")
+    keys = [f"{i:02x}" + "0" * 62 for i in range(6)]
+    for age, key in enumerate(keys):
+        cache.put(key, Entry("unchanged", [], [], "", b"x" * 1000 if age else None))
+        os.utime(cache.folder / key[:2] / key, ns=(age * 10**9, age * 10**9))
+    cache.get(keys[0])  # used just now: kept
+    size = sum(p.stat().st_size for p in _entries(cache))
+    cache.max_bytes = size // 2
+    assert cache.trim() > 0
+    left = {p.name for p in _entries(cache)}
+    assert keys[0] in left and keys[-1] in left and keys[1] not in left
+    assert sum(p.stat().st_size for p in _entries(cache)) <= cache.max_bytes
+
+
+def test_where_the_cache_lives(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LAMBDA_REWRITER_CACHE_DIR", str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_dir() == tmp_path / "explicit"
+    monkeypatch.delenv("LAMBDA_REWRITER_CACHE_DIR")
+    assert default_dir() == tmp_path / "xdg" / "lambda-rewriter"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_dir() == tmp_path / "home" / ".cache" / "lambda-rewriter"
+    monkeypatch.setenv("LAMBDA_REWRITER_CACHE_MAX_MB", "2")
+    assert ResultCache.default().max_bytes == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_samples_give_the_same_report_with_and_without_the_cache(tmp_path: Path, result_cache_dir: Path, jobs: str) -> None:
+    root = copy_samples(tmp_path / "repo")
+    command = ["check", "samples", "-j", jobs]
+    _, uncached = invoke_json([*command, "--no-cache"], root)
+    assert not any(p.is_file() for p in result_cache_dir.rglob("*"))
+    _, cold = invoke_json(command, root)
+    stored = [p for p in result_cache_dir.rglob("*") if p.is_file()]
+    assert stored
+    _, warm = invoke_json(command, root)
+    assert uncached == cold == warm
+    assert uncached["summary"]["changed"] > 0
+    assert sorted(p for p in result_cache_dir.rglob("*") if p.is_file()) == sorted(stored)
+
+
+def test_apply_from_cached_results_writes_what_an_uncached_apply_writes(tmp_path: Path) -> None:
+    cached_root = copy_samples(tmp_path / "cached")
+    plain_root = copy_samples(tmp_path / "plain")
+    assert invoke(["check", "samples", "-j", "1"], cached_root).exit_code == 1  # fills the cache
+    assert invoke(["apply", "samples", "-j", "1"], cached_root).exit_code == 0
+    assert invoke(["apply", "samples", "-j", "1", "--no-cache"], plain_root).exit_code == 0
+    for path in (plain_root / "samples").rglob("*"):
+        if path.is_file():
+            assert (cached_root / path.relative_to(plain_root)).read_bytes() == path.read_bytes(), path
+    assert invoke(["check", "samples", "-j", "1"], cached_root).exit_code == 0
+
+
+def test_apply_leaves_a_file_that_changed_since_it_was_cached_to_a_fresh_analysis(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    app = root / "app.py"
+    app.write_text(HANDLER)
+    assert invoke(["check", "."], root).exit_code == 1
+    app.write_text(HANDLER.replace('"s3"', '"sqs"'))
+    assert invoke(["apply", "."], root).exit_code == 0
+    assert 'boto3.client("sqs")' in app.read_text() and '"s3"' not in app.read_text()
+    assert app.read_text().index('boto3.client("sqs")') < app.read_text().index("def handler")
