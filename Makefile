@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Node packages for the JavaScript behaviour tests, from tests/js/package-lock.json.
 JS_STAMP := tests/js/node_modules/.installed
 
-.PHONY: demo test clean system-packages bench bench-quick fuzz corpus
+.PHONY: demo test clean system-packages bench bench-quick fuzz corpus audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,12 @@ fuzz: $(STAMP)
 
 corpus: $(STAMP)
 	$(BIN)/python tests/corpus_run.py --json /tmp/lambda-rewriter-corpus.json
+
+# pip-audit, from a venv of its own, over every package of the project's venv. A known vulnerability fails;
+# no network (or a registry mirror without PyPI's advisory data) only warns that nothing was audited.
+AUDIT_VENV := $(VENV)/audit-env
+audit: $(STAMP)
+	@if test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install --quiet 'pip-audit>=2.7'; }; then \
+	  $(BIN)/python tests/supply_chain.py $(AUDIT_VENV)/bin/pip-audit; \
+	else echo "WARNING: pip-audit cannot be installed (offline?); dependencies NOT audited"; fi
