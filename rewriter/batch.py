@@ -1,0 +1,643 @@
+"""Many repositories: a workspace of shallow clones, a ledger per repository, parallel runs, one report.
+
+Per repository (``process``): look at the remote (``ls-remote``: its default branch, the base, and
+whether the tool's branch is there already), fetch the base into the workspace clone (``git init`` +
+``fetch --depth 1``, no checkout: nothing of the repository is ever run or even written out
+except by ``git.make_branch``'s export), make the branch with one commit per codemod, then push it
+(``--push``) or write ``<workspace>/patches/<key>.patch`` (the default, a dry run that touches no
+remote). After each stage the repository's ledger file ``<workspace>/ledger/<key>.json`` is
+replaced atomically, so a crash or Ctrl-C loses at most the stage in flight.
+
+Re-runs are idempotent: a local branch that the ledger shows was built on the same base with the
+same codemods is reused (no new commit), a remote branch that already holds it is not pushed
+again, and a remote branch the tool made on the same base is left as it is ("skipped").
+
+Why shallow clones are safe here although ``branch`` refuses them in a user's clone: there, the
+existing-branch check walks history from the base and the push may go to a remote that lacks the
+history under the shallow boundary. Here the base is fetched from the very remote the branch goes
+to, and a local branch the ledger cannot vouch for is deleted before ``make_branch`` runs (the
+workspace is the tool's own), so that check never walks shallow history. A partial clone
+(``--filter=blob:none``) would not help: the export reads every blob of the base anyway, one at a
+time, each a separate on-demand fetch.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import re
+import signal
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import git
+
+from codemods import all_codemods
+from rewriter import __version__
+from rewriter import git as git_branch
+from rewriter.manifest import Repository
+
+DEFAULT_WORKSPACE = "lambda-rewriter-batch"
+STAGES = ("cloned", "rewritten", "committed", "pushed")  # what a ledger entry's "stage" can say, in order
+OK = ("pushed", "patched")  # outcomes; also "unchanged", "skipped", "failed", and "running" while in flight
+_BASE_REF = "refs/lambda-rewriter/base"
+_REMOTE_REF = "refs/lambda-rewriter/remote-branch"
+
+
+class BatchError(Exception):
+    """The batch cannot start (workspace in use, executor missing); no repository was touched."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    workspace: str
+    push: bool = False
+    codemods: tuple[str, ...] = ()  # for entries that name none
+    branch: str | None = None  # for entries that name none
+    author: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------- ledger
+
+
+class Ledger:
+    """One JSON file per repository, so that parallel workers never write the same file."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.folder = workspace / "ledger"
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def read(self, key: str) -> dict | None:
+        try:
+            entry = json.loads(self.path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    def write(self, entry: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        entry["updated"] = _now()
+        data = (json.dumps(entry, indent=2, sort_keys=True) + "\n").encode()
+        fd, temporary = tempfile.mkstemp(prefix=f".{entry['key']}.", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path(entry["key"]))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+
+def is_done(entry: dict | None, push: bool) -> bool:
+    """Whether ``--resume`` may skip the repository: a dry run's patch is not done for a --push run."""
+    if not entry:
+        return False
+    outcome = entry.get("outcome")
+    return outcome in ("pushed", "unchanged", "skipped") or (outcome == "patched" and not push)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------- git
+
+
+def git_environment() -> dict[str, str]:
+    """Hooks, fsmonitor and transport helpers off (git.safe_environment); no prompt may wait for a user."""
+    env = git_branch.safe_environment()
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_ASKPASS"] = "true"  # would answer an empty password: the request fails instead of waiting
+    if "GIT_SSH_COMMAND" not in os.environ and "GIT_SSH" not in os.environ:
+        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
+    return env
+
+
+def _git(folder: Path) -> git.Git:
+    runner = git.Git(str(folder))
+    runner.update_environment(**git_environment())
+    return runner
+
+
+def _detail(error: git.GitCommandError) -> str:
+    text = re.sub(r"^\s*stderr: '(.*)'\s*$", r"\1", error.stderr or "", flags=re.S)  # GitPython's wrapping
+    return " ".join(text.split()) or str(error)
+
+
+def remote_heads(runner: git.Git, url: str, names: list[str]) -> tuple[str | None, dict[str, str]]:
+    """The remote's default branch (from its HEAD) and the shas of the refs asked for."""
+    upload_pack = git_branch.service_command(url, "upload-pack")
+    out = runner.ls_remote("--symref", f"--upload-pack={upload_pack}", "--end-of-options", url, "HEAD", *names,
+                           allow_unsafe_options=True)
+    default, heads = None, {}
+    for line in out.splitlines():
+        left, _, ref = line.partition("\t")
+        if left.startswith("ref: ") and ref == "HEAD":
+            default = left.removeprefix("ref: ").removeprefix("refs/heads/")
+        elif ref in names or ref == "HEAD":
+            heads[ref] = left
+    return default, heads
+
+
+def fetch(clone: Path, url: str, source: str, target: str, depth: int = 1) -> str:
+    """Fetch one ref into ``clone`` (made here when missing), shallow; returns the fetched sha."""
+    clone.mkdir(parents=True, exist_ok=True)
+    # Every time: a no-op on a whole repository, a repair of one whose first `git init` was interrupted.
+    _git(clone).init("-q", "--template=")  # no sample hooks copied in either
+    runner = _git(clone)
+    upload_pack = git_branch.service_command(url, "upload-pack")
+    runner.fetch("-q", f"--depth={depth}", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
+                 f"--upload-pack={upload_pack}", "--end-of-options", url, f"+{source}:{target}")
+    return runner.rev_parse("--verify", f"{target}^{{commit}}")
+
+
+def _sha(runner: git.Git, ref: str) -> str | None:
+    try:
+        return runner.rev_parse("--verify", "--quiet", ref)
+    except git.GitCommandError:
+        return None
+
+
+def judge_remote_branch(runner: git.Git, base: str, limit: int) -> tuple[bool, list[dict], str]:
+    """Walk the fetched remote branch down to ``base``: (made by the tool on this base?, its commits, why not)."""
+    fmt = f"--format=%H %(trailers:key={git_branch.TRAILER_CODEMOD},valueonly,separator=%x2C)%x00%s"
+    lines = runner.log("--first-parent", f"--max-count={limit}", fmt, _REMOTE_REF).splitlines()
+    ours: list[dict] = []
+    for line in lines:
+        head, _, subject = line.partition("\0")
+        sha, _, codemod = head.partition(" ")
+        if sha == base:
+            return bool(ours), ours, "" if ours else "it points at the base itself"
+        if not codemod.strip():
+            if ours:
+                return False, ours, f"made by lambda-rewriter on another base ({sha[:12]})"
+            return False, ours, "it has commits lambda-rewriter did not make"
+        ours.insert(0, {"codemod": codemod.strip(), "sha": sha, "subject": subject, "files": []})
+    return False, ours, "it does not start from the base"
+
+
+def _stats(runner: git.Git, base: str, tip: str) -> dict:
+    files, added, removed = 0, 0, 0
+    for line in runner.diff("--numstat", "--no-renames", "--no-ext-diff", "--no-textconv", base, tip).splitlines():
+        plus, minus, _ = line.split("\t", 2)
+        files += 1
+        added += int(plus) if plus.isdigit() else 0
+        removed += int(minus) if minus.isdigit() else 0
+    return {"files_changed": files, "lines_added": added, "lines_removed": removed}
+
+
+def _by_codemod(changes: list[dict], notes: list[dict]) -> dict:
+    summary: dict[str, dict[str, int]] = {}
+    for kind, items in (("changes", changes), ("notes", notes)):
+        for item in items:
+            summary.setdefault(item["codemod"], {"changes": 0, "notes": 0})[kind] += 1
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------- one repository
+
+
+def process(repo: Repository, options: Options) -> dict:
+    """Everything for one repository; never raises for the repository's own problems (they end as "failed")."""
+    workspace = Path(options.workspace)
+    ledger = Ledger(workspace)
+    previous = ledger.read(repo.key) or {}
+    codemods = repo.codemods or options.codemods
+    branch = repo.branch or options.branch or git_branch.default_branch_name(tuple(codemods))
+    entry = {
+        "key": repo.key, "repository": repo.url, "line": repo.line, "branch": branch, "codemods": list(codemods),
+        "version": __version__, "stage": None, "outcome": "running", "failed_stage": None, "reason": None,
+        "attempts": int(previous.get("attempts", 0)) + 1, "started": _now(), "push": options.push,
+        "base_branch": None, "base": None, "tip": None, "commits": [], "files_changed": 0, "lines_added": 0,
+        "lines_removed": 0, "by_codemod": {}, "changes": [], "notes": [], "file_errors": [], "patch": None,
+        "pushed_tip": previous.get("pushed_tip"), "pushed_now": False,
+    }
+    ledger.write(entry)
+    where = ["clone"]
+    try:
+        _process(repo, options, workspace, ledger, previous, entry, branch, tuple(codemods), where)
+    except git_branch.GitError as error:
+        _failed(entry, where[0], str(error))
+    except git.GitCommandError as error:
+        _failed(entry, where[0], f"git {error.command[1] if len(error.command) > 1 else ''} failed: {_detail(error)}")
+    except OSError as error:
+        _failed(entry, where[0], f"{type(error).__name__}: {error}")
+    except Exception as error:  # a bug must not stop the other repositories
+        _failed(entry, where[0], f"internal error: {type(error).__name__}: {error}")
+    ledger.write(entry)
+    return entry
+
+
+def _failed(entry: dict, stage: str, reason: str) -> None:
+    entry.update(outcome="failed", failed_stage=stage, reason=reason)
+
+
+def _process(repo, options, workspace, ledger, previous, entry, branch, codemods, where) -> None:
+    """``where[0]``: the stage in flight, for the ledger when it fails."""
+    clone = workspace / "repos" / repo.key
+    ref = f"refs/heads/{branch}"
+    default, heads = remote_heads(_git(workspace), repo.url, [ref] + ([f"refs/heads/{repo.base}"] if repo.base else []))
+    base_branch = repo.base or default
+    if base_branch is None:
+        raise git_branch.GitError("the remote has no default branch (HEAD); name the base in the manifest")
+    if f"refs/heads/{base_branch}" not in heads and repo.base is None:
+        _, more = remote_heads(_git(workspace), repo.url, [f"refs/heads/{base_branch}"])
+        heads.update(more)
+    if f"refs/heads/{base_branch}" not in heads:
+        raise git_branch.GitError(f"base branch {base_branch} does not exist on the remote")
+    base = fetch(clone, repo.url, f"refs/heads/{base_branch}", _BASE_REF)
+    runner = _git(clone)
+    entry.update(stage="cloned", base_branch=base_branch, base=base)
+    ledger.write(entry)
+
+    where[0] = "branch"
+    same_run = previous.get("base") == base and previous.get("codemods") == list(codemods) \
+        and previous.get("branch") == branch and previous.get("version") == __version__
+    local = _sha(runner, ref)
+    reuse = same_run and previous.get("stage") in ("committed", "pushed") and local and previous.get("tip") == local
+    if local and not reuse:
+        # The workspace clone is the tool's own: a branch it cannot vouch for is rebuilt, never pushed as is.
+        runner.update_ref("-d", ref, local)
+    remote_tip = heads.get(ref)
+    if remote_tip is not None and not (reuse and remote_tip == local):
+        fetch(clone, repo.url, ref, _REMOTE_REF, depth=len(all_codemods()) + 2)
+        made_here, commits, why = judge_remote_branch(runner, base, len(all_codemods()) + 2)
+        if not commits:  # someone else's branch: never overwritten
+            raise git_branch.GitError(f"branch {branch} exists on the remote and is left alone: {why}")
+        # The tool's own branch (an earlier run, maybe from another workspace): a review may be under way on it.
+        on = "this base" if made_here else "an older base"
+        entry.update(outcome="skipped", tip=remote_tip, commits=commits, reason="the branch is on the remote already, "
+                     f"made by lambda-rewriter on {on}; left as it is")
+        if made_here:
+            entry.update(_stats(runner, base, remote_tip))
+        return
+    where[0] = "rewrite"
+    if reuse:
+        for key in ("tip", "commits", "files_changed", "lines_added", "lines_removed", "by_codemod", "changes",
+                    "notes", "file_errors"):
+            entry[key] = previous.get(key)
+    elif same_run and previous.get("stage") == "rewritten" and previous.get("outcome") == "unchanged":
+        entry.update(stage="rewritten", outcome="unchanged", notes=previous.get("notes", []),
+                     by_codemod=previous.get("by_codemod", {}))
+        return
+    else:
+        outcome = git_branch.make_branch(
+            clone, codemods, branch=branch, base=base, on_existing="fail", author=options.author, workers=1,
+            shallow_ok=True, keep=repo.keeps if (repo.include or repo.exclude) else None,
+        )
+        entry.update(
+            file_errors=[{"path": p, "reason": why} for p, why in outcome.failures],
+            changes=outcome.changes, notes=outcome.notes, by_codemod=_by_codemod(outcome.changes, outcome.notes),
+        )
+        if not outcome.commits:
+            entry.update(stage="rewritten", outcome="unchanged")
+            _file_errors(entry)
+            return
+        entry.update(
+            stage="committed", tip=outcome.commits[-1].sha,
+            commits=[{"codemod": c.codemod, "sha": c.sha, "subject": c.subject, "files": c.files}
+                     for c in outcome.commits],
+            **_stats(runner, base, outcome.commits[-1].sha),
+        )
+    entry["stage"] = "committed"
+    ledger.write(entry)
+
+    if options.push:
+        where[0] = "push"
+        entry["pushed_now"] = remote_tip != entry["tip"]
+        if entry["pushed_now"]:
+            repository = git_branch.open_repository(clone, shallow_ok=True)
+            try:
+                git_branch._push(repository, repo.url, branch, entry["tip"], None)
+            finally:
+                repository.close()
+        entry.update(stage="pushed", outcome="pushed", pushed_tip=entry["tip"])
+    else:
+        where[0] = "patch"
+        patches = workspace / "patches"
+        patches.mkdir(parents=True, exist_ok=True)
+        text = runner.format_patch("--stdout", "--no-signature", "--no-ext-diff", f"{base}..{entry['tip']}",
+                                   stdout_as_string=False, strip_newline_in_stdout=False)
+        target = patches / f"{repo.key}.patch"
+        target.write_bytes(text)
+        entry.update(outcome="patched", patch=str(target))
+    _file_errors(entry)
+
+
+def _file_errors(entry: dict) -> None:
+    errors = entry.get("file_errors") or []
+    if errors:
+        noun = "file" if len(errors) == 1 else "files"
+        listed = "; ".join(f"{e['path']}: {e['reason']}" for e in errors[:3])
+        _failed(entry, "rewrite", f"{len(errors)} {noun} could not be processed (the others were): {listed}")
+
+
+# ---------------------------------------------------------------------------------------------- many repositories
+
+
+class Events:
+    """What the display hears: a repository started (when known) and finished."""
+
+    def started(self, repo: Repository) -> None: ...
+
+    def finished(self, entry: dict, resumed: bool = False) -> None: ...
+
+
+@contextlib.contextmanager
+def workspace_lock(workspace: Path) -> Iterator[None]:
+    """One batch per workspace at a time: two would write the same clones and ledger files."""
+    import fcntl
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    with open(workspace / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchError(f"{workspace}: another batch is running in this workspace") from None
+        yield
+
+
+@contextlib.contextmanager
+def _term_as_interrupt() -> Iterator[None]:
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(
+    repos: list[Repository],
+    options: Options,
+    *,
+    jobs: int = 1,
+    resume: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    events: Events | None = None,
+) -> list[dict]:
+    """Process the repositories; returns one ledger entry per repository, in manifest order."""
+    events = events or Events()
+    workspace = Path(options.workspace)
+    ledger = Ledger(workspace)
+    entries: dict[str, dict] = {}
+    todo = []
+    for repo in repos:
+        old = ledger.read(repo.key)
+        if resume and is_done(old, options.push):
+            entries[repo.key] = {**old, "resumed": True, "pushed_now": False}
+            events.finished(entries[repo.key], resumed=True)
+        else:
+            todo.append(repo)
+
+    def finished(entry: dict) -> None:
+        entries[entry["key"]] = entry
+        events.finished(entry)
+
+    with _term_as_interrupt():
+        if executor == "dask":
+            _run_dask(todo, options, scheduler, ledger, events, finished)
+        elif jobs <= 1 or len(todo) <= 1:
+            for repo in todo:
+                events.started(repo)
+                finished(process(repo, options))
+        else:
+            _run_pool(todo, options, jobs, events, finished)
+    return [entries[r.key] for r in repos]
+
+
+def _run_pool(todo, options, jobs, events, finished) -> None:
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_signals)
+    waiting = {pool.submit(_pool_process, repo, options): repo for repo in todo}
+    seen = set()
+    try:
+        while waiting:
+            done, _ = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in list(waiting):
+                if future not in seen and future.running():
+                    seen.add(future)
+                    events.started(waiting[future])
+            for future in done:
+                repo = waiting.pop(future)
+                try:
+                    finished(future.result())
+                except Exception as error:  # the worker process died (out of memory, killed)
+                    entry = _lost(repo, options, f"worker process failed: {type(error).__name__}: {error}")
+                    finished(entry)
+        pool.shutdown()
+    except BaseException:
+        # Ctrl-C reached the workers too; stop them before they take the next repository.
+        # Ctrl-C: the workers ignore it; stop them before they take the next repository. The ledger
+        # holds every stage they finished; make_branch turns SIGTERM into removing its temporary folder.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.terminate()
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.join(5)
+                if worker.is_alive():
+                    worker.kill()
+        raise
+
+
+def _worker_signals() -> None:
+    """In a pool worker: Ctrl-C is for the parent, which decides; SIGTERM ends the worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _pool_process(repo: Repository, options: Options) -> dict:
+    try:
+        return process(repo, options)
+    except KeyboardInterrupt:  # SIGTERM inside make_branch, after it removed its temporary folder
+        os._exit(130)
+
+
+def _lost(repo: Repository, options: Options, reason: str) -> dict:
+    ledger = Ledger(Path(options.workspace))
+    entry = ledger.read(repo.key) or {"key": repo.key, "repository": repo.url, "line": repo.line, "stage": None}
+    _failed(entry, {"cloned": "rewrite", "committed": "push"}.get(entry.get("stage") or "", "clone"), reason)
+    ledger.write(entry)
+    return entry
+
+
+def _run_dask(todo, options, scheduler, ledger, events, finished) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise BatchError("--executor dask needs Dask distributed: pip install 'lambda-rewriter[dask]'") from None
+    if not scheduler:
+        raise BatchError("--executor dask needs --scheduler ADDRESS (tcp://host:8786)")
+    try:
+        client = Client(scheduler, timeout=30, set_as_default=False)
+    except OSError as error:
+        raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    try:
+        futures = {
+            client.submit(process, repo, options, pure=False, key=f"lambda-rewriter-{repo.key}-{time.time_ns()}"): repo
+            for repo in todo
+        }
+        for repo in todo:
+            events.started(repo)
+        for future in as_completed(futures, loop=client.loop):
+            repo = futures[future]
+            try:
+                entry = future.result()
+            except Exception as error:
+                entry = _lost(repo, options, f"Dask task failed: {type(error).__name__}: {error}")
+            # Workers write the ledger on a shared workspace; written here too, so it holds when they do not share it.
+            ledger.write(entry)
+            finished(entry)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        client.close()
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def outcome_counts(entries: list[dict]) -> Counter:
+    return Counter("ok" if e.get("outcome") in OK else e.get("outcome") or "running" for e in entries)
+
+
+def exit_status(entries: list[dict]) -> int:
+    return 3 if any(e.get("outcome") not in (*OK, "unchanged", "skipped") for e in entries) else 0
+
+
+def report(entries: list[dict], options: Options, manifest: str) -> dict:
+    totals = {
+        "repositories": len(entries),
+        **{name: outcome_counts(entries)[name] for name in ("ok", "unchanged", "skipped", "failed")},
+        "commits": sum(len(e.get("commits") or []) for e in entries),
+        "files_changed": sum(e.get("files_changed") or 0 for e in entries),
+        "lines_added": sum(e.get("lines_added") or 0 for e in entries),
+        "lines_removed": sum(e.get("lines_removed") or 0 for e in entries),
+        "by_codemod": {},
+    }
+    for e in entries:
+        for codemod, counts in (e.get("by_codemod") or {}).items():
+            into = totals["by_codemod"].setdefault(codemod, {"changes": 0, "notes": 0})
+            into["changes"] += counts["changes"]
+            into["notes"] += counts["notes"]
+    keys = ("repository", "key", "outcome", "stage", "failed_stage", "reason", "branch", "base_branch", "base", "tip",
+            "commits", "files_changed", "lines_added", "lines_removed", "by_codemod", "changes", "notes",
+            "file_errors", "patch", "attempts", "updated", "resumed", "pushed_now")
+    return {
+        "tool": "lambda-rewriter", "version": __version__, "command": "batch", "manifest": manifest,
+        "push": options.push, "workspace": options.workspace,
+        "repositories": [{k: e.get(k) for k in keys} for e in entries],
+        "totals": totals, "exit_status": exit_status(entries),
+    }
+
+
+def summary_line(entries: list[dict]) -> str:
+    counts = outcome_counts(entries)
+    return (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped, "
+            f"{counts['failed'] + counts['running']} errored")
+
+
+def markdown(entries: list[dict], options: Options) -> str:
+    """A summary fit to paste into a tracking issue."""
+    mode = "pushed" if options.push else "dry run (patches in the workspace)"
+    lines = [f"### lambda-rewriter batch: {summary_line(entries)}", "", f"Mode: {mode}.", "",
+             "| repository | outcome | branch | commits | files | lines | notes |",
+             "| --- | --- | --- | ---: | ---: | ---: | --- |"]
+    for e in entries:
+        outcome = e.get("outcome") or "running"
+        if outcome == "failed":
+            outcome = f"failed at {e.get('failed_stage')}: {e.get('reason')}"
+        elif outcome == "skipped" and e.get("reason"):
+            outcome = f"skipped: {e['reason']}"
+        has_branch = e.get("commits") or e.get("outcome") == "skipped"
+        notes = sum(c.get("notes", 0) for c in (e.get("by_codemod") or {}).values())
+        cells = [
+            e.get("repository", ""), outcome, f"`{e['branch']}`" if has_branch and e.get("branch") else "",
+            str(len(e.get("commits") or [])), str(e.get("files_changed") or 0),
+            f"+{e.get('lines_added') or 0} -{e.get('lines_removed') or 0}", str(notes),
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def describe(entry: dict) -> str:
+    """One log line for a finished repository."""
+    outcome = entry.get("outcome")
+    name = entry.get("repository", entry.get("key"))
+    if outcome == "failed":
+        return f"{'failed':<9} {name}: {entry.get('failed_stage')}: {entry.get('reason')}"
+    commits = len(entry.get("commits") or [])
+    detail = {
+        "pushed": f"pushed {entry.get('branch')} ({commits} commits)",
+        "patched": f"{commits} commits, patch {entry.get('patch')}",
+        "unchanged": "nothing to change",
+        "skipped": f"skipped: {entry.get('reason')}",
+    }.get(outcome or "", outcome or "")
+    earlier = " (done in an earlier run)" if entry.get("resumed") else ""
+    return f"{'ok' if outcome in OK else outcome:<9} {name}: {detail}{earlier}"
+
+
+class Display(Events):
+    """Rich progress on a terminal (done, failed, in flight), plain log lines otherwise."""
+
+    def __init__(self, total: int, console, jobs: int | None) -> None:
+        self.total, self.console, self.jobs = total, console, jobs
+        self.done = self.failed = self.in_flight = 0
+        self.progress = None
+        if console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), console=console, transient=True)
+            self.task = self.progress.add_task(self._text(), total=total)
+
+    def _text(self) -> str:
+        # A process pool marks a few queued repositories as running already: never more than the workers.
+        flying = self.in_flight if self.jobs is None else min(self.in_flight, self.jobs)
+        return f"done {self.done}, failed {self.failed}, in flight {flying}"
+
+    def __enter__(self) -> Display:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def started(self, repo: Repository) -> None:
+        self.in_flight += 1
+        self._update()
+
+    def finished(self, entry: dict, resumed: bool = False) -> None:
+        if not resumed:
+            self.in_flight = max(0, self.in_flight - 1)
+        if entry.get("outcome") == "failed":
+            self.failed += 1
+        else:
+            self.done += 1
+        self.console.print(describe(entry), markup=False, highlight=False, soft_wrap=True)
+        self._update(advance=1)
+
+    def _update(self, advance: int = 0) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=self._text(), advance=advance)

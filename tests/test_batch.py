@@ -1,0 +1,419 @@
+"""`batch` on a fleet of real bare repositories: push, kill and resume, idempotent re-runs, hostile input, Dask."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from cli_support import BROKEN, HANDLER, SAMPLES, invoke, run, write
+
+from rewriter import batch, manifest
+
+AUTHOR = "Batch Bot <bot@example.com>"
+BRANCH = "lambda-rewriter/all"
+TRAILER = "%(trailers:key=Lambda-Rewriter-Codemod,valueonly,separator=%x2C)"
+HOISTED = 'import boto3\n\ns3 = boto3.client("s3")\n\n\ndef handler(event, context):\n    return s3.list_buckets()\n'
+CHANGED = ["sam-orders", "serverless-notify", "node-orders", "ts-reports", "java-orders"]
+UNCHANGED = ["docs-only", "plain-python", "already-hoisted"]
+DONE = ("pushed", "unchanged", "skipped")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _isolated_git():
+    """Git reads no user or machine configuration; set before any worker (process or Dask) starts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield
+
+
+def git(repo: Path, *args: str) -> str:
+    return run(["git", *args], repo).stdout.decode().strip()
+
+
+def make_remote(root: Path, name: str, files: dict[str, str] | None = None, sample: str | None = None) -> Path:
+    """A bare repository (branch main) holding one sample app or the given files."""
+    work = root / "work" / name
+    if sample:
+        shutil.copytree(SAMPLES / sample, work)
+    write(work, files or {})
+    run(["git", "init", "-q", "-b", "main", "."], work)
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "base")
+    bare = root / "remotes" / f"{name}.git"
+    run(["git", "clone", "-q", "--bare", str(work), str(bare)], root)
+    return bare
+
+
+def branch_commits(bare: Path, branch: str = BRANCH) -> list[str]:
+    """The codemod trailer of each commit on ``branch`` above main (empty string: a commit not by the tool)."""
+    return git(bare, "log", f"--format={TRAILER}", f"main..{branch}").split("\n")
+
+
+def refs(bare: Path) -> dict[str, str]:
+    out = git(bare, "for-each-ref", "--format=%(refname) %(objectname)")
+    return dict(line.split(" ") for line in out.splitlines())
+
+
+def ledger(workspace: Path) -> dict[str, dict]:
+    found = {}
+    for path in (workspace / "ledger").glob("*.json"):
+        entry = json.loads(path.read_text())
+        found[Path(entry["repository"]).stem] = entry
+    return found
+
+
+def _invoke(args: list[str], cwd: Path):
+    return invoke(["batch", *args, "--author", AUTHOR], cwd)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fleet")
+    for name in CHANGED:
+        make_remote(root, name, sample=name)
+    make_remote(root, "docs-only", {"README.md": "# docs\n"})
+    make_remote(root, "plain-python", {"tools/sums.py": "def total(xs):\n    return sum(xs)\n"})
+    make_remote(root, "already-hoisted", {"src/app.py": HOISTED})
+    make_remote(root, "broken-file", {"src/ok/app.py": HANDLER, "src/broken/app.py": BROKEN})
+    refusing = make_remote(root, "push-rejected", {"src/app.py": HANDLER})
+    git(refusing, "config", "receive.maxInputSize", "1")  # the remote refuses every pack
+    theirs = make_remote(root, "branch-exists", {"src/app.py": HANDLER})
+    work = root / "work" / "branch-exists"
+    git(work, "checkout", "-q", "-b", BRANCH)
+    write(work, {"NOTES.md": "someone's work in progress\n"})
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "their own commit")
+    git(work, "push", "-q", str(theirs), BRANCH)
+    corrupt = root / "remotes" / "cannot-clone.git"  # looks like a repository to the manifest check, not to git
+    corrupt.mkdir()
+    (corrupt / "HEAD").write_text("garbage\n")
+    names = [*CHANGED, *UNCHANGED, "broken-file", "push-rejected", "branch-exists", "cannot-clone"]
+    lines = ["# the fleet, as turbolift's repos.txt", *(f"remotes/{n}.git" for n in names)]
+    (root / "repos.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def campaign(fleet: Path) -> dict:
+    """A --push run on two workers killed with SIGINT after a few repositories, then resumed."""
+    workspace = fleet / "workspace"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "rewriter.cli", "batch", "repos.txt", "--push", "--workspace", str(workspace),
+            "--author", AUTHOR, "-j", "2"]
+    child = subprocess.Popen(args, cwd=fleet, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and child.poll() is None:
+        if sum(e.get("outcome") in DONE for e in ledger(workspace).values()) >= 3:
+            break
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGINT)  # Ctrl-C: the whole process group, git included
+    out, err = child.communicate(timeout=120)
+    interrupted = ledger(workspace)
+    resumed = _invoke(["repos.txt", "--push", "--resume", "--workspace", str(workspace), "-j", "2",
+                       "--report", str(fleet / "report.json")], fleet)
+    return {
+        "workspace": workspace, "killed_rc": child.returncode, "killed_err": err.decode(), "interrupted": interrupted,
+        "resumed": resumed, "report": json.loads((fleet / "report.json").read_text()), "ledger": ledger(workspace),
+    }
+
+
+def test_the_killed_run_stopped_halfway_and_kept_its_ledger(campaign: dict) -> None:
+    assert campaign["killed_rc"] == 3, campaign["killed_err"]
+    assert "interrupted" in campaign["killed_err"] and "--resume" in campaign["killed_err"]
+    done = [name for name, e in campaign["interrupted"].items() if e["outcome"] in DONE]
+    assert 3 <= len(done) < 12, campaign["interrupted"]
+    for entry in campaign["interrupted"].values():
+        assert entry["outcome"] in (*DONE, "running", "failed")
+
+
+def test_resume_finishes_every_repository(campaign: dict, fleet: Path) -> None:
+    result = campaign["resumed"]
+    assert result.exit_code == 3, result.output
+    entries = campaign["ledger"]
+    assert len(entries) == 12
+    assert {n for n, e in entries.items() if e["outcome"] == "pushed"} == set(CHANGED)
+    for name in CHANGED:
+        assert entries[name]["outcome"] == "pushed", entries[name]
+        assert entries[name]["stage"] == "pushed"
+        assert entries[name]["tip"] == refs(fleet / "remotes" / f"{name}.git")[f"refs/heads/{BRANCH}"]
+    for name in UNCHANGED:
+        assert entries[name]["outcome"] == "unchanged"
+        assert f"refs/heads/{BRANCH}" not in refs(fleet / "remotes" / f"{name}.git")
+    # Resumed repositories were not run again.
+    before = campaign["interrupted"]
+    for name, entry in before.items():
+        if entry["outcome"] in DONE:
+            assert entries[name]["attempts"] == entry["attempts"] == 1
+
+
+def test_failures_are_named_with_their_reason(campaign: dict, fleet: Path) -> None:
+    entries = campaign["ledger"]
+    clone = entries["cannot-clone"]
+    assert (clone["outcome"], clone["failed_stage"]) == ("failed", "clone")
+    assert "does not appear to be a git repository" in clone["reason"] or "not a git repository" in clone["reason"]
+    exists = entries["branch-exists"]
+    assert exists["outcome"] == "failed" and "exists on the remote" in exists["reason"]
+    assert "did not make" in exists["reason"]
+    assert branch_commits(fleet / "remotes" / "branch-exists.git") == [""]  # theirs, untouched
+    broken = entries["broken-file"]
+    assert broken["outcome"] == "failed" and broken["stage"] == "pushed"
+    assert "src/broken/app.py" in broken["reason"] and "does not parse" in broken["reason"]
+    assert broken["commits"][0]["files"] == ["src/ok/app.py"]  # the rest of the repository was done
+    rejected = entries["push-rejected"]
+    assert (rejected["outcome"], rejected["failed_stage"], rejected["stage"]) == ("failed", "push", "committed")
+    assert "refused" in rejected["reason"]
+    assert f"refs/heads/{BRANCH}" not in refs(fleet / "remotes" / "push-rejected.git")
+    stderr = campaign["resumed"].stderr
+    for name in ("cannot-clone", "branch-exists", "broken-file", "push-rejected"):
+        assert f"failed    {fleet}/remotes/{name}.git" in stderr
+
+
+def test_no_repository_got_two_commits_of_a_codemod(campaign: dict, fleet: Path) -> None:
+    for name in [*CHANGED, "broken-file"]:
+        trailers = branch_commits(fleet / "remotes" / f"{name}.git")
+        assert trailers and all(trailers), (name, trailers)
+        assert len(trailers) == len(set(trailers)), (name, trailers)
+        assert [c["codemod"] for c in campaign["ledger"][name]["commits"]] == trailers[::-1]
+
+
+def test_report_json_and_markdown(campaign: dict) -> None:
+    report = campaign["report"]
+    assert report["exit_status"] == 3 and report["push"] is True
+    totals = report["totals"]
+    counts = [totals[k] for k in ("repositories", "ok", "unchanged", "skipped", "failed")]
+    assert counts == [12, 5, 3, 0, 4]
+    assert totals["commits"] == sum(len(r["commits"] or []) for r in report["repositories"]) > 6
+    assert totals["by_codemod"]["hoist-clients"]["changes"] > 0
+    sam = next(r for r in report["repositories"] if r["repository"].endswith("sam-orders.git"))
+    assert sam["files_changed"] > 0 and sam["lines_added"] > 0
+    hoisted = [c for c in sam["changes"] if c["codemod"] == "hoist-clients"]
+    assert sam["by_codemod"]["hoist-clients"]["changes"] == len(hoisted)
+    markdown = campaign["resumed"].stdout
+    assert "5 OK, 3 unchanged, 0 skipped, 4 errored" in markdown
+    assert "| repository | outcome | branch | commits | files | lines | notes |" in markdown
+    assert markdown.count("\n| ") == 2 + 12  # header, rule, one row per repository
+
+
+def test_a_second_full_run_makes_no_commit_and_no_push(campaign: dict, fleet: Path) -> None:
+    before = {name: refs(fleet / "remotes" / f"{name}.git") for name in [*CHANGED, *UNCHANGED, "broken-file"]}
+    local = {name: git(campaign["workspace"] / "repos" / e["key"], "for-each-ref")
+             for name, e in campaign["ledger"].items() if name != "cannot-clone"}
+    again = _invoke(["repos.txt", "--push", "--workspace", str(campaign["workspace"]), "-j", "2"], fleet)
+    assert again.exit_code == 3, again.output
+    after = ledger(campaign["workspace"])
+    assert {name: refs(fleet / "remotes" / f"{name}.git") for name in before} == before
+    assert {name: git(campaign["workspace"] / "repos" / after[name]["key"], "for-each-ref") for name in local} == local
+    for name in CHANGED:
+        assert after[name]["outcome"] == "pushed" and after[name]["pushed_now"] is False
+        assert after[name]["tip"] == campaign["ledger"][name]["tip"]
+
+
+def test_a_fresh_workspace_skips_branches_the_tool_pushed(campaign: dict, fleet: Path, tmp_path: Path) -> None:
+    (tmp_path / "two.txt").write_text(f"{fleet}/remotes/sam-orders.git\n{fleet}/remotes/branch-exists.git\n")
+    result = _invoke(["two.txt", "--push", "--workspace", str(tmp_path / "ws")], tmp_path)
+    assert result.exit_code == 3
+    entries = ledger(tmp_path / "ws")
+    assert entries["sam-orders"]["outcome"] == "skipped"
+    assert "made by lambda-rewriter on this base" in entries["sam-orders"]["reason"]
+    assert entries["branch-exists"]["outcome"] == "failed"
+    assert "0 OK, 0 unchanged, 1 skipped, 1 errored" in result.stdout
+
+
+def test_dry_run_writes_patches_and_touches_no_remote(fleet: Path, tmp_path: Path) -> None:
+    remote = make_remote(tmp_path, "dry", sample="serverless-notify")
+    before = refs(remote)
+    (tmp_path / "repos.toml").write_text(
+        '[defaults]\ncodemods = ["hoist-clients"]\n\n[[repository]]\nurl = "remotes/dry.git"\nbase = "main"\n'
+        'exclude = ["src/handlers/digest.py"]\n'
+    )
+    result = _invoke(["repos.toml", "--workspace", "ws", "--report", "report.json"], tmp_path)
+    assert result.exit_code == 0, result.output
+    assert refs(remote) == before
+    (entry,) = ledger(tmp_path / "ws").values()
+    assert entry["outcome"] == "patched" and entry["branch"] == "lambda-rewriter/hoist-clients"
+    assert [c["codemod"] for c in entry["commits"]] == ["hoist-clients"]
+    assert {f for c in entry["commits"] for f in c["files"]} == {"src/handlers/notify.py"}
+    patch = Path(entry["patch"]).read_text()
+    assert patch.startswith("From ") and "Lambda-Rewriter-Codemod: hoist-clients" in patch
+    # The patch is what `git am` takes on a clone of the remote.
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(remote), str(clone)], tmp_path)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@e", "am", "-q", entry["patch"]], clone)
+    assert git(clone, "log", "-1", f"--format={TRAILER}") == "hoist-clients"
+    # A later --push run pushes the same commits, without rewriting again.
+    pushed = _invoke(["repos.toml", "--workspace", "ws", "--push"], tmp_path)
+    assert pushed.exit_code == 0, pushed.output
+    assert refs(remote)["refs/heads/lambda-rewriter/hoist-clients"] == entry["tip"]
+
+
+def test_planted_hooks_and_fsmonitor_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    marker.mkdir()
+    script = f"#!/bin/sh\ntouch {marker}/$(basename $0)-$$\nexit 0\n"
+    remote = make_remote(tmp_path, "planted", {"src/app.py": HANDLER})
+
+    def plant(git_dir: Path, names: list[str]) -> None:
+        for name in names:
+            hook = git_dir / "hooks" / name
+            hook.parent.mkdir(exist_ok=True)
+            hook.write_text(script)
+            hook.chmod(0o755)
+        monitor = tmp_path / "fsmonitor.sh"
+        monitor.write_text(script)
+        monitor.chmod(0o755)
+        run(["git", "config", "--file", str(git_dir / "config"), "core.fsmonitor", str(monitor)], tmp_path)
+
+    plant(remote, ["pre-receive", "update", "post-receive", "post-update", "reference-transaction", "push-to-checkout"])
+    (tmp_path / "repos.txt").write_text("remotes/planted.git\n")
+    first = _invoke(["repos.txt", "--workspace", "ws", "--push"], tmp_path)
+    assert first.exit_code == 0, first.output
+    (entry,) = ledger(tmp_path / "ws").values()
+    clone = tmp_path / "ws" / "repos" / entry["key"]
+    plant(clone / ".git", ["reference-transaction", "pre-push", "post-commit", "pre-commit", "post-checkout",
+                           "pre-auto-gc", "fsmonitor-watchman"])
+    # The base moves on and the reviewed branch was merged and deleted: the second run rebuilds in the planted clone.
+    work = tmp_path / "work" / "planted"
+    write(work, {"src/other.py": HANDLER})
+    git(work, "add", "-A")
+    git(work, "commit", "-qm", "more")
+    safe = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"]  # the test's own moves run nothing
+    git(work, *safe, "push", "-q", "--receive-pack=git -c core.hooksPath=/dev/null receive-pack", str(remote), "main")
+    git(remote, *safe, "update-ref", "-d", f"refs/heads/{BRANCH}")
+    second = _invoke(["repos.txt", "--workspace", "ws", "--push"], tmp_path)
+    assert second.exit_code == 0, second.output
+    (entry,) = ledger(tmp_path / "ws").values()
+    assert entry["outcome"] == "pushed" and entry["attempts"] == 2
+    assert git(remote, "merge-base", BRANCH, "main") == git(remote, "rev-parse", "main")
+    assert list(marker.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        pytest.param("ext::sh -c touch% /tmp/pwned\n", "transport helpers", id="ext"),
+        pytest.param("fd::17\n", "transport helpers", id="fd"),
+        pytest.param("--upload-pack=touch /tmp/pwned\n", "may not start with '-'", id="option"),
+        pytest.param("-oProxyCommand=x\n", "may not start with '-'", id="dash"),
+        pytest.param("https://example.com/a\x1b[2J.git\n", "control characters", id="control"),
+        pytest.param("gopher://example.com/repo.git\n", "protocol gopher is refused", id="protocol"),
+        pytest.param("./no/such/repository\n", "no such local repository", id="missing-path"),
+        pytest.param("plain\n", "not a git repository", id="not-a-repository"),
+        pytest.param("https://github.com/acme/orders.git\n# again\nhttps://GitHub.com/acme/orders/\n",
+                     "repos.txt:4: https://GitHub.com/acme/orders/ is listed already on line 2", id="duplicate"),
+        pytest.param("# nothing\n\n", "no repositories listed", id="empty"),
+    ],
+)
+def test_hostile_manifests_are_refused_with_the_line(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "plain").mkdir()
+    first = "" if "no repositories" in words else "https://github.com/acme/ok.git\n"
+    (tmp_path / "repos.txt").write_text(first + text)
+    with pytest.raises(manifest.ManifestError) as caught:
+        manifest.load(tmp_path / "repos.txt")
+    assert words in str(caught.value)
+    if first and "listed already" not in words:
+        assert f"{tmp_path / 'repos.txt'}:2:" in str(caught.value)
+
+
+def test_a_refused_manifest_exits_2_and_touches_nothing(tmp_path: Path) -> None:
+    (tmp_path / "repos.txt").write_text("https://github.com/acme/ok.git\next::sh -c id\n")
+    result = _invoke(["repos.txt", "--workspace", "ws"], tmp_path)
+    assert result.exit_code == 2
+    assert "repos.txt:2:" in result.stderr and "no repository was touched" in result.stderr
+    assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        pytest.param('[[repository]]\nurl = "https://x.org/a.git"\ncodemod = ["x"]\n', "unknown key 'codemod'",
+                     id="key"),
+        pytest.param('[[repository]]\nurl = "https://x.org/a.git"\ncodemods = ["nope"]\n', "unknown codemod nope",
+                     id="codemod"),
+        pytest.param('[[repository]]\nbase = "main"\n', ":1: [[repository]] needs url", id="no-url"),
+        pytest.param('[[repository]]\nurl = "https://x.org/a.git"\nbase = "--force"\n', "not an acceptable branch",
+                     id="base"),
+        pytest.param('[[repository]]\nurl = "https://x.org/a.git"\nexclude = ["../up"]\n', "relative to the repository",
+                     id="exclude"),
+        pytest.param("[[repository]\n", "not valid TOML", id="syntax"),
+    ],
+)
+def test_toml_manifest_problems(tmp_path: Path, text: str, words: str) -> None:
+    (tmp_path / "repos.toml").write_text(text)
+    with pytest.raises(manifest.ManifestError) as caught:
+        manifest.load(tmp_path / "repos.toml")
+    assert words in str(caught.value)
+
+
+def test_manifest_forms_and_settings(tmp_path: Path) -> None:
+    (tmp_path / "repos.txt").write_text("# fleet\n\nhttps://github.com/acme/a.git  # team A\ngit@github.com:acme/b.git")
+    plain = manifest.load(tmp_path / "repos.txt")
+    assert [(r.url, r.line) for r in plain] == [("https://github.com/acme/a.git", 3), ("git@github.com:acme/b.git", 4)]
+    assert len({r.key for r in plain}) == 2 and all(r.key.startswith("acme-") for r in plain)
+    (tmp_path / "repos.toml").write_text(
+        '[defaults]\ncodemods = ["hoist-clients"]\n\n[[repository]]\nurl = "https://github.com/acme/a.git"\n\n'
+        '[[repository]]\nurl = "https://github.com/acme/b.git"\nbase = "develop"\ncodemods = ["targeted-imports"]\n'
+        'include = ["services/"]\nexclude = ["services/legacy/**"]\n\n'
+        '[[repository]]\nurl = "https://github.com/acme/c.git"\ncodemods = []\ndisable = ["targeted-imports"]\n'
+    )
+    a, b, c = manifest.load(tmp_path / "repos.toml")
+    assert "hoist-clients" in c.codemods and "targeted-imports" not in c.codemods
+    assert (a.codemods, a.base, a.line) == (("hoist-clients",), None, 4)
+    assert (b.codemods, b.base, b.line) == (("targeted-imports",), "develop", 7)
+    assert b.keeps("services/orders/app.py") and not b.keeps("services/legacy/app.py") and not b.keeps("tools/x.py")
+
+
+def test_samples_batch_manifests_parse() -> None:
+    folder = SAMPLES / "batch"
+    for name in ("repos.txt", "repos.toml"):
+        assert manifest.load(folder / name)
+
+
+def test_dask_executor_runs_on_a_local_cluster(fleet: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    make_remote(tmp_path, "serverless-notify", sample="serverless-notify")  # the fleet's may have its branch already
+    (tmp_path / "repos.txt").write_text(f"remotes/serverless-notify.git\n{fleet}/remotes/docs-only.git\n"
+                                        f"{fleet}/remotes/cannot-clone.git\n")
+    with distributed.LocalCluster(n_workers=3, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        result = _invoke(["repos.txt", "--workspace", "ws", "--executor", "dask", "--scheduler",
+                          cluster.scheduler_address, "--report", "report.json"], tmp_path)
+    assert result.exit_code == 3, result.output
+    entries = ledger(tmp_path / "ws")
+    assert {n: e["outcome"] for n, e in entries.items()} == {
+        "serverless-notify": "patched", "docs-only": "unchanged", "cannot-clone": "failed"}
+    assert Path(entries["serverless-notify"]["patch"]).is_file()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["totals"]["ok"] == 1 and report["totals"]["failed"] == 1
+
+
+def test_dask_executor_without_dask_or_scheduler_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "repos.txt").write_text("https://github.com/acme/a.git\n")
+    missing = _invoke(["repos.txt", "--workspace", "ws", "--executor", "dask"], tmp_path)
+    assert missing.exit_code == 2 and "--scheduler" in missing.stderr
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = _invoke(["repos.txt", "--workspace", "ws", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1"],
+                     tmp_path)
+    assert result.exit_code == 2 and "lambda-rewriter[dask]" in result.stderr
+
+
+def test_one_batch_per_workspace(tmp_path: Path) -> None:
+    with batch.workspace_lock(tmp_path / "ws"):
+        with pytest.raises(batch.BatchError, match="another batch"):
+            with batch.workspace_lock(tmp_path / "ws"):
+                pass
+
+
+@pytest.mark.parametrize("args", [["--branch", "../escape"], ["--branch", "-x"], ["--author", "nobody"],
+                                  ["-c", "no-such-codemod"]])
+def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "repos.txt").write_text("https://github.com/acme/a.git\n")
+    result = invoke(["batch", "repos.txt", "--workspace", "ws", *args], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "ws").exists()
