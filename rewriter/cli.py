@@ -9,14 +9,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from codemods import all_codemods
+from codemods import all_codemods, estimates
 from rewriter import __version__, config, engine, patch
 from rewriter import git as git_branch
+from rewriter.cache import ResultCache
 from rewriter.diff import summarize, unified_diff
 from rewriter.discovery import find_root
 from rewriter.engine import Status
 from rewriter.plan import plan
 from rewriter.report import EXIT_FAILED, EXIT_USAGE, Report
+from rewriter.sarif import as_sarif
 from rewriter.writeback import WriteBack, write_atomic
 
 _PROGRESS_THRESHOLD = 20
@@ -43,10 +45,74 @@ def _jobs_option(f):
     )(f)
 
 
+def _cache_option(f):
+    return click.option(
+        "--no-cache", is_flag=True, help="Analyse every file again; do not read or write the result cache."
+    )(f)
+
+
+_CONFIG = "lambda_rewriter.config"
+
+
+def _keep_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    ctx.meta[_CONFIG] = value
+
+
+def _config_option(f):
+    return click.option(
+        "--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), expose_value=False,
+        callback=_keep_config, metavar="FILE",
+        help="Settings from this file (pyproject.toml or lambda-rewriter.toml), not the one found above PATH.",
+    )(f)
+
+
+def _config_file() -> Path | None:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_CONFIG) if ctx is not None else None
+
+
+def _estimate_option(f):
+    return click.option(
+        "--estimate", is_flag=True,
+        help="Per function, estimate what hoisted client construction saves per warm invocation (measured costs).",
+    )(f)
+
+
+def _print_estimates(report: Report, to_stdout: bool) -> None:
+    for line in estimates.lines(report.results):
+        click.echo(line, err=not to_stdout)
+
+
 def _paths_argument(f):
     return click.argument(
         "paths", nargs=-1, type=click.Path(exists=True, file_okay=True, dir_okay=True, path_type=Path)
     )(f)
+
+
+_VERBOSITY = "lambda_rewriter.verbosity"
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        if ctx.meta.get(_VERBOSITY, param.name) != param.name:
+            raise click.UsageError("give --quiet or --verbose, not both")
+        ctx.meta[_VERBOSITY] = param.name
+
+
+def _verbosity_options(f):
+    f = click.option(
+        "-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Also list every change and note, with the notes of files that would not change.",
+    )(f)
+    return click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_verbosity,
+        help="Print errors only (a diff, JSON or SARIF you asked for still goes out).",
+    )(f)
+
+
+def _verbosity() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_VERBOSITY, "normal") if ctx is not None else "normal"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,14 +130,16 @@ def list_codemods() -> None:
         click.echo(f"{name:<{widths[0]}}  {languages:<{widths[1]}}  {description}")
 
 
-def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None) -> Report:
+def _run(
+    mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False
+) -> Report:
     console = _stderr()
     try:
-        planned = plan(list(paths))
+        planned = plan(list(paths), _config_file())
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
-    selected = codemods or settings.codemods
+    selected = settings.selected(codemods)
     known = all_codemods()
     unknown = [c for c in selected if c not in known]
     if unknown:
@@ -79,7 +147,8 @@ def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jo
             f"unknown codemod {', '.join(unknown)} (known: {', '.join(known)})", param_hint="'-c' / '--codemod'"
         )
     workers = jobs or settings.jobs or engine.default_workers()
-    if console.is_terminal and len(work) >= _PROGRESS_THRESHOLD:
+    cache = None if no_cache else ResultCache.default()
+    if console.is_terminal and len(work) >= _PROGRESS_THRESHOLD and _verbosity() != "quiet":
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -89,17 +158,23 @@ def _run(mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jo
             transient=True,
         ) as progress:
             task = progress.add_task("rewriting", total=len(work))
-            results = engine.run(work, tuple(selected), workers, lambda _: progress.advance(task))
+            results = engine.run(work, tuple(selected), workers, lambda _: progress.advance(task), cache)
     else:
-        results = engine.run(work, tuple(selected), workers)
-    return Report(mode, results, planned.problems)
+        results = engine.run(work, tuple(selected), workers, cache=cache)
+    # Relative paths in, relative paths out: text output names files from where the user stands.
+    here = None if any(path.is_absolute() for path in paths) else Path.cwd()
+    return Report(mode, results, planned.problems, relative_to=here)
 
 
 def _finish(report: Report) -> None:
     console = _stderr()
     for path, reason in report.failures:
-        console.print(f"[red]error:[/red] {path}: {reason}", soft_wrap=True)
-    console.print(report.summary(), soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
+    if _verbosity() == "verbose" and report.mode is not WriteBack.CHECK:
+        for line in report.text_lines(verbose=True):
+            console.print(line, markup=False, soft_wrap=True)
+    if _verbosity() != "quiet":
+        console.print(report.summary(), soft_wrap=True)
     sys.exit(report.return_code)
 
 
@@ -107,11 +182,15 @@ def _finish(report: Report) -> None:
 @_paths_argument
 @_codemod_option
 @_jobs_option
+@_cache_option
+@_estimate_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
-def diff(paths, codemods, jobs, fmt, output) -> None:
+@_verbosity_options
+@_config_option
+def diff(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
     """Show what would change, as a unified diff that `git apply` takes. Writes nothing."""
-    report = _run(WriteBack.DIFF, paths, codemods, jobs)
+    report = _run(WriteBack.DIFF, paths, codemods, jobs, no_cache)
     diffs = {
         r.path: unified_diff(r.path, r.before, r.after)
         for r in report.results
@@ -130,9 +209,11 @@ def diff(paths, codemods, jobs, fmt, output) -> None:
         else:
             stdout.write(payload)
             stdout.flush()
-    if diffs and fmt == "text":
+    if diffs and fmt == "text" and _verbosity() != "quiet":
         s = summarize(payload)
         _stderr().print(f"{s['files']} files, {s['hunks']} hunks, +{s['added']} -{s['removed']} lines")
+    if estimate:
+        _print_estimates(report, to_stdout=False)  # stdout holds the patch
     _finish(report)
 
 
@@ -147,17 +228,20 @@ def _print_coloured(payload: bytes) -> None:
 @_paths_argument
 @_codemod_option
 @_jobs_option
+@_cache_option
 @click.option(
     "--patch",
     "patch_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply this (reviewed, maybe cut) patch from `diff --output` instead of running codemods.",
 )
-def apply(paths, codemods, jobs, patch_file) -> None:
+@_verbosity_options
+@_config_option
+def apply(paths, codemods, jobs, no_cache, patch_file) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
     if patch_file is not None:
         _apply_patch(paths, codemods, patch_file)
-    report = _run(WriteBack.APPLY, paths, codemods, jobs)
+    report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache)
     for result in report.results:
         if result.status is not Status.CHANGED:
             continue
@@ -178,8 +262,7 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
     try:
         applied = patch.apply(root, patch_file.read_bytes())
     except (patch.PatchError, OSError) as error:
-        _stderr().print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        _stderr().print("patch refused: no file was changed", soft_wrap=True)
+        _stderr().print(f"[red]error:[/red] {escape(str(error))}; patch refused: no file was changed", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     for path in applied.files:
         click.echo(path)
@@ -195,16 +278,28 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
 @_paths_argument
 @_codemod_option
 @_jobs_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-v", "--verbose", is_flag=True, help="Also show notes on files that would not change.")
-def check(paths, codemods, jobs, fmt, verbose) -> None:
-    """Exit 1 when some file would change; list the changes and the notes."""
-    report = _run(WriteBack.CHECK, paths, codemods, jobs)
+@_cache_option
+@_estimate_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
+@_verbosity_options
+@_config_option
+def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
+    """Exit 1 when some file would change; list the changes (`path:line:col: CODE message`) and the notes."""
+    report = _run(WriteBack.CHECK, paths, codemods, jobs, no_cache)
+    verbose = _verbosity() == "verbose"
     if fmt == "json":
-        click.echo(report.as_json())
+        text = report.as_json()
+    elif fmt == "sarif":
+        text = as_sarif(report, verbose)
     else:
-        for line in report.text_lines(verbose):
-            click.echo(line)
+        text = "" if _verbosity() == "quiet" else "\n".join(report.text_lines(verbose))
+    if output is not None:
+        output.write_text(text + "\n" if text else "", encoding="utf-8")
+    elif text:
+        click.echo(text)
+    if estimate:
+        _print_estimates(report, to_stdout=fmt == "text" and output is None)
     _finish(report)
 
 
@@ -224,19 +319,19 @@ def check(paths, codemods, jobs, fmt, verbose) -> None:
 )
 @click.option("--force", is_flag=True, help="With --on-existing replace: also replace a branch with commits the tool did not make.")
 @click.option("--author", metavar='"NAME <EMAIL>"', help="Author and committer (default: the repository's git config).")
+@_config_option
 def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
     console = _stderr()
     try:
         outcome = git_branch.make_branch(
             repo, tuple(codemods), branch=branch_name, base=base, push=remote, on_existing=on_existing,
-            force=force, author=author, workers=jobs,
+            force=force, author=author, workers=jobs, config_file=_config_file(),
         )
     except git_branch.BadRequest as error:
         raise click.UsageError(str(error)) from None
     except git_branch.GitError as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
-        console.print("nothing was changed", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(str(error))}; nothing was changed", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     for path, reason in outcome.failures:
         console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
@@ -258,13 +353,77 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
     sys.exit(EXIT_FAILED if outcome.failures else 0)
 
 
+@cli.command()
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default="lambda-rewriter-batch",
+              show_default=True, help="Clones, ledger and patches live here; reused by later runs.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Repositories processed at the same time.")
+@click.option("--push", is_flag=True, help="Push each branch (default: a dry run that writes patches).")
+@click.option("--resume", is_flag=True, help="Skip the repositories the ledger shows done; retry the others.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), help="JSON report to write.")
+@_codemod_option
+@click.option("--branch", "branch_name", metavar="NAME", help="Branch name for entries that name none.")
+@click.option("--author", metavar='"NAME <EMAIL>"', help="Author and committer of the commits.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where the repositories are processed: local processes, or a Dask distributed cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --executor dask).")
+def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch_name, author, executor, scheduler):
+    """Make the branch in every repository of MANIFEST (URLs or paths, one a line; or TOML); one report."""
+    import json
+
+    from rewriter import batch as batches
+    from rewriter import manifest as manifests
+
+    console = _stderr()
+    try:
+        repos = manifests.load(manifest)
+    except manifests.ManifestError as error:
+        for problem in error.problems:
+            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+        console.print("the manifest was refused: no repository was touched", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    known = all_codemods()
+    unknown = [c for c in codemods if c not in known]
+    if unknown:
+        raise click.BadParameter(f"unknown codemod {', '.join(unknown)}", param_hint="'-c' / '--codemod'")
+    if author is not None:
+        try:
+            git_branch.parse_author(author)
+        except git_branch.BadRequest as error:
+            raise click.UsageError(str(error)) from None
+    if branch_name is not None and not manifests.acceptable_branch(branch_name):
+        raise click.BadParameter(f"{branch_name!r} is not an acceptable branch name", param_hint="'--branch'")
+    options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author)
+    try:
+        workers = jobs if executor == "local" else None
+        with batches.workspace_lock(workspace), batches.Display(len(repos), console, workers) as display:
+            entries = batches.run(repos, options, jobs=jobs, resume=resume, executor=executor, scheduler=scheduler,
+                                  events=display)
+    except batches.BatchError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the ledger in {escape(str(workspace))} keeps what was done; "
+                      "run again with --resume", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
+    if report_file is not None:
+        report_file.write_text(json.dumps(batches.report(entries, options, str(manifest)), indent=2) + "\n")
+    click.echo(batches.markdown(entries, options))
+    sys.exit(batches.exit_status(entries))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
-        error.show()
+        # One line that says what went wrong and where to look, not click's usage block.
+        command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "lambda-rewriter"
+        _stderr().print(
+            f"[red]error:[/red] {escape(error.format_message())} (see `{escape(command)} --help`)", soft_wrap=True
+        )
         return EXIT_USAGE
     except click.Abort:
         _stderr().print("aborted")

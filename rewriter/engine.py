@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -14,11 +15,15 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
+from codemods._base import NO_OPTIONS, Options
+from rewriter.cache import UNCACHED_LANGUAGES, Entry, ResultCache, job_key, tool_fingerprint
 from rewriter.languages import Language, ParseFailure, language_for
 from rewriter.verify import VerificationFailed, verify
 
 DEFAULT_MAX_BYTES = 1_000_000
 _BINARY_SNIFF = 8192
+# The marker code generators put in the header of what they write (protoc, Thrift, Buck, Relay...).
+_GENERATED, _GENERATED_SNIFF = b"@generated", 2048
 
 
 class Status(str, enum.Enum):
@@ -35,6 +40,7 @@ class FileJob:
     root: str
     entry_points: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
+    options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
 
 
 @dataclasses.dataclass
@@ -51,7 +57,12 @@ class FileResult:
 
 
 def _codemods_for(names: tuple[str, ...], language: str) -> list[Codemod]:
-    return [impl() for impl in select(names) if impl.LANGUAGE == language]
+    return [impl() for impl in _implementations(names, language)]
+
+
+@functools.lru_cache(maxsize=64)
+def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemod], ...]:
+    return tuple(impl for impl in select(names) if impl.LANGUAGE == language)
 
 
 def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext):
@@ -61,12 +72,12 @@ def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext):
     return tree
 
 
-def process_file(job: FileJob, codemod_names: tuple[str, ...]) -> FileResult:
+def process_file(job: FileJob, codemod_names: tuple[str, ...], cache: ResultCache | None = None) -> FileResult:
     language = language_for(job.path)
     name = language.name if language else "unknown"
     result = FileResult(job.display, name, Status.UNCHANGED, abspath=job.path)
     try:
-        return _process(job, language, codemod_names, result)
+        return _process(job, language, codemod_names, result, cache)
     except RecursionError:
         return _fail(result, Status.SKIPPED, "too deeply nested for the parser (RecursionError)")
     except OSError as error:  # unreadable, or gone since discovery
@@ -81,12 +92,14 @@ def _fail(result: FileResult, status: Status, reason: str) -> FileResult:
     return result
 
 
-def _process(job: FileJob, language: Language | None, names: tuple[str, ...], result: FileResult) -> FileResult:
+def _process(
+    job: FileJob, language: Language | None, names: tuple[str, ...], result: FileResult, cache: ResultCache | None
+) -> FileResult:
     path = Path(job.path)
     if language is None:
         return _fail(result, Status.SKIPPED, "not a language this tool reads")
     if path.is_symlink():
-        target = path.resolve()
+        target = Path(os.path.realpath(path))  # unlike resolve(), never raises, not even on a loop
         inside = Path(job.root).resolve() in target.parents
         return _fail(result, Status.SKIPPED, "symbolic link" + ("" if inside else " to outside the repository"))
     if not path.is_file():
@@ -99,10 +112,12 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
     data = path.read_bytes()
     if b"\0" in data[:_BINARY_SNIFF]:
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
-    ctx = FileContext(job.display, job.entry_points, location=job.path)
+    if _GENERATED in data[:_GENERATED_SNIFF]:
+        return _fail(result, Status.SKIPPED, "generated file (@generated in its header): change its generator instead")
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
     codemods = []
     for codemod in _codemods_for(names, language.name):
-        if not codemod.wants(data):
+        if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
             continue
         ctx.codemod = codemod.NAME
         reason = codemod.declines(data, ctx)
@@ -113,6 +128,41 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
     if not codemods:
         result.notes = ctx.notes
         return result
+    if cache is None or language.name in UNCACHED_LANGUAGES:
+        return _analyse(job, language, codemods, ctx, data, result)
+    key = job_key(job, language.name, names, data)
+    entry = cache.get(key)
+    if entry is not None:
+        return _from_entry(result, entry, data)
+    result = _analyse(job, language, codemods, ctx, data, result)
+    if result.status is not Status.ERROR:
+        cache.put(key, _to_entry(result))
+    return result
+
+
+def _to_entry(result: FileResult) -> Entry:
+    return Entry(
+        result.status.value,
+        [(c.codemod, c.line, c.message) for c in result.changes],
+        [(n.codemod, n.line, n.message) for n in result.notes],
+        result.reason,
+        result.after if result.status is Status.CHANGED else None,
+    )
+
+
+def _from_entry(result: FileResult, entry: Entry, data: bytes) -> FileResult:
+    result.status, result.reason = Status(entry.status), entry.reason
+    result.changes = [Change(*change) for change in entry.changes]
+    result.notes = [Note(*note) for note in entry.notes]
+    if result.status is Status.CHANGED:
+        result.before, result.after = data, entry.after
+    return result
+
+
+def _analyse(
+    job: FileJob, language: Language, codemods: list[Codemod], ctx: FileContext, data: bytes, result: FileResult
+) -> FileResult:
+    """Parse once, run the codemods, verify: what the cache saves on an unchanged file."""
     refused = language.refuses(data)
     if refused is not None:
         return _fail(result, Status.SKIPPED, refused)
@@ -134,7 +184,8 @@ def _process(job: FileJob, language: Language | None, names: tuple[str, ...], re
         return result
 
     def rerun(text: bytes) -> bytes:
-        again = _run_codemods(language.parse(text), codemods, FileContext(job.display, job.entry_points, location=job.path))
+        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
+        again = _run_codemods(language.parse(text), codemods, fresh)
         return language.render(again)
 
     try:
@@ -151,7 +202,12 @@ def _through_link_to_outside(path: Path, root: Path) -> bool:
         path.relative_to(root)
     except ValueError:
         return False  # named outside this root (another repository on the command line)
-    return root.resolve() not in path.resolve().parents
+    return _real_root(str(root)) not in path.resolve().parents
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> Path:
+    return Path(root).resolve()  # every file of a run has the same root: resolve it once
 
 
 def run(
@@ -159,8 +215,12 @@ def run(
     codemod_names: tuple[str, ...],
     workers: int,
     progress: Callable[[FileResult], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> list[FileResult]:
-    """Process every job; results come back in the order of ``jobs``."""
+    """Process every job; results come back in the order of ``jobs``.
+
+    With a ``cache``, a file whose bytes, codemods and options were seen before gets its stored result.
+    """
     results: dict[int, FileResult] = {}
 
     def done(index: int, result: FileResult) -> None:
@@ -168,14 +228,55 @@ def run(
         if progress is not None:
             progress(result)
 
+    if cache is not None:
+        tool_fingerprint()  # once, before the pool forks, not once per worker
     if workers <= 1 or len(jobs) < 4:
         for index, job in enumerate(jobs):
-            done(index, process_file(job, codemod_names))
-        return [results[i] for i in range(len(jobs))]
-    pending = list(range(len(jobs)))
-    while pending:
-        pending = _run_pool(jobs, pending, codemod_names, workers, done)
+            done(index, process_file(job, codemod_names, cache))
+    else:
+        pending = list(range(len(jobs)))
+        size = min(_CHUNK, len(jobs) // (workers * 8))
+        if size > 1:
+            pending = _run_chunks(jobs, pending, codemod_names, workers, done, cache, size)
+        while pending:
+            pending = _run_pool(jobs, pending, codemod_names, workers, done, cache)
+    if cache is not None:
+        cache.trim()
     return [results[i] for i in range(len(jobs))]
+
+
+# Files go to the pool in chunks of up to this many: one file per task costs about as much CPU in
+# passing jobs and results between processes as reading and prefiltering a file that is not Lambda code.
+_CHUNK = 32
+
+
+def _process_chunk(jobs: list[FileJob], names: tuple[str, ...], cache: ResultCache | None) -> list[FileResult]:
+    return [process_file(job, names, cache) for job in jobs]
+
+
+def _run_chunks(
+    jobs: list[FileJob],
+    indices: list[int],
+    names: tuple[str, ...],
+    workers: int,
+    done: Callable[[int, FileResult], None],
+    cache: ResultCache | None,
+    size: int,
+) -> list[int]:
+    """Run the files in chunks; when a worker dies, return every file not finished (run then one by one)."""
+    finished: set[int] = set()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        parts = [indices[start : start + size] for start in range(0, len(indices), size)]
+        futures = {pool.submit(_process_chunk, [jobs[i] for i in part], names, cache): part for part in parts}
+        for future in as_completed(futures):
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                continue
+            for index, result in zip(futures[future], results):
+                done(index, result)
+                finished.add(index)
+    return [index for index in indices if index not in finished]
 
 
 def _run_pool(
@@ -184,12 +285,13 @@ def _run_pool(
     names: tuple[str, ...],
     workers: int,
     done: Callable[[int, FileResult], None],
+    cache: ResultCache | None = None,
 ) -> list[int]:
     """Run a pool; when a worker dies, return the files still pending (the dead one is reported)."""
     indices = list(indices)
     finished: set[int] = set()
     with ProcessPoolExecutor(max_workers=min(workers, len(indices))) as pool:
-        futures = {pool.submit(process_file, jobs[i], names): i for i in indices}
+        futures = {pool.submit(process_file, jobs[i], names, cache): i for i in indices}
         broken: list[int] = []
         for future in as_completed(futures):
             index = futures[future]
@@ -216,7 +318,7 @@ def _run_pool(
     # and hand the rest back for a new full pool.
     suspects, rest = broken[: workers + 1], broken[workers + 1 :]
     for index in suspects:
-        _run_pool(jobs, [index], names, 1, done)
+        _run_pool(jobs, [index], names, 1, done, cache)
     return rest
 
 

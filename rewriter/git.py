@@ -65,6 +65,9 @@ class Outcome:
     commits: list[Commit] = dataclasses.field(default_factory=list)
     failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     pushed: str | None = None
+    # Every change and note of the run, as {codemod, path, line, message}: for reports over many repositories.
+    changes: list[dict] = dataclasses.field(default_factory=list)
+    notes: list[dict] = dataclasses.field(default_factory=list)
 
 
 def safe_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -74,14 +77,15 @@ def safe_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
         count = int(environ.get("GIT_CONFIG_COUNT", "0"))
     except ValueError:
         count = 0
-    extra = {"GIT_CONFIG_COUNT": str(count + len(SAFE_CONFIG))}
+    # No system-wide config (a shared runner's /etc/gitconfig is nobody's review), no prompt that would hang.
+    extra = {"GIT_CONFIG_COUNT": str(count + len(SAFE_CONFIG)), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
     for index, (key, value) in enumerate(SAFE_CONFIG, start=count):
         extra[f"GIT_CONFIG_KEY_{index}"] = key
         extra[f"GIT_CONFIG_VALUE_{index}"] = value
     return extra
 
 
-def open_repository(path: Path) -> git.Repo:
+def open_repository(path: Path, shallow_ok: bool = False) -> git.Repo:
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
@@ -91,7 +95,8 @@ def open_repository(path: Path) -> git.Repo:
     repo.git.update_environment(**safe_environment())
     if repo.bare:
         raise GitError(f"{path}: a bare repository; run branch in a clone with a working tree")
-    if repo.git.rev_parse("--is-shallow-repository") == "true":
+    # A user's shallow clone may lack what the branch check and the push need; batch's clones are made for it.
+    if not shallow_ok and repo.git.rev_parse("--is-shallow-repository") == "true":
         raise GitError(f"{repo.working_tree_dir}: a shallow clone; fetch the whole history first (git fetch --unshallow)")
     return repo
 
@@ -269,6 +274,9 @@ def make_branch(
     author: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    shallow_ok: bool = False,
+    keep: Callable[[str], bool] | None = None,
+    config_file: Path | None = None,
 ) -> Outcome:
     """Run the codemods on ``base`` and commit each one's result on ``branch``; see the module docstring."""
     say = progress or (lambda _: None)
@@ -283,14 +291,15 @@ def make_branch(
         name, email = parse_author(author)
         identity = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
                     "GIT_COMMITTER_EMAIL": email}
-    repo = open_repository(path)
+    repo = open_repository(path, shallow_ok)
     try:
         base_sha = _resolve_base(repo, base)
         if push is not None:
             check_remote(repo, push)
         with _interrupt_as_keyboard_interrupt(), tempfile.TemporaryDirectory(prefix="lambda-rewriter-") as folder:
             scratch = _Scratch(repo, base_sha, Path(folder))
-            return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say)
+            return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say,
+                          keep, config_file)
     except git.GitCommandError as error:
         detail = " ".join((error.stderr or "").split()) or str(error)
         raise GitError(f"git {error.command[1] if len(error.command) > 1 else ''} failed: {detail}") from None
@@ -298,12 +307,14 @@ def make_branch(
         repo.close()
 
 
-def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say) -> Outcome:
+def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say, keep=None,
+           config_file=None) -> Outcome:
     try:
-        first = plan([scratch.tree])
-    except config.ConfigError as error:  # the base's pyproject.toml
+        settings = _settings(repo, scratch, config_file)
+        first = plan([scratch.tree], settings=settings)
+    except config.ConfigError as error:  # the base's pyproject.toml or lambda-rewriter.toml, or --config
         raise BadRequest(str(error).replace(str(scratch.tree) + os.sep, "")) from None
-    selected = codemods or first.settings.codemods
+    selected = first.settings.selected(codemods)
     workers = workers or first.settings.jobs or engine.default_workers()
     ordered = tuple(dict.fromkeys(impl.NAME for impl in select(selected)))  # catalogue order; opt-in ones only by name
     name = check_branch_name(repo, branch or default_branch_name(tuple(selected)))
@@ -329,11 +340,16 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     tip = base_sha
     for codemod in ordered:
         say(f"running {codemod}")
-        current = plan([scratch.tree])
+        current = plan([scratch.tree], settings=first.settings)
+        if keep is not None:  # paths chosen by the caller (batch manifests), as relative "/" paths
+            current.jobs = [job for job in current.jobs if keep(job.display)]
         results = engine.run(current.jobs, (codemod,), workers)
         outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
         outcome.failures += [p for p in current.problems if p not in outcome.failures]
         changed = [r for r in results if r.status is Status.CHANGED]
+        outcome.changes += [_entry(codemod, r.path, c) for r in changed for c in r.changes]
+        kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
+        outcome.notes += [_entry(codemod, r.path, n) for r in kept for n in r.notes]
         if not changed:
             continue
         scratch.record(results)
@@ -350,15 +366,54 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     return outcome
 
 
-def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None) -> str:
+def _entry(codemod: str, path: str, item) -> dict:
+    return {"codemod": codemod, "path": path, "line": item.line, "message": item.message}
+
+
+def _settings(repo: git.Repo, scratch: _Scratch, config_file: Path | None) -> config.Settings | None:
+    """``--config``: a file of the repository is read as the base has it; globs are relative to the root."""
+    if config_file is None:
+        return None
+    path = config_file.resolve()
+    try:
+        exported = scratch.tree / path.relative_to(Path(repo.working_tree_dir).resolve())
+    except ValueError:
+        exported = path  # kept outside the repository
+    return config.read(exported if exported.is_file() else path, base=scratch.tree)
+
+
+def is_local(url: str) -> bool:
+    """Whether git reaches ``url`` by running the other side here: a path or file:// (git's own rule: a
+    colon before the first slash, as in host:path, means ssh)."""
+    if url.lower().startswith("file://"):
+        return True
+    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and not re.match(r"^[^/]*:", url)
+
+
+def service_command(url: str, name: str) -> str:
+    """The command git runs for the other side of a transfer (receive-pack, upload-pack): always git's
+    own, never one a config sets. For a local repository git runs it here and strips the GIT_CONFIG_*
+    overrides from its environment (they are meant for this side), so that side's hooks and fsmonitor
+    would run: the overrides go on its command line. Servers reached over ssh take only the plain name."""
+    if is_local(url):
+        return f"git -c core.hooksPath=/dev/null -c core.fsmonitor=false {name}"
+    return f"git-{name}"
+
+
+def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None,
+          receive_pack: str | None = None) -> str:
     """Push the commits before the local branch exists, so that a refused push leaves nothing behind."""
     ref = f"refs/heads/{name}"
+    url = remote
+    if remote in [r.name for r in repo.remotes]:
+        url = repo.git.remote("get-url", "--push", remote)
     # A configured receive-pack/upload-pack is a shell command git would run; the options win over it.
-    args = ["--porcelain", "--no-verify", "--receive-pack=git-receive-pack"]
+    args = ["--porcelain", "--no-verify", f"--receive-pack={receive_pack or service_command(url, 'receive-pack')}"]
     if replaced is not None:
         # The branch was the tool's own; overwrite it on the remote only if it still is what we replaced.
         there = repo.git.ls_remote(
-            "--upload-pack=git-upload-pack", "--end-of-options", remote, ref, allow_unsafe_options=True  # git's own
+            f"--upload-pack={service_command(url, 'upload-pack')}", "--end-of-options", remote, ref,
+            allow_unsafe_options=True,  # git's own, see service_command
         ).split()
         if there and there[0] == replaced:
             args.append(f"--force-with-lease={ref}:{replaced}")

@@ -202,7 +202,7 @@ def test_files_the_tool_will_not_read_are_skipped_with_a_reason(
     assert reason in files[name]["reason"]
     assert report["summary"]["skipped"] == 1
     text = invoke(["check"], repo)
-    assert f"{name}: skipped: " in text.stdout
+    assert f"{name}:1:1: LR990 skipped: " in text.stdout
     assert "1 skipped" in text.stderr
     kept = snapshot(repo)[name]
     assert invoke(["apply"], repo).exit_code == 0

@@ -161,11 +161,11 @@ def test_apply_does_not_write_through_a_symlink_inside_the_repository(tmp_path: 
     assert "skipped: symbolic link" in invoke(["check", "alias.py"], repo).stdout
 
 
-def test_check_text_lists_changes_and_notes_as_path_line_codemod(tmp_path: Path) -> None:
+def test_check_text_lists_changes_as_path_line_column_code(tmp_path: Path) -> None:
     write(git_init(tmp_path), {"app.py": HANDLER})
     result = invoke(["check"], tmp_path)
     assert result.exit_code == 1
-    assert any(line.startswith("app.py:5: hoist-clients: ") for line in result.stdout.splitlines()), result.stdout
+    assert any(line.startswith("app.py:5:5: LR001 ") for line in result.stdout.splitlines()), result.stdout
     assert "would change 1 file" in result.stderr
 
 
@@ -181,7 +181,7 @@ def test_json_report_carries_every_file_change_note_and_a_summary(tmp_path: Path
         assert {"path", "language", "status", "changes", "notes"} <= set(entry)
     app = files["src/app.py"]
     assert app["status"] == "changed"
-    assert app["changes"] and all(set(c) == {"codemod", "line", "message"} for c in app["changes"])
+    assert app["changes"] and all(set(c) == {"codemod", "line", "message", "code", "column"} for c in app["changes"])
     assert app["changes"][0]["codemod"] == "hoist-clients"
     assert app["changes"][0]["line"] == 5
     lib = files["src/lib.py"]

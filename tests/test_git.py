@@ -174,6 +174,12 @@ def test_planted_hooks_filters_and_fsmonitor_never_run(repo: Path, tmp_path: Pat
     git(repo, "config", "core.hooksPath", str(tmp_path / "planted-hooks"))
     git(repo, "config", "remote.origin.receivepack", f"touch {marker}/receivepack; git-receive-pack")
     git(repo, "config", "remote.origin.uploadpack", f"touch {marker}/uploadpack; git-upload-pack")
+    # The remote is a local path: git runs its receive-pack here, without this side's config overrides.
+    for name in ("pre-receive", "update", "post-receive", "post-update", "reference-transaction", "proc-receive"):
+        hook = tmp_path / "remote.git" / "hooks" / name
+        hook.write_text(f'#!/bin/sh\ntouch "{marker}/remote-{name}"\n')
+        hook.chmod(0o755)
+    git(tmp_path / "remote.git", "config", "core.fsmonitor", str(script))
     result = invoke(["branch", "-j", "1", "--push", "origin"], repo)
     assert result.exit_code == 0, result.output
     result = invoke(["branch", "-j", "1", "--push", "origin", "--on-existing", "replace"], repo)

@@ -13,12 +13,10 @@ import sys
 from collections.abc import Callable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods._base import FileContext
 from codemods.catalog import (
     CONSTANT_NAMES,
-    CONSTRUCTORS,
     CREDENTIAL_CALLS,
     METHOD_FACTORIES,
     MUTABLE_STATE,
@@ -29,15 +27,20 @@ from codemods.catalog import (
     VARIABLE_SUFFIX,
     Constructor,
     Reuse,
+    constructors,
 )
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
     ModuleFacts,
+    NodeLines,
+    children,
     dotted,
     import_bindings,
     root_name,
+    walk,
 )
+from codemods.python._guards import guard_of
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 MARKERS = (
@@ -110,7 +113,7 @@ class _Hoister:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions: dict | None = None
+        self._positions: NodeLines | None = None
         self.removals: set[int] = set()
         self.replacements: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
         self.renames: dict[int, dict[str, str]] = {}
@@ -147,8 +150,8 @@ class _Hoister:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return self._positions[node].start.line
+            self._positions = NodeLines(self.module)
+        return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
         text = self.module.code_for_node(node).strip()
@@ -201,7 +204,7 @@ class _Hoister:
         elif isinstance(node, cst.BaseExpression) and state.with_item:
             # Only the with item itself is closed by the with statement, not what it is built from.
             state = dataclasses.replace(state, with_item=False) if not isinstance(node, cst.Call) else state
-        for child in node.children:
+        for child in children(node):
             self._walk(child, fn, state)
 
     def _note_constructions(self, scope: cst.CSTNode, message: str, fn: _Function | None = None) -> None:
@@ -214,14 +217,15 @@ class _Hoister:
                     return False
                 return True
 
-        scope.visit(_Finder())
+        walk(scope, _Finder())
 
     # -- what a call builds ---------------------------------------------------------------------
 
     def constructor_of(self, call: cst.Call, fn: _Function | None, depth: int = 0) -> Constructor | None:
         qualname = self.facts.qualname(call.func, fn.local_imports if fn else None)
-        if qualname in CONSTRUCTORS:
-            return CONSTRUCTORS[qualname]
+        known = constructors(self.ctx.options)
+        if qualname in known:
+            return known[qualname]
         if isinstance(call.func, cst.Attribute):
             kind = self.kind_of(call.func.value, fn, depth + 1)
             method = call.func.attr.value
@@ -397,7 +401,8 @@ class _Hoister:
             self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
             return True
         if ctor.reuse is Reuse.GUARD:
-            self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
+            if guard_of(fn.node, self.facts.qualname, self.ctx.options) is None:  # a guard's own connect is reused
+                self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
             return True
         if state.with_item:
             self.ctx.note(self.line(call), f"{where}: {shown} opens a `with` block, which closes it at the end")
@@ -474,7 +479,7 @@ class _Hoister:
         if len(facts.bindings.get(name, ())) != 1:
             raise _Refused(f"`{name}` is assigned more than once in `{fn.name}`")
         uses = _Uses(name)
-        fn.node.visit(uses)
+        walk(fn.node, uses)
         if uses.closes:
             raise _Refused(f"`{name}` {uses.closes}; a reused client must stay open")
         moves = []
@@ -523,7 +528,7 @@ class _Hoister:
             if line is not primary and isinstance(small, cst.Assign) and _mutable(small.value, self.facts):
                 local = small.targets[0].target.value
                 escapes = _Escapes(local, {id(l) for l in lines})
-                fn.node.visit(escapes)
+                walk(fn.node, escapes)
                 if escapes.how:
                     raise _Refused(
                         f"`{local}` holds a mutable value that `{fn.name}` {escapes.how}; "
@@ -1012,14 +1017,14 @@ def _names_in(node: cst.CSTNode) -> set[str]:
             names.add(n.value)
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
+            walk(n.value, self)
             return False
 
         def visit_Arg(self, n: cst.Arg) -> bool:
-            n.value.visit(self)
+            walk(n.value, self)
             return False
 
-    node.visit(_Names())
+    walk(node, _Names())
     return names
 
 

@@ -13,24 +13,26 @@ import re
 from collections.abc import Callable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods._base import FileContext
 from codemods.catalog import (
     CLOSE_METHODS,
-    CONSTRUCTORS,
     ENGINE_CONSTRUCTORS,
     ENGINE_PRE_PING,
     RECONNECTS_BY_ITSELF_NOTE,
     Liveness,
     WithExit,
+    constructors,
 )
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
     ModuleFacts,
+    NodeLines,
+    children,
     dotted,
     import_bindings,
+    walk,
 )
 from codemods.python._guards import checks_like, driver_of, guard_of, guard_source
 from codemods.python._lambda import LambdaCodemod, entry_points
@@ -63,7 +65,7 @@ class _Guarder:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions: dict | None = None
+        self._positions: NodeLines | None = None
         self._constants: _Hoister | None = None
         self.taken: set[str] = set()
         self.guards: dict[str, _Guard] = {}  # source of what the guard builds -> the guard
@@ -86,7 +88,7 @@ class _Guarder:
         for index, stmt in enumerate(self.module.body):
             if not isinstance(stmt, cst.FunctionDef):
                 continue
-            guard = guard_of(stmt, self.facts.qualname)
+            guard = guard_of(stmt, self.facts.qualname, self.ctx.options)
             if guard is not None:
                 self._existing_guard(stmt, *guard)
             elif stmt in handlers:
@@ -111,8 +113,8 @@ class _Guarder:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return self._positions[node].start.line
+            self._positions = NodeLines(self.module)
+        return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
         text = re.sub(r"\s*\n\s*", " ", self.module.code_for_node(node).strip())
@@ -139,10 +141,10 @@ class _Guarder:
         qualname = self.facts.qualname(call.func, local_imports)
         if qualname in ENGINE_CONSTRUCTORS:
             return "engine", None
-        recipe = driver_of(qualname)
+        recipe = driver_of(qualname, self.ctx.options)
         if recipe is not None:
             return "dbapi", recipe
-        ctor = CONSTRUCTORS.get(qualname or "")
+        ctor = constructors(self.ctx.options).get(qualname or "")
         if ctor is not None and ctor.reconnects_by_itself:
             return ctor.produces, None
         return "", None
@@ -421,7 +423,8 @@ class _Guarder:
 
     def _constant(self, fn: _Function) -> _Hoister:
         if self._constants is None:
-            self._constants = _Hoister(self.module, FileContext(self.ctx.path, self.ctx.entry_points))
+            ctx = FileContext(self.ctx.path, self.ctx.entry_points, options=self.ctx.options)
+            self._constants = _Hoister(self.module, ctx)
         return self._constants
 
     def _closes(self, fn: _Function, local: str, methods: frozenset[str], with_exit: WithExit, what: str) -> None:
@@ -475,7 +478,7 @@ class _Guarder:
                         f"`with {local}` stays: it closes the reused connection, so the next invocation reconnects",
                     )
 
-        fn.node.visit(_Finder())
+        walk(fn.node, _Finder())
 
     def _note_calls(self, scope: cst.CSTNode, message: str) -> None:
         for call in _calls_in(scope):
@@ -496,7 +499,7 @@ def _multiline_string(node: cst.CSTNode) -> bool:
             nonlocal found
             found = found or "\n" in cst.Module([]).code_for_node(n)
 
-    node.visit(_Strings())
+    walk(node, _Strings())
     return found
 
 
@@ -542,7 +545,7 @@ def _only_names(expr: cst.CSTNode) -> set[str]:
         def visit_Call(self, node: cst.Call) -> None:
             names.add("<call>")
 
-    expr.visit(_Names())
+    walk(expr, _Names())
     return names
 
 
@@ -554,10 +557,10 @@ def _names(node: cst.CSTNode) -> set[str]:
             names.add(n.value)
 
         def visit_Attribute(self, n: cst.Attribute) -> bool:
-            n.value.visit(self)
+            walk(n.value, self)
             return False
 
-    node.visit(_Names())
+    walk(node, _Names())
     return names
 
 
@@ -574,7 +577,7 @@ def _calls_with_parents(scope: cst.CSTNode) -> list[tuple[cst.Call, list[cst.CST
             return
         if isinstance(node, cst.Call):
             found.append((node, parents))
-        for child in node.children:
+        for child in children(node):
             walk(child, [*parents, node])
 
     walk(scope, [])
