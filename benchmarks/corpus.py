@@ -69,27 +69,13 @@ def _apps_digest() -> str:
     return digest.hexdigest()[:10]
 
 
-def fleet(workdir: Path, repositories: int) -> Path:
-    """``repositories`` copies of the Python apps of samples/ (templates included), one folder each."""
-    root = workdir / f"fleet-{repositories}-{_apps_digest()}"
-    stamp = root / ".complete"
-    if stamp.exists():
-        return root
-    if root.exists():
-        shutil.rmtree(root)
-    for index in range(repositories):
-        for app in PYTHON_APPS:
-            shutil.copytree(SAMPLES / app, root / f"repo-{index:04d}" / app, ignore=shutil.ignore_patterns("__pycache__"))
-    stamp.touch()
-    return root
+def fleet(workdir: Path, repositories: int, unique: bool = False) -> Path:
+    """``repositories`` copies of the Python apps of samples/ (templates included), one folder each.
 
-
-def unique_fleet(workdir: Path, repositories: int) -> Path:
-    """Like ``fleet``, but no two Python files are the same bytes (each copy ends with its own comment).
-
-    The result cache is keyed by content: plain copies would hit it within the first run.
+    ``unique``: no two Python files are the same bytes (each copy ends with its own comment), since
+    the result cache is keyed by content and plain copies would hit it within the first run.
     """
-    root = workdir / f"unique-fleet-{repositories}-{_apps_digest()}"
+    root = workdir / f"{'unique-' if unique else ''}fleet-{repositories}-{_apps_digest()}"
     stamp = root / ".complete"
     if stamp.exists():
         return root
@@ -99,7 +85,7 @@ def unique_fleet(workdir: Path, repositories: int) -> Path:
         for app in PYTHON_APPS:
             target = root / f"repo-{index:04d}" / app
             shutil.copytree(SAMPLES / app, target, ignore=shutil.ignore_patterns("__pycache__"))
-            for path in target.rglob("*.py"):
+            for path in target.rglob("*.py") if unique else ():
                 path.write_bytes(path.read_bytes() + f"# copy {index}\n".encode())
     stamp.touch()
     return root

@@ -324,7 +324,7 @@ def _cache_runs(workdir: Path, plan: Plan, full_files: list[Path], full: Path, s
     hits of its own making. The cache key holds a digest of the tool's source, and other people edit the
     working tree while this runs: the three runs use one copy of rewriter/ and codemods/ taken before them.
     """
-    lambdas = corpus.unique_fleet(workdir, plan.cache_repos)
+    lambdas = corpus.fleet(workdir, plan.cache_repos, unique=True)
     repos = sorted(lambdas.glob("repo-*"))
     seeded = _sample_folder(workdir, f"seeded-1in{plan.cache_stride}-{lambdas.name}", full_files, full,
                             plan.cache_stride, repos)
