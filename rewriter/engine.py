@@ -183,9 +183,9 @@ def _analyse(
     if after == data:
         return result
 
-    def rerun(text: bytes) -> bytes:
+    def rerun(text: bytes, tree) -> bytes:
         fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
-        again = _run_codemods(language.parse(text), codemods, fresh)
+        again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 
     try:

@@ -26,8 +26,9 @@ class Language:
     suffixes: tuple[str, ...]
     parse: Callable[[bytes], Any]
     render: Callable[[Any], bytes]
-    # Raises ParseFailure when the bytes are not a valid program of the language.
-    check: Callable[[bytes, str], None]
+    # Raises ParseFailure when the bytes are not a valid program of the language; else gives the
+    # parsed tree (as ``parse`` would) when it made one, so that the second pass need not parse again.
+    check: Callable[[bytes, str], Any]
     # Whole file names (`pom.xml`), for formats known by name rather than by suffix.
     names: tuple[str, ...] = ()
     # Why a file this language's tools cannot rewrite safely is left alone before parsing, or None.
@@ -47,8 +48,7 @@ def _python_syntax(data: bytes, path: str = "<file>", flags: int = ast.PyCF_ONLY
         raise ParseFailure(str(error)) from None
 
 
-def _parse_python(data: bytes) -> cst.Module:
-    _python_syntax(data)
+def _libcst(data: bytes) -> cst.Module:
     try:
         return cst.parse_module(data)
     except cst.ParserSyntaxError as error:
@@ -57,9 +57,14 @@ def _parse_python(data: bytes) -> cst.Module:
         raise ParseFailure(str(error)) from None
 
 
-def _check_python(data: bytes, path: str) -> None:
+def _parse_python(data: bytes) -> cst.Module:
+    _python_syntax(data)
+    return _libcst(data)
+
+
+def _check_python(data: bytes, path: str) -> cst.Module:
     _python_syntax(data, path, 0)  # compiles, which parsing alone does not prove
-    _parse_python(data)
+    return _libcst(data)
 
 
 def _refuses_python(data: bytes) -> str | None:
@@ -119,11 +124,11 @@ def _parse_tree_sitter(dialect: str, data: bytes) -> SourceTree:
     return SourceTree(data, tree, dialect)
 
 
-def _check_javascript(data: bytes, path: str) -> None:
+def _check_javascript(data: bytes, path: str) -> SourceTree:
     tree = _parse_tree_sitter("javascript", data)
     node = shutil.which("node")
     if node is None or not path.endswith((".js", ".mjs", ".cjs")):
-        return  # node cannot read JSX
+        return tree  # node cannot read JSX
     # The file's own folder may hold a package.json that says which module system a .js file uses: the
     # syntax the tree shows decides instead.
     esm = any(child.type in ("import_statement", "export_statement") for child in tree.tree.root_node.children)
@@ -137,10 +142,11 @@ def _check_javascript(data: bytes, path: str) -> None:
         where = next((text.rsplit(":", 1)[-1] for text in lines[:1] if text.startswith(copy + ":")), "?")
         message = next((text for text in lines if "Error" in text), "node --check failed")
         raise ParseFailure(f"line {where}: {message}")
+    return tree
 
 
-def _check_tree_sitter(dialect: str, data: bytes, path: str) -> None:
-    _parse_tree_sitter(dialect, data)
+def _check_tree_sitter(dialect: str, data: bytes, path: str) -> SourceTree:
+    return _parse_tree_sitter(dialect, data)
 
 
 def _tree_sitter_language(name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], None] | None = None):

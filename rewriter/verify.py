@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from rewriter.languages import Language, ParseFailure
 
@@ -35,11 +36,14 @@ def verify(
     original: bytes,
     result: bytes,
     language: Language,
-    rerun: Callable[[bytes], bytes],
+    rerun: Callable[[bytes, Any], bytes],
 ) -> None:
-    """Raise VerificationFailed unless ``result`` is a safe replacement for ``original``."""
+    """Raise VerificationFailed unless ``result`` is a safe replacement for ``original``.
+
+    ``rerun(result, tree)`` runs the codemods again on ``result``, parsed as ``tree`` (None: parse it).
+    """
     try:
-        language.check(result, path)
+        tree = language.check(result, path)
     except ParseFailure as failure:
         raise VerificationFailed(f"the result does not parse: {failure}") from None
     if original.startswith(b"\xef\xbb\xbf") != result.startswith(b"\xef\xbb\xbf"):
@@ -51,5 +55,5 @@ def verify(
     before, after = line_endings(original), line_endings(result)
     if (len(before) == 1 and after != before) or (before and not after <= before):
         raise VerificationFailed("the line endings would change")
-    if rerun(result) != result:
+    if rerun(result, tree) != result:
         raise VerificationFailed("a second run would change the result again (not idempotent)")

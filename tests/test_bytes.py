@@ -223,12 +223,12 @@ def test_files_the_tool_will_not_read_are_skipped_with_a_reason(
 )
 def test_verification_refuses_a_result_that_breaks_the_file(original: bytes, result: bytes, words: str) -> None:
     with pytest.raises(VerificationFailed, match=words):
-        verify("app.py", original, result, PYTHON, lambda again: again)
+        verify("app.py", original, result, PYTHON, lambda again, tree: again)
 
 
 def test_verification_refuses_a_result_a_second_run_would_change() -> None:
     with pytest.raises(VerificationFailed, match="second run"):
-        verify("app.py", b"x = 1\n", b"x = 2\n", PYTHON, lambda again: again + b"y = 3\n")
+        verify("app.py", b"x = 1\n", b"x = 2\n", PYTHON, lambda again, tree: again + b"y = 3\n")
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_verification_refuses_a_result_a_second_run_would_change() -> None:
     ],
 )
 def test_verification_accepts_a_result_in_the_file_conventions(original: bytes, result: bytes) -> None:
-    verify("app.py", original, result, PYTHON, lambda again: again)
+    verify("app.py", original, result, PYTHON, lambda again, tree: again)
 
 
 def test_a_fifo_named_like_code_is_skipped_not_read(tmp_path: Path) -> None:
