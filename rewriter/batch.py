@@ -212,10 +212,10 @@ def process(repo: Repository, options: Options) -> dict:
     workspace = Path(options.workspace)
     ledger = Ledger(workspace)
     previous = ledger.read(repo.key) or {}
-    codemods = repo.codemods or options.codemods
-    branch = repo.branch or options.branch or git_branch.default_branch_name(tuple(codemods))
+    codemods, branch = _codemods_and_branch(repo, options)
     entry = {
-        "key": repo.key, "repository": repo.url, "line": repo.line, "branch": branch, "codemods": list(codemods),
+        "key": repo.key, "repository": repo.shown, "line": repo.line, "branch": branch, "codemods": list(codemods),
+        "include": list(repo.include), "exclude": list(repo.exclude),
         "version": __version__, "stage": None, "outcome": "running", "failed_stage": None, "reason": None,
         "attempts": int(previous.get("attempts", 0)) + 1, "started": _now(), "push": options.push,
         "base_branch": None, "base": None, "tip": None, "commits": [], "files_changed": 0, "lines_added": 0,
@@ -234,8 +234,23 @@ def process(repo: Repository, options: Options) -> dict:
         _failed(entry, where[0], f"{type(error).__name__}: {error}")
     except Exception as error:  # a bug must not stop the other repositories
         _failed(entry, where[0], f"internal error: {type(error).__name__}: {error}")
+    if entry["reason"] and repo.shown != repo.url:  # git hides credentials in its messages; so do we in ours
+        entry["reason"] = entry["reason"].replace(repo.url, repo.shown)
     ledger.write(entry)
     return entry
+
+
+def _codemods_and_branch(repo: Repository, options: Options) -> tuple[tuple[str, ...], str]:
+    codemods = tuple(repo.codemods or options.codemods)
+    return codemods, repo.branch or options.branch or git_branch.default_branch_name(codemods)
+
+
+def same_request(entry: dict, repo: Repository, options: Options) -> bool:
+    """Whether a ledger entry was made for what this run asks of ``repo`` (the manifest may have changed)."""
+    codemods, branch = _codemods_and_branch(repo, options)
+    return (entry.get("codemods") == list(codemods) and entry.get("branch") == branch
+            and (repo.base is None or entry.get("base_branch") == repo.base)
+            and entry.get("include", []) == list(repo.include) and entry.get("exclude", []) == list(repo.exclude))
 
 
 def _failed(entry: dict, stage: str, reason: str) -> None:
@@ -249,7 +264,8 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
     default, heads = remote_heads(_git(workspace), repo.url, [ref] + ([f"refs/heads/{repo.base}"] if repo.base else []))
     base_branch = repo.base or default
     if base_branch is None:
-        raise git_branch.GitError("the remote has no default branch (HEAD); name the base in the manifest")
+        raise git_branch.GitError("the remote has no default branch (HEAD): it is empty, or name the base in the "
+                                  "manifest")
     if f"refs/heads/{base_branch}" not in heads and repo.base is None:
         _, more = remote_heads(_git(workspace), repo.url, [f"refs/heads/{base_branch}"])
         heads.update(more)
@@ -261,8 +277,8 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
     ledger.write(entry)
 
     where[0] = "branch"
-    same_run = previous.get("base") == base and previous.get("codemods") == list(codemods) \
-        and previous.get("branch") == branch and previous.get("version") == __version__
+    same_run = previous.get("base") == base and previous.get("version") == __version__ \
+        and same_request(previous, repo, options)
     local = _sha(runner, ref)
     reuse = same_run and previous.get("stage") in ("committed", "pushed") and local and previous.get("tip") == local
     if local and not reuse:
@@ -358,7 +374,11 @@ def workspace_lock(workspace: Path) -> Iterator[None]:
     """One batch per workspace at a time: two would write the same clones and ledger files."""
     import fcntl
 
-    workspace.mkdir(parents=True, exist_ok=True)
+    try:
+        workspace.mkdir(parents=True, exist_ok=True)
+        (workspace / ".lock").touch()
+    except OSError as error:
+        raise BatchError(f"{workspace}: cannot use it as the workspace: {error.strerror or error}") from None
     with open(workspace / ".lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -393,15 +413,21 @@ def run(
     events = events or Events()
     workspace = Path(options.workspace)
     ledger = Ledger(workspace)
+    try:
+        ledger.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BatchError(f"{ledger.folder}: cannot hold the ledger: {error.strerror or error}") from None
     entries: dict[str, dict] = {}
     todo = []
     for repo in repos:
         old = ledger.read(repo.key)
-        if resume and is_done(old, options.push):
+        if resume and is_done(old, options.push) and same_request(old, repo, options):
             entries[repo.key] = {**old, "resumed": True, "pushed_now": False}
             events.finished(entries[repo.key], resumed=True)
         else:
             todo.append(repo)
+    if todo and executor == "local" and options.author is None:
+        _check_identity(workspace)
 
     def finished(entry: dict) -> None:
         entries[entry["key"]] = entry
@@ -417,6 +443,18 @@ def run(
         else:
             _run_pool(todo, options, jobs, events, finished)
     return [entries[r.key] for r in repos]
+
+
+def _check_identity(workspace: Path) -> None:
+    """Without --author the commits need git's own identity: missing, every repository would fail after its clone."""
+    runner = _git(workspace)
+    runner.update_environment(GIT_CEILING_DIRECTORIES=str(workspace.parent))  # not the config of a repository above
+    try:
+        runner.var("GIT_AUTHOR_IDENT")
+        runner.var("GIT_COMMITTER_IDENT")
+    except git.GitCommandError:
+        raise BatchError('git knows no author and committer for the commits: pass --author "NAME <EMAIL>", or set '
+                         "git config --global user.name and user.email") from None
 
 
 def _run_pool(todo, options, jobs, events, finished) -> None:
@@ -472,7 +510,7 @@ def _pool_process(repo: Repository, options: Options) -> dict:
 
 def _lost(repo: Repository, options: Options, reason: str) -> dict:
     ledger = Ledger(Path(options.workspace))
-    entry = ledger.read(repo.key) or {"key": repo.key, "repository": repo.url, "line": repo.line, "stage": None}
+    entry = ledger.read(repo.key) or {"key": repo.key, "repository": repo.shown, "line": repo.line, "stage": None}
     _failed(entry, {"cloned": "rewrite", "committed": "push"}.get(entry.get("stage") or "", "clone"), reason)
     ledger.write(entry)
     return entry
@@ -585,10 +623,13 @@ def describe(entry: dict) -> str:
     name = entry.get("repository", entry.get("key"))
     if outcome == "failed":
         return f"{'failed':<9} {name}: {entry.get('failed_stage')}: {entry.get('reason')}"
-    commits = len(entry.get("commits") or [])
+    count = len(entry.get("commits") or [])
+    commits = f"{count} commit{'' if count == 1 else 's'}"
+    # A re-run finds the branch on the remote already: say so, a reader would count a second push.
+    pushed = "pushed" if entry.get("pushed_now") or entry.get("resumed") else "already on the remote:"
     detail = {
-        "pushed": f"pushed {entry.get('branch')} ({commits} commits)",
-        "patched": f"{commits} commits, patch {entry.get('patch')}",
+        "pushed": f"{pushed} {entry.get('branch')} ({commits})",
+        "patched": f"{commits}, patch {entry.get('patch')}",
         "unchanged": "nothing to change",
         "skipped": f"skipped: {entry.get('reason')}",
     }.get(outcome or "", outcome or "")

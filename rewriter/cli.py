@@ -1,6 +1,7 @@
 """The command line: parse options, call the engine, set the exit status. Nothing else."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -394,6 +395,9 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
             raise click.UsageError(str(error)) from None
     if branch_name is not None and not manifests.acceptable_branch(branch_name):
         raise click.BadParameter(f"{branch_name!r} is not an acceptable branch name", param_hint="'--branch'")
+    if report_file is not None and not os.access(report_file.absolute().parent, os.W_OK | os.X_OK):
+        # Found out before the batch, not after an hour of work that would then have no report.
+        raise click.BadParameter(f"{report_file}: its folder does not exist or is not writable", param_hint="'--report'")
     options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author)
     try:
         workers = jobs if executor == "local" else None
@@ -407,9 +411,13 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
         console.print(f"interrupted: the ledger in {escape(str(workspace))} keeps what was done; "
                       "run again with --resume", soft_wrap=True)
         sys.exit(EXIT_FAILED)
-    if report_file is not None:
-        report_file.write_text(json.dumps(batches.report(entries, options, str(manifest)), indent=2) + "\n")
     click.echo(batches.markdown(entries, options))
+    if report_file is not None:
+        try:
+            report_file.write_text(json.dumps(batches.report(entries, options, str(manifest)), indent=2) + "\n")
+        except OSError as error:
+            console.print(f"[red]error:[/red] report not written: {escape(str(error))}", soft_wrap=True)
+            sys.exit(EXIT_FAILED)
     sys.exit(batches.exit_status(entries))
 
 

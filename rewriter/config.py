@@ -121,8 +121,11 @@ def parse_table(table: dict, source: str, table_name: str = "") -> Settings:
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte order mark (Windows editors) is allowed
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{_shown(path)}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+                          f"{error.start}): save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{_shown(path)}: not valid TOML: {error}") from None
     except OSError as error:
         raise ConfigError(f"{_shown(path)}: cannot read: {error.strerror or error}") from None
@@ -174,8 +177,8 @@ class _Reader:
         settings = Settings(
             codemods=codemods,
             disable=disable,
-            include=self.strings("include", table.get("include", [])),
-            exclude=self.strings("exclude", table.get("exclude", [])),
+            include=self.globs("include", table.get("include", [])),
+            exclude=self.globs("exclude", table.get("exclude", [])),
             handlers=self.handlers(table.get("handlers", [])),
             options=Options(clients, reconnect),
             max_file_bytes=self.whole("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES)),
@@ -189,6 +192,17 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, "must be a list of strings")
         return tuple(value)
+
+    def globs(self, key: str, value: Any) -> tuple[str, ...]:
+        patterns = self.strings(key, value)
+        for i, pattern in enumerate(patterns):
+            self.below(f"{key}[{i}]", pattern)
+        return patterns
+
+    def below(self, key: str, pattern: str) -> None:
+        """Globs match paths below the configuration's folder: one reaching above it would match nothing."""
+        if ".." in pattern.lstrip("!").split("/"):
+            raise self.fail(key, f"must not reach above the folder globs are relative to (no \"..\"), not {pattern!r}")
 
     def whole(self, key: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -214,6 +228,7 @@ class _Reader:
             glob, _, function = entry.rpartition(":")
             if not glob or not _FUNCTION.match(function):
                 raise self.fail(f"handlers[{i}]", f'must be "GLOB:FUNCTION" like "src/jobs/*.py:run", not {entry!r}')
+            self.below(f"handlers[{i}]", glob)
             found.append((glob, function))
         return tuple(found)
 
@@ -229,6 +244,8 @@ class _Reader:
                 specs.append(ClientSpec(self.dotted(key, entry, "mycompany.aws.client")))
             if specs[-1].qualname in CONSTRUCTORS:
                 raise self.fail(key, f"names {specs[-1].qualname}, which lambda-rewriter knows already")
+            if specs[-1].qualname in [spec.qualname for spec in specs[:-1]]:
+                raise self.fail(key, f"names {specs[-1].qualname} again: list each constructor once")
         return tuple(specs)
 
     def client_table(self, key: str, entry: dict) -> ClientSpec:

@@ -420,7 +420,16 @@ def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None
     try:
         repo.git.push(*args, "--end-of-options", remote, f"{tip}:{ref}")
     except git.GitCommandError as error:
-        detail = " ".join(f"{error.stdout or ''} {error.stderr or ''}".split()) or str(error)
-        raise GitError(f"push to {remote} refused: {detail}") from None
+        raise GitError(f"push to {remote} refused: {_refusal(error)}") from None
     return ref
+
+
+def _refusal(error: git.GitCommandError) -> str:
+    """What the remote said (its hook's `remote:` lines) and why git gave up, without GitPython's wrapping."""
+    text = "\n".join(re.sub(r"^\s*std(?:out|err): '(.*)'\s*$", r"\1", part or "", flags=re.S)
+                     for part in (error.stdout, error.stderr))
+    kept = [line.strip() for line in text.splitlines()
+            if line.lstrip().startswith(("remote:", "!", "error:", "fatal:")) or "rejected]" in line]
+    said = [" ".join(line.removeprefix("remote:").split()) for line in kept]
+    return "; ".join(dict.fromkeys(line for line in said if line)) or " ".join(text.split()) or str(error)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class Repository:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    @property
+    def shown(self) -> str:
+        """The location as reports and logs show it: credentials in an URL hidden."""
+        return redact(self.url)
+
     def keeps(self, path: str) -> bool:
         """Whether ``path`` (relative, "/") is in scope for this repository."""
         if self.include and not _matches(self.include, path, prefix=True):
@@ -76,7 +82,7 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 def load(path: Path) -> list[Repository]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark (Windows editors) is no entry
     except (OSError, UnicodeDecodeError) as error:
         raise ManifestError([f"{path}: cannot read: {error}"]) from None
     entries = _parse_toml(path, text) if path.suffix == ".toml" else _parse_plain(path, text)
@@ -87,6 +93,8 @@ def _parse_plain(path: Path, text: str) -> list[tuple[int, dict]]:
     entries = []
     for number, raw in enumerate(text.split("\n"), start=1):
         line = re.split(r"(?:^|\s)#", raw.rstrip("\r"), maxsplit=1)[0].strip()
+        if re.match(r"\[\[?\s*(?:repository|defaults)\s*\]", line):
+            raise ManifestError([f"{path}:{number}: this looks like the TOML form: name the file *.toml"])
         if line:
             entries.append((number, {"url": line}))
     return entries
@@ -146,11 +154,11 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
         try:
             url = _checked_location(entry["url"], path.parent)
         except git_branch.BadRequest as error:
-            problems.append(f"{where}: {error}")
+            problems.append(f"{where}: {error}".replace(entry["url"], redact(entry["url"])))
             continue
         same = _identity(url)
         if same in seen:
-            problems.append(f"{where}: {entry['url']} is listed already on line {seen[same]}")
+            problems.append(f"{where}: {redact(entry['url'])} is listed already on line {seen[same]}")
             continue
         seen[same] = number
         try:
@@ -223,17 +231,41 @@ def _checked_location(text: str, here: Path) -> str:
     raise git_branch.BadRequest(f"{text}: no such local repository, and not an URL (https://, ssh://, git@host:path)")
 
 
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/]*)@")
+
+
+def redact(url: str) -> str:
+    """``url`` with its credentials hidden: an https token may be the user name, an ssh user is kept."""
+    match = _USERINFO.match(url)
+    if not match:
+        return url
+    scheme, userinfo = match.group(1), match.group(2)
+    if scheme.lower().startswith(("ssh", "git+ssh")):
+        user, password = userinfo.partition(":")[::2]
+        hidden = f"{user}:***" if password else user
+    else:
+        hidden = "***"
+    return f"{scheme}{hidden}@{url[match.end():]}"
+
+
 def _identity(url: str) -> str:
-    """Two spellings of the same repository: trailing "/" or ".git", case of the host."""
+    """Two spellings of the same repository: trailing "/" or ".git", case of the host, credentials or
+    user, ``git@host:path`` for ``ssh://git@host/path``, and for a local path ``..`` and symbolic links."""
+    if url.startswith("/"):
+        url = os.path.realpath(url)
+    elif not _URL.match(url) and _SCP_LIKE.match(url):
+        host, _, rest = url.partition(":")
+        url = f"ssh://{host}/{rest.lstrip('/')}"
     text = url.rstrip("/").removesuffix(".git").rstrip("/")
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/]*)(.*)$", text)
     if match:
-        return match.group(1).lower() + match.group(2).lower() + match.group(3)
+        host = match.group(2).rpartition("@")[2]
+        return match.group(1).lower() + host.lower() + match.group(3)
     return text
 
 
 def workspace_key(url: str) -> str:
     """A readable, unique folder name: the last two parts of the location and a hash of all of it."""
-    parts = [p for p in re.split(r"[/:]+", url.rstrip("/").removesuffix(".git")) if p]
+    parts = [p for p in re.split(r"[/:]+", redact(url).rstrip("/").removesuffix(".git")) if p]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(parts[-2:]))[:60].strip(".-") or "repository"
     return f"{readable}-{hashlib.sha1(_identity(url).encode()).hexdigest()[:8]}"

@@ -309,6 +309,8 @@ def test_planted_hooks_and_fsmonitor_never_run(tmp_path: Path) -> None:
         pytest.param("https://github.com/acme/orders.git\n# again\nhttps://GitHub.com/acme/orders/\n",
                      "repos.txt:4: https://GitHub.com/acme/orders/ is listed already on line 2", id="duplicate"),
         pytest.param("# nothing\n\n", "no repositories listed", id="empty"),
+        pytest.param('[[repository]]\nurl = "https://github.com/acme/b.git"\n', "looks like the TOML form",
+                     id="toml-in-a-txt"),
     ],
 )
 def test_hostile_manifests_are_refused_with_the_line(tmp_path: Path, text: str, words: str) -> None:
@@ -417,3 +419,124 @@ def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
     result = invoke(["batch", "repos.txt", "--workspace", "ws", *args], tmp_path)
     assert result.exit_code == 2, result.output
     assert not (tmp_path / "ws").exists()
+
+
+# -- a second reading: odd manifests, changed manifests, credentials ------------------------------------------------
+
+
+def test_a_manifest_saved_on_windows_is_read(tmp_path: Path) -> None:
+    """A byte order mark, CRLF line ends, tabs and trailing spaces are no part of an entry."""
+    make_remote(tmp_path, "a", {"app.py": HANDLER})
+    make_remote(tmp_path, "b", {"app.py": HANDLER})
+    (tmp_path / "repos.txt").write_bytes(b"\xef\xbb\xbfremotes/a.git  \r\n\tremotes/b.git\t# team B\r\n")
+    assert [Path(r.url).name for r in manifest.load(tmp_path / "repos.txt")] == ["a.git", "b.git"]
+    (tmp_path / "repos.toml").write_bytes(b'\xef\xbb\xbf[[repository]]\r\nurl = "remotes/a.git"\r\n')
+    [repo] = manifest.load(tmp_path / "repos.toml")
+    assert (Path(repo.url).name, repo.line) == ("a.git", 1)
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        pytest.param("remotes/a.git", "remotes/../remotes/a.git", id="dot-dot"),
+        pytest.param("remotes/a.git", "link.git", id="symbolic-link"),
+        pytest.param("https://bot:t0ken@example.com/acme/x.git", "https://example.com/acme/x", id="credentials"),
+        pytest.param("git@github.com:acme/y.git", "ssh://git@github.com/acme/y", id="scp-and-ssh"),
+    ],
+)
+def test_one_repository_spelled_two_ways_is_a_duplicate(tmp_path: Path, first: str, second: str) -> None:
+    make_remote(tmp_path, "a", {"app.py": HANDLER})
+    (tmp_path / "link.git").symlink_to(tmp_path / "remotes" / "a.git")
+    (tmp_path / "repos.txt").write_text(f"{first}\n{second}\n")
+    with pytest.raises(manifest.ManifestError, match="is listed already on line 1"):
+        manifest.load(tmp_path / "repos.txt")
+
+
+def test_credentials_in_an_url_are_never_shown(tmp_path: Path) -> None:
+    """The Markdown goes into a tracking issue and the report to CI artefacts: a token stays out of both."""
+    url = "https://bot:s3cret-token@127.0.0.1:1/acme/x.git"  # nothing listens: the clone fails
+    (tmp_path / "repos.txt").write_text(f"{url}\n")
+    [repo] = manifest.load(tmp_path / "repos.txt")
+    assert repo.url == url and repo.shown == "https://***@127.0.0.1:1/acme/x.git" and "s3cret" not in repo.key
+    assert manifest.redact("ssh://git:pw@host/x.git") == "ssh://git:***@host/x.git"
+    assert manifest.redact("git@github.com:acme/x.git") == "git@github.com:acme/x.git"
+    result = _invoke(["repos.txt", "--workspace", "ws", "--report", "report.json"], tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "https://***@127.0.0.1:1/acme/x.git" in result.stdout
+    written = [p.read_text() for p in (tmp_path / "ws" / "ledger").glob("*.json")] + [
+        (tmp_path / "report.json").read_text()]
+    for text in [result.stdout, result.stderr, *written]:
+        assert "s3cret" not in text
+    (tmp_path / "repos.txt").write_text(f"{url}\n{url.replace('x.git', 'x')}\n")
+    with pytest.raises(manifest.ManifestError) as caught:
+        manifest.load(tmp_path / "repos.txt")
+    assert "listed already" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_resume_redoes_a_repository_whose_settings_changed(tmp_path: Path) -> None:
+    """--resume skips what is done for this manifest; a new branch name, codemods or scope is not done."""
+    make_remote(tmp_path, "a", {"app.py": HANDLER, "jobs/app.py": HANDLER})
+    toml = tmp_path / "repos.toml"
+    toml.write_text('[[repository]]\nurl = "remotes/a.git"\n')
+    first = _invoke(["repos.toml", "--workspace", "ws"], tmp_path)
+    assert first.exit_code == 0, first.output
+    toml.write_text('[[repository]]\nurl = "remotes/a.git"\nbranch = "perf/warm"\ncodemods = ["hoist-clients"]\n')
+    second = _invoke(["repos.toml", "--workspace", "ws", "--resume"], tmp_path)
+    assert second.exit_code == 0, second.output
+    [entry] = ledger(tmp_path / "ws").values()
+    assert (entry["branch"], entry["codemods"], entry["attempts"]) == ("perf/warm", ["hoist-clients"], 2)
+    assert "`perf/warm`" in second.stdout
+    # A narrower scope: the branch is rebuilt, not reused from the earlier run.
+    toml.write_text(toml.read_text() + 'exclude = ["jobs/"]\n')
+    third = _invoke(["repos.toml", "--workspace", "ws", "--resume"], tmp_path)
+    assert third.exit_code == 0, third.output
+    [entry] = ledger(tmp_path / "ws").values()
+    assert entry["attempts"] == 3 and entry["files_changed"] == 1, entry
+    assert "jobs/app.py" not in Path(entry["patch"]).read_text()
+    fourth = _invoke(["repos.toml", "--workspace", "ws", "--resume"], tmp_path)
+    assert "done in an earlier run" in fourth.stderr and ledger(tmp_path / "ws")["a"]["attempts"] == 3
+
+
+@pytest.mark.parametrize("spoil", ["ledger-is-a-file", "parent-is-a-file"])
+def test_a_workspace_that_cannot_be_used_is_one_clear_error(tmp_path: Path, spoil: str) -> None:
+    make_remote(tmp_path, "a", {"app.py": HANDLER})
+    (tmp_path / "repos.txt").write_text("remotes/a.git\n")
+    if spoil == "ledger-is-a-file":
+        write(tmp_path, {"ws/ledger": "not a folder\n"})
+        workspace, words = "ws", "cannot hold the ledger"
+    else:
+        write(tmp_path, {"taken": "a file\n"})
+        workspace, words = "taken/ws", "cannot use it as the workspace"
+    result = _invoke(["repos.txt", "--workspace", workspace], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_log_line_tells_a_push_from_a_branch_found_pushed() -> None:
+    entry = {"repository": "r", "outcome": "pushed", "branch": "b", "commits": [{"sha": "1"}], "pushed_now": True}
+    assert batch.describe(entry) == "ok        r: pushed b (1 commit)"
+    assert batch.describe({**entry, "pushed_now": False}) == "ok        r: already on the remote: b (1 commit)"
+    assert batch.describe({**entry, "pushed_now": False, "resumed": True}).endswith("(done in an earlier run)")
+    assert "2 commits, patch p" in batch.describe({**entry, "outcome": "patched", "patch": "p", "commits": [{}, {}]})
+
+
+def test_no_git_identity_is_one_clear_error_before_any_clone(tmp_path: Path, monkeypatch) -> None:
+    """Not one failure per repository after its clone: a CI container without user.name is the usual case."""
+    make_remote(tmp_path, "a", {"app.py": HANDLER})
+    (tmp_path / "repos.txt").write_text("remotes/a.git\n")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "")  # git refuses an empty name, whatever the machine's host name
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "")
+    result = invoke(["batch", "repos.txt", "--workspace", "ws"], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "--author" in result.stderr and not (tmp_path / "ws" / "repos").exists()
+    result = _invoke(["repos.txt", "--workspace", "ws"], tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_report_that_could_not_be_written_is_refused_before_the_batch(tmp_path: Path) -> None:
+    make_remote(tmp_path, "a", {"app.py": HANDLER})
+    (tmp_path / "repos.txt").write_text("remotes/a.git\n")
+    result = _invoke(["repos.txt", "--workspace", "ws", "--report", "no/such/folder/report.json"], tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "--report" in result.stderr and "does not exist" in result.stderr
+    assert not (tmp_path / "ws").exists(), "nothing may be cloned for a batch whose report has nowhere to go"

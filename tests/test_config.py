@@ -424,6 +424,22 @@ def test_jobs_sets_the_worker_processes_and_options_reach_them(
             "reconnect names a.connect, which clients names too",
             id="client-and-reconnect",
         ),
+        pytest.param(
+            'handlers = ["src/*.py:run", "../*.py:handler"]',
+            "handlers[1] must not reach above the folder globs are relative to",
+            id="handlers-escape",
+        ),
+        pytest.param(
+            'include = ["services/", "../shared/"]',
+            "include[1] must not reach above the folder globs are relative to",
+            id="include-escape",
+        ),
+        pytest.param('exclude = ["!a/../../b"]', "exclude[0] must not reach above", id="exclude-escape"),
+        pytest.param(
+            'clients = ["a.b", {name = "a.b", cache-keys = ["region"]}]',
+            "clients[1] names a.b again: list each constructor once",
+            id="client-twice",
+        ),
         pytest.param("colour = 1", "unknown setting {t}colour (known: codemods, disable, include", id="unknown-key"),
     ],
 )
@@ -450,6 +466,22 @@ def test_not_toml_names_the_file(tmp_path: Path) -> None:
     result = invoke(["check"], repo)
     assert result.exit_code == 2
     assert "lambda-rewriter.toml: not valid TOML" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["pyproject.toml", "lambda-rewriter.toml"])
+def test_a_byte_order_mark_is_read_and_a_file_not_in_utf8_is_named(tmp_path: Path, kind: str) -> None:
+    """Windows editors save with a BOM: the settings still apply; Latin-1 text is a clear error, not TOML's."""
+    repo = git_init(tmp_path)
+    table = "[tool.lambda-rewriter]\n" if kind == "pyproject.toml" else ""
+    write(repo, {"app.py": HANDLER, "kept/app.py": HANDLER,
+                 kind: b"\xef\xbb\xbf" + (table + 'exclude = ["kept/"]\n').encode()})
+    result = invoke(["check"], repo)
+    assert result.exit_code == 1, result.output
+    assert "app.py:" in result.stdout and "kept/" not in result.stdout
+    write(repo, {kind: (table + 'exclude = ["kept/"]  # caf\xe9\n').encode("latin-1")})
+    result = invoke(["check"], repo)
+    assert result.exit_code == 2
+    assert f"{kind}: not UTF-8 text (byte 0xe9" in result.stderr
 
 
 # -- the API batch manifests use ----------------------------------------------------------------

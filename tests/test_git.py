@@ -446,3 +446,18 @@ def test_opt_in_codemods_run_only_when_named(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     trailers = git(repo, "log", "--format=%(trailers:key=Lambda-Rewriter-Codemod,valueonly)", "main..lambda-rewriter/lazy-imports")
     assert trailers.split() == ["lazy-imports"]
+
+
+def test_a_refused_push_says_what_the_remote_said_without_gitpython_wrapping() -> None:
+    import git as gitpython
+
+    from rewriter.git import _refusal
+
+    stderr = (b"remote: POLICY: branches need a ticket        \nTo https://example.com/r.git\n"
+              b" ! [remote rejected] lambda-rewriter/all -> lambda-rewriter/all (pre-receive hook declined)\n"
+              b"error: failed to push some refs to 'https://example.com/r.git'\n")
+    error = gitpython.GitCommandError(["git", "push"], 1, stderr=stderr, stdout=b"Done\n")
+    assert _refusal(error) == (
+        "POLICY: branches need a ticket; ! [remote rejected] lambda-rewriter/all -> lambda-rewriter/all "
+        "(pre-receive hook declined); error: failed to push some refs to 'https://example.com/r.git'"
+    )
