@@ -74,6 +74,8 @@ def find(paths: list[Path]) -> Path | None:
     for folder in (start, *start.parents):
         own, pyproject = folder / CONFIG_NAME, folder / PYPROJECT
         has_own = own.is_file()
+        if not has_own and (own.is_symlink() or own.exists()):
+            raise ConfigError(f"{_shown(own)}: not a readable file (a folder, or a link to nothing); remove or fix it")
         has_table = pyproject.is_file() and _table_of(pyproject) is not None
         if has_own and has_table:
             raise ConfigError(
@@ -164,6 +166,9 @@ class _Reader:
         return ConfigError(f"{self.source}: unknown setting {self.prefix}{key} (known: {', '.join(known)})")
 
     def settings(self, table: dict) -> Settings:
+        if not self.prefix and isinstance(table.get("tool"), dict) and "lambda-rewriter" in table["tool"]:
+            raise ConfigError(f"{self.source}: holds a [tool.lambda-rewriter] table: name the file pyproject.toml, "
+                              "or put the settings at the top level")
         for key in table:
             if key not in _KEYS:
                 raise self.unknown(key, _KEYS)

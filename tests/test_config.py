@@ -155,6 +155,27 @@ def test_config_option_takes_a_pyproject_and_refuses_one_without_the_table(tmp_p
     assert invoke(["check", "--config", "missing.toml"], repo).exit_code == 2
 
 
+def test_a_pyproject_shaped_file_under_another_name_gets_a_hint(tmp_path: Path) -> None:
+    repo = git_init(tmp_path)
+    write(repo, {"app.py": HANDLER, "ci/lr.toml": PYPROJECT + 'disable = ["hoist-clients"]\n'})
+    result = invoke(["check", "--config", "ci/lr.toml"], repo)
+    assert result.exit_code == 2
+    assert "holds a [tool.lambda-rewriter] table: name the file pyproject.toml" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["folder", "dangling-link"])
+def test_a_config_name_that_is_not_a_file_is_an_error_not_ignored(tmp_path: Path, kind: str) -> None:
+    repo = git_init(tmp_path)
+    write(repo, {"app.py": HANDLER})
+    if kind == "folder":
+        (repo / "lambda-rewriter.toml").mkdir()
+    else:
+        (repo / "lambda-rewriter.toml").symlink_to("nowhere.toml")
+    result = invoke(["check"], repo)
+    assert result.exit_code == 2, result.output
+    assert "lambda-rewriter.toml: not a readable file" in result.stderr
+
+
 def _git(repo: Path, *args: str) -> str:
     return run(["git", *args], repo).stdout.decode().strip()
 
