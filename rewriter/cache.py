@@ -13,6 +13,14 @@ another format or unreadable is a miss, never an error; a cache folder that cann
 read-only or not at all. After each run the least recently used entries go once the folder holds more
 than ``max_bytes`` (100 MB unless ``$LAMBDA_REWRITER_CACHE_MAX_MB`` says otherwise). Removing the folder
 is always safe.
+
+The stat index (``StatIndex``, used by ``engine.run`` in the parent process) goes one step further: per
+repository root and settings (tool, codemods, every job field but the place and the entry points), the
+(size, mtime_ns, ctime_ns, inode, device) each file had when a run read it, with its entry points and
+its result. A file whose stat and entry points match is answered without being read or sent to a worker;
+a changed file's record holds only the key of its content-keyed entry, which the engine checks against
+the file's bytes (read again: the rewrite needs them). A file whose mtime or ctime is within two seconds
+of the run's start is never recorded (git's racily clean entries), nor an error. ``--no-cache``: neither.
 """
 from __future__ import annotations
 
@@ -227,3 +235,77 @@ def _decode(raw: bytes, key: str) -> Entry | None:
         )
     except (ValueError, KeyError, TypeError):
         return None
+
+
+# The stat index: which files of a repository were seen, unchanged, by an earlier run with the same settings.
+INDEX_FORMAT = "index-v1"
+
+
+def settings_key(job: Any, codemod_names: tuple[str, ...]) -> str:
+    """Everything that decides a file's result except its bytes, its place and its entry points."""
+    where = {"path": "", "display": "", "root": "", "entry_points": None}
+    blank = dataclasses.replace(job, **{name: value for name, value in where.items() if hasattr(job, name)})
+    settings = json.dumps(
+        [FORMAT, INDEX_FORMAT, tool_fingerprint(), list(codemod_names), _canonical(blank)], sort_keys=True
+    )
+    return hashlib.sha256(settings.encode()).hexdigest()
+
+
+def stat_key(stat: os.stat_result) -> list[int]:
+    """What says a file is the one seen before, as git's index does: size, times to the nanosecond, inode."""
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+
+
+@dataclasses.dataclass
+class StatIndex:
+    """The results of one repository's files under one set of settings, by path, valid while the stat matches.
+
+    A record holds the file's ``stat_key``, its entry points, and either the whole result (``status``,
+    ``changes``, ``notes``, ``reason``) or, for a changed file, the key of its content-keyed cache entry,
+    which holds the rewritten bytes. One JSON file per (root, settings) under ``<cache>/index-v1/``,
+    written to a temporary file then moved into place; damaged, unreadable or from another root: empty.
+    """
+
+    path: Path
+    root: str
+    settings: str
+    files: dict[str, dict]
+
+    @classmethod
+    def load(cls, cache: ResultCache, root: str, settings: str) -> StatIndex:
+        name = hashlib.sha256(f"{root}\0{settings}".encode()).hexdigest()
+        path = cache.root / INDEX_FORMAT / name
+        index = cls(path, root, settings, {})
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return index
+        digest, _, body = raw.partition(b"\n")
+        if hashlib.sha256(body).hexdigest().encode() != digest:
+            return index
+        try:
+            fields = json.loads(body)
+            if fields["root"] == root and fields["settings"] == settings and isinstance(fields["files"], dict):
+                index.files = fields["files"]
+        except (ValueError, KeyError, TypeError):
+            pass
+        return index
+
+    def save(self, cache: ResultCache) -> None:
+        if not cache.writable:
+            return
+        body = json.dumps({"root": self.root, "settings": self.settings, "files": self.files}).encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            os.replace(temp, self.path)
+        except OSError:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass

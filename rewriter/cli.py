@@ -12,7 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from codemods import all_codemods, estimates
 from rewriter import __version__, config, engine, patch
-from rewriter import git as git_branch
 from rewriter.cache import ResultCache
 from rewriter.diff import summarize, unified_diff
 from rewriter.discovery import find_root
@@ -135,8 +134,9 @@ def _run(
     mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False
 ) -> Report:
     console = _stderr()
+    cache = None if no_cache else ResultCache.default()
     try:
-        planned = plan(list(paths), _config_file())
+        planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root)
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
@@ -148,7 +148,6 @@ def _run(
             f"unknown codemod {', '.join(unknown)} (known: {', '.join(known)})", param_hint="'-c' / '--codemod'"
         )
     workers = jobs or settings.jobs or engine.default_workers()
-    cache = None if no_cache else ResultCache.default()
     if console.is_terminal and len(work) >= _PROGRESS_THRESHOLD and _verbosity() != "quiet":
         with Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -304,6 +303,10 @@ def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
     _finish(report)
 
 
+# rewriter.git's ON_EXISTING; that module (GitPython) is imported by the commands that use it, not at start-up.
+_ON_EXISTING = ("fail", "skip", "replace")
+
+
 @cli.command()
 @click.argument("repo", required=False, default=".", type=click.Path(path_type=Path))
 @_codemod_option
@@ -313,7 +316,7 @@ def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
 @click.option("--push", "remote", metavar="REMOTE", help="Push the branch to this remote (name, URL or path).")
 @click.option(
     "--on-existing",
-    type=click.Choice(git_branch.ON_EXISTING),
+    type=click.Choice(_ON_EXISTING),
     default="fail",
     show_default=True,
     help="When the branch exists: refuse, leave it, or rebuild it from the base.",
@@ -323,6 +326,8 @@ def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
 @_config_option
 def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
+    from rewriter import git as git_branch
+
     console = _stderr()
     try:
         outcome = git_branch.make_branch(
@@ -389,6 +394,8 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     if unknown:
         raise click.BadParameter(f"unknown codemod {', '.join(unknown)}", param_hint="'-c' / '--codemod'")
     if author is not None:
+        from rewriter import git as git_branch
+
         try:
             git_branch.parse_author(author)
         except git_branch.BadRequest as error:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
+import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -119,7 +122,13 @@ class Selection:
     base: Path | None = None
 
 
-def discover(paths: list[Path], exclude: Sequence[str] | None = None, selection: Selection | None = None) -> Discovery:
+def discover(
+    paths: list[Path],
+    exclude: Sequence[str] | None = None,
+    selection: Selection | None = None,
+    cache_dir: Path | None = None,
+) -> Discovery:
+    """With a ``cache_dir`` (the result cache's), a template unchanged since a run read it is not parsed again."""
     # normpath, not resolve: `../repo` must match the handler paths templates give, but a symbolic
     # link stays a link so that the engine can refuse it.
     resolved = [Path(os.path.normpath(p.absolute())) for p in paths] or [Path.cwd()]
@@ -154,12 +163,15 @@ def discover(paths: list[Path], exclude: Sequence[str] | None = None, selection:
                 seen.add(found)
                 files.append(found)
     entry_points: dict[Path, set[str]] = {}
+    known = _TemplateCache(cache_dir, root) if cache_dir is not None else None
     for template in dict.fromkeys(templates):
         try:
-            for module, function in _handlers_in(template):
+            for module, function in _handlers_in(template, known):
                 entry_points.setdefault(module, set()).add(function)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
+    if known is not None:
+        known.save()
     for glob, function in selection.handlers:
         spec = pathspec.GitIgnoreSpec.from_lines([glob])
         for path in files:
@@ -239,7 +251,19 @@ def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _handlers_in(template: Path) -> Iterator[tuple[Path, str]]:
+def _handlers_in(template: Path, known: _TemplateCache | None = None) -> Iterator[tuple[Path, str]]:
+    declared = known.get(template) if known is not None else None
+    if declared is None:
+        declared = list(_declared(template))
+        if known is not None:
+            known.put(template, declared)
+    for folder, handler, runtime in declared:
+        # Which file a handler names depends on the files there now: worked out on every run.
+        yield from _module_of(Path(folder), handler, runtime)
+
+
+def _declared(template: Path) -> Iterator[tuple[str, str, str]]:
+    """(code folder, handler, runtime) of each function the template declares: what its text alone says."""
     data = _load(template)
     base = template.parent
     if template.name in SERVERLESS_NAMES:
@@ -248,7 +272,7 @@ def _handlers_in(template: Path) -> Iterator[tuple[Path, str]]:
         for function in _mapping(data.get("functions")).values():
             function = _mapping(function)
             if isinstance(function.get("handler"), str):
-                yield from _module_of(base, function["handler"], str(function.get("runtime", runtime)))
+                yield str(base), function["handler"], str(function.get("runtime", runtime))
         return
     globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
     for resource in _mapping(data.get("Resources")).values():
@@ -261,7 +285,80 @@ def _handlers_in(template: Path) -> Iterator[tuple[Path, str]]:
         if not isinstance(handler, str):
             continue
         folder = base / code if isinstance(code, str) and "://" not in code else base
-        yield from _module_of(folder, handler, str(properties.get("Runtime", "python")))
+        yield str(folder), handler, str(properties.get("Runtime", "python"))
+
+
+class _TemplateCache:
+    """What each template of one repository declares, by path, valid while its stat is the one recorded.
+
+    One JSON file per repository root under ``<cache>/templates-v1/``, keyed as well by the tool's
+    fingerprint (a new reading of templates is a miss); damaged or unreadable: empty. A template whose
+    mtime or ctime is within two seconds of now is not recorded (it may change again in the same tick).
+    """
+
+    RACY_NS = 2_000_000_000
+
+    def __init__(self, cache_dir: Path, root: Path) -> None:
+        from rewriter.cache import tool_fingerprint
+
+        self.tool = tool_fingerprint()
+        self.path = cache_dir / "templates-v1" / hashlib.sha256(str(root).encode()).hexdigest()
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        self.now = time.time_ns()
+        try:
+            raw = self.path.read_bytes()
+            digest, _, body = raw.partition(b"\n")
+            if hashlib.sha256(body).hexdigest().encode() == digest:
+                fields = json.loads(body)
+                if fields["tool"] == self.tool and isinstance(fields["templates"], dict):
+                    self.entries = fields["templates"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    @staticmethod
+    def _stat(path: Path) -> list[int] | None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
+
+    def get(self, template: Path) -> list[tuple[str, str, str]] | None:
+        entry = self.entries.get(str(template))
+        if not isinstance(entry, dict) or entry.get("stat") != self._stat(template):
+            return None
+        try:
+            return [(str(folder), str(handler), str(runtime)) for folder, handler, runtime in entry["declared"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put(self, template: Path, declared: list[tuple[str, str, str]]) -> None:
+        stat = self._stat(template)
+        if stat is None or max(stat[1], stat[2]) >= self.now - self.RACY_NS:
+            self.dirty = self.entries.pop(str(template), None) is not None or self.dirty
+            return
+        self.entries[str(template)] = {"stat": stat, "declared": [list(d) for d in declared]}
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        body = json.dumps({"tool": self.tool, "templates": self.entries}).encode()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
+            os.replace(temp, self.path)
+        except OSError:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
 
 
 def _module_of(folder: Path, handler: str, runtime: str) -> Iterator[tuple[Path, str]]:

@@ -9,6 +9,8 @@ import dataclasses
 import enum
 import functools
 import os
+import stat as stat_module
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -16,7 +18,16 @@ from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, Options
-from rewriter.cache import UNCACHED_LANGUAGES, Entry, ResultCache, job_key, tool_fingerprint
+from rewriter.cache import (
+    UNCACHED_LANGUAGES,
+    Entry,
+    ResultCache,
+    StatIndex,
+    job_key,
+    settings_key,
+    stat_key,
+    tool_fingerprint,
+)
 from rewriter.languages import Language, ParseFailure, language_for
 from rewriter.verify import VerificationFailed, verify
 
@@ -105,7 +116,7 @@ def _process(
     if not path.is_file():
         return _fail(result, Status.SKIPPED, "not a regular file")
     if _through_link_to_outside(path, Path(job.root)):
-        return _fail(result, Status.SKIPPED, "reached through a symbolic link to outside the repository")
+        return _fail(result, Status.SKIPPED, _OUTSIDE)
     size = path.stat().st_size
     if size > job.max_bytes:
         return _fail(result, Status.SKIPPED, f"larger than the size limit ({size} > {job.max_bytes} bytes)")
@@ -219,7 +230,8 @@ def run(
 ) -> list[FileResult]:
     """Process every job; results come back in the order of ``jobs``.
 
-    With a ``cache``, a file whose bytes, codemods and options were seen before gets its stored result.
+    With a ``cache``, a file whose bytes, codemods and options were seen before gets its stored result,
+    and a file whose stat the stat index recorded is answered without being read or sent to a worker.
     """
     results: dict[int, FileResult] = {}
 
@@ -228,21 +240,190 @@ def run(
         if progress is not None:
             progress(result)
 
+    pending = list(range(len(jobs)))
+    lookup = None
     if cache is not None:
         tool_fingerprint()  # once, before the pool forks, not once per worker
-    if workers <= 1 or len(jobs) < 4:
+        lookup = _StatLookup(cache, codemod_names)
+        pending = []
         for index, job in enumerate(jobs):
-            done(index, process_file(job, codemod_names, cache))
+            answer = lookup.answer(job)
+            if answer is None:
+                pending.append(index)
+            else:
+                done(index, answer)
+    if workers <= 1 or len(pending) < 4 or _cheaper_here(jobs, pending):
+        for index in pending:
+            done(index, process_file(jobs[index], codemod_names, cache))
     else:
-        pending = list(range(len(jobs)))
-        size = min(_CHUNK, len(jobs) // (workers * 8))
+        size = min(_CHUNK, len(pending) // (workers * 8))
         if size > 1:
             pending = _run_chunks(jobs, pending, codemod_names, workers, done, cache, size)
         while pending:
             pending = _run_pool(jobs, pending, codemod_names, workers, done, cache)
-    if cache is not None:
+    if cache is not None and lookup is not None:
+        lookup.record(jobs, results)
         cache.trim()
     return [results[i] for i in range(len(jobs))]
+
+
+def _cheaper_here(jobs: list[FileJob], pending: list[int]) -> bool:
+    """Only a few manifests left (the files the stat index cannot answer, as they read their neighbours):
+    no parse, a few milliseconds each, less than starting a pool."""
+    if len(pending) > _FEW_MANIFESTS:
+        return False
+    for index in pending:
+        language = language_for(jobs[index].path)
+        if language is None or language.name not in UNCACHED_LANGUAGES:
+            return False
+    return True
+
+
+_FEW_MANIFESTS = 200
+
+
+# A file whose mtime or ctime is this close to the start of the run (or later) is never recorded in the
+# stat index: it may change again within the same clock tick, and the stat would not show it (git's
+# "racily clean" entries).
+RACY_NS = 2_000_000_000
+_OUTSIDE = "reached through a symbolic link to outside the repository"
+
+
+class _StatLookup:
+    """The stat indexes of one run: answers before the run, records after it."""
+
+    def __init__(self, cache: ResultCache, names: tuple[str, ...]) -> None:
+        self.cache, self.names = cache, names
+        self.start_ns = time.time_ns()
+        _real_folder.cache_clear()  # a folder may have become a link since the last run of this process
+        self.indexes: dict[tuple[str, str], StatIndex] = {}
+        self.settings: dict[object, str] = {}
+        self.stats: dict[str, os.stat_result] = {}  # before the run, of every regular file of a cached language
+        self.kept: dict[str, dict] = {}  # records that answered
+        self.alive: list[FileJob] = []
+
+    @staticmethod
+    @functools.cache
+    def _fields(kind: type) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points"))
+
+    def _index(self, job: FileJob) -> StatIndex:
+        # The jobs of a run share their settings' objects: known by identity, the key is worked out once.
+        same = (type(job), *(id(getattr(job, name)) for name in self._fields(type(job))))
+        settings = self.settings.get(same)
+        if settings is None:
+            settings = self.settings[same] = settings_key(job, self.names)
+            self.alive.append(job)  # the ids stay those of these objects
+        index = self.indexes.get((job.root, settings))
+        if index is None:
+            index = self.indexes[(job.root, settings)] = StatIndex.load(self.cache, job.root, settings)
+        return index
+
+    def answer(self, job: FileJob) -> FileResult | None:
+        language = language_for(job.path)
+        if language is None or language.name in UNCACHED_LANGUAGES:
+            return None
+        try:
+            stat = os.lstat(job.path)
+        except OSError:
+            return None
+        if not stat_module.S_ISREG(stat.st_mode):
+            return None
+        self.stats[job.path] = stat
+        if _outside(os.path.dirname(job.path), job.root):
+            return None
+        record = self._index(job).files.get(job.path)
+        if (
+            record is None
+            or record.get("stat") != stat_key(stat)
+            or record.get("entry_points") != _entry_points(job)
+        ):
+            return None
+        try:
+            result = FileResult(job.display, language.name, Status(record["status"]), abspath=job.path)
+            if result.status is Status.CHANGED:
+                data = Path(job.path).read_bytes()
+                key = job_key(job, language.name, self.names, data)
+                entry = self.cache.get(key) if key == record["key"] else None
+                if entry is None:
+                    return None
+                result = _from_entry(result, entry, data)
+            else:
+                result.reason = str(record["reason"])
+                result.changes = [Change(str(c), int(line), str(m)) for c, line, m in record["changes"]]
+                result.notes = [Note(str(c), int(line), str(m)) for c, line, m in record["notes"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        self.kept[job.path] = record
+        return result
+
+    def record(self, jobs: list[FileJob], results: dict[int, FileResult]) -> None:
+        fresh: dict[int, dict[str, dict | None]] = {}  # by id() of the index
+        for index, job in enumerate(jobs):
+            stat = self.stats.get(job.path)
+            if stat is None:
+                continue
+            store = self._index(job)
+            changes = fresh.setdefault(id(store), {})
+            kept = self.kept.get(job.path)
+            if kept is not None:
+                changes[job.path] = kept
+                continue
+            result = results.get(index)
+            made = None if result is None else self._record(job, stat, result)
+            changes[job.path] = made
+        for store in self.indexes.values():
+            changes = fresh.get(id(store), {})
+            before = dict(store.files)
+            for path, made in changes.items():
+                if made is None:
+                    store.files.pop(path, None)
+                else:
+                    store.files[path] = made
+            if store.files != before:
+                store.save(self.cache)
+
+    def _record(self, job: FileJob, stat: os.stat_result, result: FileResult) -> dict | None:
+        if result.status is Status.ERROR or result.reason == _OUTSIDE:
+            return None
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.start_ns - RACY_NS:
+            return None
+        try:
+            if stat_key(os.lstat(job.path)) != stat_key(stat):
+                return None  # changed while the run read it
+        except OSError:
+            return None
+        made: dict = {"stat": stat_key(stat), "entry_points": _entry_points(job), "status": result.status.value}
+        if result.status is Status.CHANGED:
+            if result.before is None:
+                return None
+            made["key"] = job_key(job, result.language, self.names, result.before)
+        else:
+            made["reason"] = result.reason
+            made["changes"] = [[c.codemod, c.line, c.message] for c in result.changes]
+            made["notes"] = [[n.codemod, n.line, n.message] for n in result.notes]
+        return made
+
+
+def _entry_points(job: FileJob) -> list[str] | None:
+    return None if job.entry_points is None else sorted(job.entry_points)
+
+
+def _outside(folder: str, root: str) -> bool:
+    """What ``_through_link_to_outside`` says of the files of ``folder``."""
+    if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
+        return False  # named outside this root (another repository on the command line)
+    real, top = _real_folder(folder), str(_real_root(root))
+    return real != top and not real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+@functools.lru_cache(maxsize=16384)
+def _real_folder(folder: str) -> str:
+    """``os.path.realpath`` of a folder, one ``lstat`` per folder: its parent's is known already."""
+    parent = os.path.dirname(folder)
+    if parent == folder or os.path.islink(folder):
+        return os.path.realpath(folder)
+    return os.path.join(_real_folder(parent), os.path.basename(folder))
 
 
 # Files go to the pool in chunks of up to this many: one file per task costs about as much CPU in

@@ -21,8 +21,15 @@ class Plan:
         return [(display(path, self.found.root), why) for path, why in self.found.problems]
 
 
-def plan(paths: list[Path], config_file: Path | None = None, settings: config.Settings | None = None) -> Plan:
+def plan(
+    paths: list[Path],
+    config_file: Path | None = None,
+    settings: config.Settings | None = None,
+    cache_dir: Path | None = None,
+) -> Plan:
     """Settings from ``settings``, else ``config_file``, else the file found above the paths.
+
+    ``cache_dir``: the result cache's folder, where discovery keeps what unchanged templates declare.
 
     Raises config.ConfigError when the settings do not load.
     """
@@ -32,11 +39,12 @@ def plan(paths: list[Path], config_file: Path | None = None, settings: config.Se
         root = find_root(Path(os.path.normpath(paths[0].absolute())))
         settings = config.load(common, config_file, root if (root / ".git").exists() else common)
     selection = Selection(settings.exclude, settings.include, settings.handlers, settings.base)
-    found = discover(paths, selection=selection)
+    found = discover(paths, selection=selection, cache_dir=cache_dir)
+    prefix = str(found.root).rstrip(os.sep) + os.sep
     jobs = [
         FileJob(
             str(path),
-            display(path, found.root),
+            _below(str(path), prefix) or display(path, found.root),
             str(found.root),
             found.entry_points.get(path),
             settings.max_file_bytes,
@@ -50,6 +58,13 @@ def plan(paths: list[Path], config_file: Path | None = None, settings: config.Se
 def _common(paths: list[Path]) -> Path:
     folders = [p if p.is_dir() else p.parent for p in (Path(os.path.normpath(p.absolute())) for p in paths)]
     return Path(os.path.commonpath(folders))
+
+
+def _below(path: str, prefix: str) -> str | None:
+    """``display`` of an absolute path below the root, without pathlib: thousands of files per run."""
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return path[len(prefix):].replace(os.sep, "/")
+    return None
 
 
 def display(path: Path, root: Path) -> str:

@@ -282,7 +282,8 @@ def test_samples_give_the_same_report_with_and_without_the_cache(tmp_path: Path,
     _, warm = invoke_json(command, root)
     assert uncached == cold == warm
     assert uncached["summary"]["changed"] > 0
-    assert sorted(p for p in result_cache_dir.rglob("*") if p.is_file()) == sorted(stored)
+    entries = result_cache_dir / cache_module.FORMAT  # the stat index may be written by the warm run
+    assert sorted(p for p in entries.rglob("*") if p.is_file()) == sorted(p for p in stored if entries in p.parents)
 
 
 def test_apply_from_cached_results_writes_what_an_uncached_apply_writes(tmp_path: Path) -> None:
@@ -307,3 +308,240 @@ def test_apply_leaves_a_file_that_changed_since_it_was_cached_to_a_fresh_analysi
     assert invoke(["apply", "."], root).exit_code == 0
     assert 'boto3.client("sqs")' in app.read_text() and '"s3"' not in app.read_text()
     assert app.read_text().index('boto3.client("sqs")') < app.read_text().index("def handler")
+
+
+# The stat index: a file whose stat an earlier run recorded is answered without being read.
+
+_AUDITED_RUN = r"""
+import json, sys
+from pathlib import Path
+
+root, racy, names, max_bytes = Path(sys.argv[1]), int(sys.argv[2]), tuple(sys.argv[3].split(",")), int(sys.argv[4])
+opened = []
+
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        path = args[0] if isinstance(args[0], str) else args[0].decode()
+        if path.startswith(str(root)) and "/.git/" not in path:
+            opened.append(Path(path).relative_to(root).as_posix())
+
+from rewriter import cache
+# One fingerprint for every run of a test: the tree's own source may be edited between two runs.
+cache.tool_fingerprint = lambda: "pinned by the test"
+from rewriter import engine
+from rewriter.cache import ResultCache
+from rewriter.plan import plan
+
+engine.RACY_NS = racy
+planned = plan([root])
+jobs = [engine.dataclasses.replace(job, max_bytes=max_bytes) for job in planned.jobs]
+sys.addaudithook(hook)
+results = engine.run(jobs, names, 1, cache=ResultCache.default())
+print(json.dumps({
+    "opened": sorted(set(opened)),
+    "results": {r.path: [r.status.value, [list(c.__dict__.values()) for c in r.changes],
+                         [list(n.__dict__.values()) for n in r.notes], r.reason,
+                         None if r.after is None else r.after.decode()] for r in results},
+}))
+"""
+
+
+def _audited(root: Path, racy_ns: int = 0, names: tuple[str, ...] = NAMES, max_bytes: int = 1_000_000) -> dict:
+    """One engine run over ``root`` in a fresh process: its results, and which files below ``root`` it opened."""
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _AUDITED_RUN, str(root), str(racy_ns), ",".join(names), str(max_bytes)],
+        capture_output=True, check=True, env={**os.environ, "PYTHONPATH": str(Path(rewriter.__file__).parent.parent)},
+    )
+    return json.loads(run.stdout)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with a handler the codemod changes, a library it notes, and files no codemod wants."""
+    root = tmp_path / "repo"
+    (root / "src").mkdir(parents=True)
+    (root / ".git").mkdir()
+    (root / "src" / "app.py").write_text(HANDLER)
+    (root / "src" / "lib.py").write_text(LIBRARY)
+    (root / "src" / "plain.py").write_text("x = 1\n")
+    (root / "src" / "util.py").write_text("def add(a, b):\n    return a + b\n")
+    return root
+
+
+ALL = ["src/app.py", "src/lib.py", "src/plain.py", "src/util.py"]
+
+
+def test_an_unchanged_file_is_answered_from_the_stat_index_unread(repo: Path) -> None:
+    first = _audited(repo)
+    assert first["opened"] == ALL
+    assert first["results"]["src/app.py"][0] == "changed"
+    second = _audited(repo)
+    # The changed file is read again (its result needs its bytes: the cache entry is found by content);
+    # every other file is answered from the index.
+    assert second["opened"] == ["src/app.py"]
+    assert second["results"] == first["results"]
+
+
+def test_a_touched_or_edited_file_is_read_again(repo: Path) -> None:
+    first = _audited(repo)
+    os.utime(repo / "src" / "plain.py", ns=(1_000_000_000, 1_000_000_000))  # same bytes, another mtime
+    (repo / "src" / "util.py").write_text(HANDLER.replace("handler", "other"))
+    second = _audited(repo)
+    assert second["opened"] == ["src/app.py", "src/plain.py", "src/util.py"]
+    assert second["results"]["src/plain.py"] == first["results"]["src/plain.py"]
+    assert second["results"]["src/util.py"][0] == "changed", "the edit is seen, not the old result"
+    assert _audited(repo)["opened"] == ["src/app.py", "src/util.py"], "recorded again after the new run"
+
+
+@pytest.mark.parametrize(
+    "change", [{"names": ("hoist-clients", "targeted-imports")}, {"max_bytes": 500_000}], ids=["codemods", "option"]
+)
+def test_other_codemods_or_options_miss_the_stat_index(repo: Path, change: dict) -> None:
+    _audited(repo)
+    assert _audited(repo)["opened"] == ["src/app.py"]
+    assert _audited(repo, **change)["opened"] == ALL
+    assert _audited(repo)["opened"] == ["src/app.py"], "the first settings' index is still there"
+
+
+def test_a_file_written_just_before_the_run_is_not_recorded(repo: Path, result_cache_dir: Path) -> None:
+    """git's racy case: an edit within the same clock tick, same size, can leave the stat as it was.
+
+    With the guard (the default two seconds), a file as young as these is not recorded at all, so an edit
+    that keeps its size and mtime right after the run is seen whatever the clock's resolution.
+    """
+    util = repo / "src" / "util.py"
+
+    def recorded() -> list[str]:
+        files = {}
+        for index in (result_cache_dir / "index-v1").glob("*"):
+            files.update(cache_module.json.loads(index.read_bytes().partition(b"\n")[2])["files"])
+        return sorted(Path(path).relative_to(repo).as_posix() for path in files)
+
+    util.write_text("#" * 200 + "\n")
+    first = _audited(repo, racy_ns=engine_racy_ns())
+    assert first["results"]["src/util.py"][0] == "unchanged"
+    assert not (result_cache_dir / "index-v1").exists() or recorded() == []
+    stat = util.stat()
+    edited = HANDLER.replace("handler", "h")
+    util.write_text(edited + "#" * (stat.st_size - len(edited)))
+    os.utime(util, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (util.stat().st_size, util.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    second = _audited(repo, racy_ns=engine_racy_ns())
+    assert "src/util.py" in second["opened"]
+    assert second["results"]["src/util.py"][0] == "changed"
+    # Without the guard the same young files are recorded at once (the other tests run that way).
+    _audited(repo, racy_ns=0)
+    assert recorded() == ALL
+
+
+def engine_racy_ns() -> int:
+    from rewriter import engine
+
+    return engine.RACY_NS
+
+
+def test_a_damaged_stat_index_is_a_miss_and_is_written_again(repo: Path, result_cache_dir: Path) -> None:
+    first = _audited(repo)
+    [index] = (result_cache_dir / "index-v1").iterdir()
+    good = index.read_bytes()
+    for damaged in (good[: len(good) // 2], good.replace(b'"status"', b'"statos"'), b"", b"\0" * 40):
+        index.write_bytes(damaged)
+        again = _audited(repo)
+        assert again["opened"] == ALL
+        assert again["results"] == first["results"]
+        assert _audited(repo)["opened"] == ["src/app.py"]
+
+
+def test_a_changed_file_whose_cache_entry_went_is_analysed_again(repo: Path, result_cache_dir: Path) -> None:
+    first = _audited(repo)
+    shutil.rmtree(result_cache_dir / cache_module.FORMAT)  # the index points at an entry no longer there
+    second = _audited(repo)
+    assert second["results"] == first["results"]
+    assert second["results"]["src/app.py"][0] == "changed"
+
+
+def test_no_cache_writes_no_stat_index(repo: Path, result_cache_dir: Path) -> None:
+    invoke(["check", ".", "--no-cache"], repo)
+    assert not any(result_cache_dir.iterdir())
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_samples_give_the_same_report_from_the_stat_index(
+    tmp_path: Path, result_cache_dir: Path, jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rewriter import discovery, engine
+
+    monkeypatch.setattr(engine, "RACY_NS", 0)
+    monkeypatch.setattr(discovery._TemplateCache, "RACY_NS", 0)
+    root = copy_samples(tmp_path / "repo")
+    command = ["check", "samples", "-j", jobs]
+    _, uncached = invoke_json([*command, "--no-cache"], root)
+    _, cold = invoke_json(command, root)
+    [index] = (result_cache_dir / "index-v1").iterdir()
+    assert len(list((result_cache_dir / "templates-v1").iterdir())) == 1
+    recorded = cache_module.StatIndex.load(ResultCache(result_cache_dir), str(root), _settings(root, index))
+    assert len(recorded.files) >= uncached["summary"]["changed"] + uncached["summary"]["unchanged"] - 20
+    _, warm = invoke_json(command, root)
+    assert uncached == cold == warm
+    assert uncached["summary"]["changed"] > 0
+
+
+def _settings(root: Path, index: Path) -> str:
+    import json
+
+    return json.loads(index.read_bytes().partition(b"\n")[2])["settings"]
+
+
+def test_apply_from_the_stat_index_writes_what_an_uncached_apply_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rewriter import engine
+
+    monkeypatch.setattr(engine, "RACY_NS", 0)
+    indexed = copy_samples(tmp_path / "indexed")
+    plain = copy_samples(tmp_path / "plain")
+    assert invoke(["check", "samples", "-j", "1"], indexed).exit_code == 1  # records the index
+    assert invoke(["apply", "samples", "-j", "1"], indexed).exit_code == 0  # answered from it
+    assert invoke(["apply", "samples", "-j", "1", "--no-cache"], plain).exit_code == 0
+    for path in (plain / "samples").rglob("*"):
+        if path.is_file():
+            assert (indexed / path.relative_to(plain)).read_bytes() == path.read_bytes(), path
+    assert invoke(["check", "samples", "-j", "1"], indexed).exit_code == 0
+
+
+def test_the_cli_names_the_same_on_existing_choices_as_rewriter_git() -> None:
+    """cli.py keeps a copy so that `check` does not import GitPython at start-up."""
+    from rewriter import cli, git
+
+    assert cli._ON_EXISTING == git.ON_EXISTING
+
+
+def test_templates_are_read_again_only_when_their_stat_changes(
+    tmp_path: Path, result_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rewriter import discovery
+
+    monkeypatch.setattr(discovery._TemplateCache, "RACY_NS", 0)
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "app.py").write_text(HANDLER)
+    template = root / "template.yaml"
+    template.write_text("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n")
+    parsed = []
+    real_load = discovery._load
+    monkeypatch.setattr(discovery, "_load", lambda path: parsed.append(path) or real_load(path))
+
+    def entry_points() -> frozenset[str] | None:
+        return discovery.discover([root], cache_dir=result_cache_dir).entry_points.get(root / "app.py")
+
+    assert entry_points() == {"handler"}
+    assert entry_points() == {"handler"}
+    assert parsed == [template], "the second discovery took what the template declares from the cache"
+    assert discovery.discover([root]).entry_points.get(root / "app.py") == {"handler"}  # no cache: parsed
+    template.write_text(template.read_text().replace("app.handler", "app.other"))
+    assert entry_points() == {"other"}
+    assert len(parsed) == 3
