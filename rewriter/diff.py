@@ -54,3 +54,17 @@ def summarize(patch: bytes) -> dict[str, int]:
         "added": parsed.added,
         "removed": parsed.removed,
     }
+
+
+def line_map(original: bytes, changed: bytes) -> dict[int, int]:
+    """Line numbers of ``changed`` -> the line of ``original`` each came from; an inserted line maps to the
+    original line it was inserted before, so that a finding about new code points where it went."""
+    old, new = _lines(original), _lines(changed)
+    mapping: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        for offset in range(j2 - j1):
+            if tag == "equal":
+                mapping[j1 + offset + 1] = i1 + offset + 1
+            else:  # replaced lines map one to one as far as they go, then to the last one
+                mapping[j1 + offset + 1] = min(i1 + offset, max(i2 - 1, i1)) + 1
+    return {new_line: min(old_line, max(len(old), 1)) for new_line, old_line in mapping.items()}

@@ -28,6 +28,7 @@ from rewriter.cache import (
     stat_key,
     tool_fingerprint,
 )
+from rewriter.diff import line_map
 from rewriter.languages import Language, ParseFailure, language_for
 from rewriter.verify import VerificationFailed, verify
 
@@ -76,10 +77,19 @@ def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemo
     return tuple(impl for impl in select(names) if impl.LANGUAGE == language)
 
 
-def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext):
+def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext, language: Language | None = None):
+    """The codemods in order on one tree. With ``language``, the lines a codemod reports about a tree an
+    earlier one changed are mapped back to the original file's lines (what a reviewer and SARIF read)."""
+    original = tree
     for codemod in codemods:
         ctx.codemod = codemod.NAME
-        tree = codemod.transform(tree, ctx)
+        changes, notes = len(ctx.changes), len(ctx.notes)
+        result = codemod.transform(tree, ctx)
+        if language is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
+            lines = line_map(language.render(original), language.render(tree))
+            ctx.changes[changes:] = [dataclasses.replace(c, line=lines.get(c.line, c.line)) for c in ctx.changes[changes:]]
+            ctx.notes[notes:] = [dataclasses.replace(n, line=lines.get(n.line, n.line)) for n in ctx.notes[notes:]]
+        tree = result
     return tree
 
 
@@ -182,7 +192,7 @@ def _analyse(
     except ParseFailure as failure:
         return _fail(result, Status.ERROR, f"does not parse: {failure}")
     try:
-        new_tree = _run_codemods(tree, codemods, ctx)
+        new_tree = _run_codemods(tree, codemods, ctx, language)
     except SkipFile as skip:
         return _fail(result, Status.SKIPPED, str(skip) or "skipped by a codemod")
     result.changes, result.notes = ctx.changes, ctx.notes

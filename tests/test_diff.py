@@ -151,3 +151,19 @@ def test_diff_of_a_folder_with_a_space_applies(tmp_path: Path) -> None:
     with_git, with_patch = _git_and_patch_apply(tmp_path, {"my functions/app.py": HANDLER.encode()}, result.stdout_bytes)
     assert (with_git / "my functions/app.py").read_bytes() == (with_patch / "my functions/app.py").read_bytes()
     assert (with_git / "my functions/app.py").read_bytes() != HANDLER.encode()
+
+
+@pytest.mark.parametrize(
+    "before, after, expected",
+    [
+        pytest.param(b"a\nb\nc\n", b"a\nb\nc\n", {1: 1, 2: 2, 3: 3}, id="same"),
+        pytest.param(b"a\nb\nc\n", b"x\ny\na\nb\nc\n", {1: 1, 2: 1, 3: 1, 4: 2, 5: 3}, id="inserted-above"),
+        pytest.param(b"a\nb\nc\n", b"a\nc\n", {1: 1, 2: 3}, id="removed"),
+        pytest.param(b"a\nb\n", b"a\nb\nz\n", {1: 1, 2: 2, 3: 2}, id="appended"),
+        pytest.param(b"a\nb\nc\n", b"a\nB\nc\n", {1: 1, 2: 2, 3: 3}, id="replaced"),
+    ],
+)
+def test_line_map_points_each_line_at_where_it_came_from(before: bytes, after: bytes, expected: dict) -> None:
+    from rewriter.diff import line_map
+
+    assert line_map(before, after) == expected

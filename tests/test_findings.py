@@ -197,3 +197,32 @@ def test_help_uri_points_at_the_readme_section() -> None:
     anchor = "finding-codes"  # HELP_URI's fragment once the project has a public address
     assert findings.HELP_URI is None or findings.HELP_URI.endswith(f"#{anchor}")
     assert re.search(rf"^## {anchor.replace('-', ' ')}$", README.read_text(), re.M | re.I)
+
+
+HOIST_AND_GUARD = """\
+import os
+
+import boto3
+import pymysql
+
+
+def lambda_handler(event, context):
+    s3 = boto3.client("s3")
+    sqs = boto3.client("sqs")
+    conn = pymysql.connect(host=os.environ["DB_HOST"], user="app")
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1")
+    s3.put_object(Bucket="b", Key="k", Body=b"x")
+    return sqs.send_message(QueueUrl=os.environ["Q"], MessageBody="m")
+"""
+
+
+def test_a_later_codemod_reports_lines_of_the_original_file(tmp_path: Path) -> None:
+    """reconnect-guards runs on the tree hoist-clients changed; its finding still points at the original line."""
+    write(git_init(tmp_path), {"app.py": HOIST_AND_GUARD})
+    _, report = invoke_json(["check", "--format", "json", "--no-cache"], tmp_path)
+    (entry,) = report["files"]
+    lines = {(c["codemod"], c["line"]) for c in entry["changes"]}
+    connect = HOIST_AND_GUARD.splitlines().index('    conn = pymysql.connect(host=os.environ["DB_HOST"], user="app")') + 1
+    assert ("hoist-clients", 8) in lines and ("hoist-clients", 9) in lines
+    assert ("reconnect-guards", connect) in lines, lines
