@@ -192,8 +192,15 @@ MANIFEST = Language("manifest", (), ManifestTree, lambda tree: tree.data, _check
 LANGUAGES = {language.name: language for language in (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, JAVA, MANIFEST)}
 
 
+# TypeScript declaration files hold types only: nothing in them runs, so nothing to rewrite (and the
+# grammar does not take every form they use, such as `export import X = require(...)`).
+_DECLARATIONS = (".d.ts", ".d.mts", ".d.cts")
+
+
 def language_for(path: str) -> Language | None:
     name = os.path.basename(path)
+    if name.endswith(_DECLARATIONS):
+        return None
     for language in LANGUAGES.values():
         if name in language.names:
             return language

@@ -414,3 +414,13 @@ def test_cli_check_reports_javascript_changes_and_notes(tmp_path: Path) -> None:
     assert files["src/left.js"]["status"] == "changed"  # narrowed, though the client stays
     assert any("comes with each invocation" in n["message"] for n in files["src/left.js"]["notes"])
     assert files["src/plain.js"]["status"] == "unchanged"
+
+
+def test_typescript_declaration_files_are_not_read(tmp_path: Path) -> None:
+    """Types only, nothing runs: and the grammar does not take `export import X = require(...)`."""
+    assert language_for("clients/all.d.ts") is None and language_for("types.d.mts") is None
+    assert language_for("src/app.ts") is not None
+    write(git_init(tmp_path), {"all.d.ts": "export import ACM = require('./acm');\nimport AWS from 'aws-sdk';\n",
+                               "app.ts": "import AWS from 'aws-sdk';\nexport const handler = async () => new AWS.S3();\n"})
+    _, report = invoke_json(["check", "--format", "json", "--no-cache"], tmp_path)
+    assert [f["path"] for f in report["files"]] == ["app.ts"]
