@@ -1,6 +1,6 @@
 """Run the benchmarks and print the tables (Markdown), side by side in one run.
 
-    .venv/bin/python benchmarks/run.py [--quick] [--only speed|payoff|memory] [--memory] [--fleet N] [--json FILE]
+    .venv/bin/python benchmarks/run.py [--quick] [--only speed|treesitter|payoff|memory] [--memory] [--fleet N] [--json FILE]
 
 The machine is shared and noisy: read the ratios between rows of one run, not absolute times
 across runs. See benchmarks/README.md.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import corpus, payoff, speed  # noqa: E402
+from benchmarks import corpus, payoff, speed, treesitter  # noqa: E402
 
 
 def machine() -> dict:
@@ -55,7 +55,7 @@ def _version(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 in 20 real files, 10 repositories, fewer repetitions")
-    parser.add_argument("--only", choices=("speed", "payoff", "memory"))
+    parser.add_argument("--only", choices=("speed", "treesitter", "payoff", "memory"))
     parser.add_argument("--memory", action="store_true",
                         help="also: peak memory of check -j2 on 1 in 4 real files and on all of them (10+ minutes)")
     parser.add_argument("--fleet", type=int, default=None, help="repositories in the synthetic fleet (default 50, quick 10)")
@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         fleet = args.fleet or (10 if args.quick else 50)
         options = speed.Options(args.quick, args.workdir, fleet, args.corpus_stride)
         parts.append(("speed", "1. The tool's own speed", lambda: speed.run(options, say), speed.render))
+    if args.only in (None, "treesitter"):
+        options_ts = treesitter.Options(args.quick, args.workdir)
+        parts.append(("treesitter", "1b. JavaScript, TypeScript and Java (tree-sitter)",
+                      lambda: treesitter.run(options_ts, say), treesitter.render))
     if args.only in (None, "payoff"):
         options_payoff = payoff.Options(args.quick, args.workdir)
         parts.append(("payoff", "2. What the rewrite saves", lambda: payoff.run(options_payoff, say), payoff.render))
