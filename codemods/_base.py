@@ -71,6 +71,8 @@ class FileContext:
     changes: list[Change] = dataclasses.field(default_factory=list)
     notes: list[Note] = dataclasses.field(default_factory=list)
     codemod: str = ""
+    # The codemods that run on this file in this run: a note pointing at one of them is noise.
+    running: frozenset[str] = frozenset()
     options: Options = NO_OPTIONS
 
     def change(self, line: int, message: str) -> None:

@@ -149,6 +149,7 @@ def _process(
     if not codemods:
         result.notes = ctx.notes
         return result
+    ctx.running = frozenset(codemod.NAME for codemod in codemods)
     if cache is None or language.name in UNCACHED_LANGUAGES:
         return _analyse(job, language, codemods, ctx, data, result)
     key = job_key(job, language.name, names, data)
@@ -205,7 +206,7 @@ def _analyse(
         return result
 
     def rerun(text: bytes, tree) -> bytes:
-        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
+        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running)
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 

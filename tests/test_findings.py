@@ -226,3 +226,12 @@ def test_a_later_codemod_reports_lines_of_the_original_file(tmp_path: Path) -> N
     connect = HOIST_AND_GUARD.splitlines().index('    conn = pymysql.connect(host=os.environ["DB_HOST"], user="app")') + 1
     assert ("hoist-clients", 8) in lines and ("hoist-clients", 9) in lines
     assert ("reconnect-guards", connect) in lines, lines
+
+
+def test_the_pointer_to_reconnect_guards_is_only_given_when_it_does_not_run(tmp_path: Path) -> None:
+    write(git_init(tmp_path), {"app.py": HOIST_AND_GUARD})
+    pointer = "needs a reconnect guard (codemod reconnect-guards)"
+    _, both = invoke_json(["check", "--format", "json", "--no-cache"], tmp_path)
+    _, alone = invoke_json(["check", "--format", "json", "--no-cache", "-c", "hoist-clients"], tmp_path)
+    assert not [n for n in both["files"][0]["notes"] if pointer in n["message"]]
+    assert [n for n in alone["files"][0]["notes"] if pointer in n["message"]]

@@ -401,7 +401,9 @@ class _Hoister:
             self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
             return True
         if ctor.reuse is Reuse.GUARD:
-            if guard_of(fn.node, self.facts.qualname, self.ctx.options) is None:  # a guard's own connect is reused
+            # Not about a guard's own connect() (it is the reused one), nor when reconnect-guards runs too.
+            guarded = guard_of(fn.node, self.facts.qualname, self.ctx.options) is not None
+            if not guarded and "reconnect-guards" not in self.ctx.running:
                 self.ctx.note(self.line(call), f"{where}: {shown}: {ctor.why}")
             return True
         if state.with_item:
