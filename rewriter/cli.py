@@ -140,6 +140,9 @@ def _run(
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
+    if _verbosity() != "quiet":
+        for warning in planned.warnings:
+            console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     selected = settings.selected(codemods)
     known = all_codemods()
     unknown = [c for c in selected if c not in known]

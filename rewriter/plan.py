@@ -5,6 +5,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+import pathspec
+
 from rewriter import config
 from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
@@ -19,6 +21,19 @@ class Plan:
     @property
     def problems(self) -> list[tuple[str, str]]:
         return [(display(path, self.found.root), why) for path, why in self.found.problems]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Settings that select nothing: a typo in a glob must not turn a CI run silently green."""
+        base = self.settings.base or self.found.root
+        files = [display(path, base) for path in self.found.files]
+        where = f"{self.settings.source.name}: " if self.settings.source else ""
+        said = []
+        for key, globs in (("include", self.settings.include), ("handlers", [g for g, _ in self.settings.handlers])):
+            for glob in globs:
+                if not any(pathspec.GitIgnoreSpec.from_lines([glob]).match_file(f) for f in files):
+                    said.append(f"{where}{key} {glob!r} matches no file here")
+        return said
 
 
 def plan(

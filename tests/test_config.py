@@ -635,3 +635,14 @@ def test_the_readme_example_is_a_valid_configuration() -> None:
     assert {r.qualname: r.like for r in settings.options.reconnect} == {
         "mycompany.db.mysql": "pymysql", "mycompany.db.connect": "psycopg2"
     }
+
+
+def test_an_include_or_handlers_glob_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
+    repo = git_init(tmp_path)
+    write(repo, {"src/app.py": HANDLER, "lambda-rewriter.toml": 'include = ["src/", "scr/"]\nhandlers = ["jobs/*.py:run"]\n'})
+    result = invoke(["check"], repo)
+    assert result.exit_code == 1, result.output  # src/ still works: a warning, not an error
+    assert "warning: lambda-rewriter.toml: include 'scr/' matches no file here" in result.stderr
+    assert "warning: lambda-rewriter.toml: handlers 'jobs/*.py' matches no file here" in result.stderr
+    assert "'src/'" not in result.stderr
+    assert "warning" not in invoke(["check", "--quiet"], repo).stderr
