@@ -25,6 +25,7 @@ of the run's start is never recorded (git's racily clean entries), nor an error.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import enum
 import functools
@@ -205,6 +206,42 @@ class ResultCache:
         return removed
 
 
+def seal(body: bytes) -> bytes:
+    """``body`` behind its own digest, so that a truncated or damaged file reads as missing."""
+    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def unseal(raw: bytes) -> bytes | None:
+    digest, _, body = raw.partition(b"\n")
+    return body if hashlib.sha256(body).hexdigest().encode() == digest else None
+
+
+def read_sealed_json(path: Path):
+    """What ``write_sealed_json`` wrote, or None: missing, unreadable, damaged or not JSON."""
+    try:
+        body = unseal(path.read_bytes())
+        return None if body is None else json.loads(body)
+    except (OSError, ValueError):
+        return None
+
+
+def write_sealed_json(path: Path, value) -> None:
+    """Atomically (temporary file + rename); a folder that cannot be written is no error: it is a cache."""
+    body = seal(json.dumps(value).encode())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
 def _encode(key: str, entry: Entry) -> bytes:
     body = json.dumps({
         "key": key,
@@ -214,12 +251,12 @@ def _encode(key: str, entry: Entry) -> bytes:
         "reason": entry.reason,
         "after": None if entry.after is None else base64.b64encode(entry.after).decode("ascii"),
     }).encode()
-    return hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    return seal(body)
 
 
 def _decode(raw: bytes, key: str) -> Entry | None:
-    digest, _, body = raw.partition(b"\n")
-    if hashlib.sha256(body).hexdigest().encode() != digest:
+    body = unseal(raw)
+    if body is None:
         return None  # truncated or damaged
     try:
         fields = json.loads(body)
@@ -276,36 +313,13 @@ class StatIndex:
         name = hashlib.sha256(f"{root}\0{settings}".encode()).hexdigest()
         path = cache.root / INDEX_FORMAT / name
         index = cls(path, root, settings, {})
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return index
-        digest, _, body = raw.partition(b"\n")
-        if hashlib.sha256(body).hexdigest().encode() != digest:
-            return index
-        try:
-            fields = json.loads(body)
-            if fields["root"] == root and fields["settings"] == settings and isinstance(fields["files"], dict):
-                index.files = fields["files"]
-        except (ValueError, KeyError, TypeError):
-            pass
+        fields = read_sealed_json(path)
+        if (isinstance(fields, dict) and fields.get("root") == root and fields.get("settings") == settings
+                and isinstance(fields.get("files"), dict)):
+            index.files = fields["files"]
         return index
 
     def save(self, cache: ResultCache) -> None:
         if not cache.writable:
             return
-        body = json.dumps({"root": self.root, "settings": self.settings, "files": self.files}).encode()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(temp, self.path)
-        except OSError:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
+        write_sealed_json(self.path, {"root": self.root, "settings": self.settings, "files": self.files})

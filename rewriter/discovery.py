@@ -5,7 +5,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -299,22 +298,16 @@ class _TemplateCache:
     RACY_NS = 2_000_000_000
 
     def __init__(self, cache_dir: Path, root: Path) -> None:
-        from rewriter.cache import tool_fingerprint
+        from rewriter.cache import read_sealed_json, tool_fingerprint
 
         self.tool = tool_fingerprint()
         self.path = cache_dir / "templates-v1" / hashlib.sha256(str(root).encode()).hexdigest()
         self.entries: dict[str, dict] = {}
         self.dirty = False
         self.now = time.time_ns()
-        try:
-            raw = self.path.read_bytes()
-            digest, _, body = raw.partition(b"\n")
-            if hashlib.sha256(body).hexdigest().encode() == digest:
-                fields = json.loads(body)
-                if fields["tool"] == self.tool and isinstance(fields["templates"], dict):
-                    self.entries = fields["templates"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        fields = read_sealed_json(self.path)
+        if isinstance(fields, dict) and fields.get("tool") == self.tool and isinstance(fields.get("templates"), dict):
+            self.entries = fields["templates"]
 
     @staticmethod
     def _stat(path: Path) -> list[int] | None:
@@ -344,21 +337,9 @@ class _TemplateCache:
     def save(self) -> None:
         if not self.dirty:
             return
-        body = json.dumps({"tool": self.tool, "templates": self.entries}).encode()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(temp, self.path)
-        except OSError:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
+        from rewriter.cache import write_sealed_json
+
+        write_sealed_json(self.path, {"tool": self.tool, "templates": self.entries})
 
 
 def _module_of(folder: Path, handler: str, runtime: str) -> Iterator[tuple[Path, str]]:
