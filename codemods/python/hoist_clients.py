@@ -16,19 +16,13 @@ import libcst as cst
 
 from codemods._base import FileContext
 from codemods.catalog import (
-    CONSTANT_NAMES,
-    CREDENTIAL_CALLS,
-    METHOD_FACTORIES,
     MUTABLE_STATE,
     MUTATING_ATTRIBUTES,
-    PURE_CALLS,
-    PURE_METHODS,
-    SUBRESOURCE_OF,
     VARIABLE_SUFFIX,
     Constructor,
     Reuse,
-    constructors,
 )
+from codemods.python._constancy import Constancy, Function, names_in
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
@@ -79,21 +73,6 @@ class _Refused(Exception):
 
 
 @dataclasses.dataclass
-class _Function:
-    """What the planner knows about the function it is reading."""
-
-    node: cst.FunctionDef
-    facts: FunctionFacts
-    local_imports: dict[str, str]
-    hoisted: set[str] = dataclasses.field(default_factory=set)  # local names now at module scope
-    refused: set[str] = dataclasses.field(default_factory=set)  # local names that stay
-
-    @property
-    def name(self) -> str:
-        return self.node.name.value
-
-
-@dataclasses.dataclass
 class _Walk:
     block: cst.IndentedBlock | None = None
     line: cst.SimpleStatementLine | None = None
@@ -108,11 +87,9 @@ class _Insert:
     build: Callable[[], cst.BaseStatement]
 
 
-class _Hoister:
+class _Hoister(Constancy):
     def __init__(self, module: cst.Module, ctx: FileContext) -> None:
-        self.module = module
-        self.ctx = ctx
-        self.facts = ModuleFacts.read(module)
+        super().__init__(module, ctx)
         self._positions: NodeLines | None = None
         self.removals: set[int] = set()
         self.replacements: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
@@ -153,11 +130,6 @@ class _Hoister:
             self._positions = NodeLines(self.module)
         return self._positions[node]
 
-    def code(self, node: cst.CSTNode) -> str:
-        text = self.module.code_for_node(node).strip()
-        text = re.sub(r"\s*\n\s*", " ", text)
-        return text if len(text) <= 72 else text[:69] + "..."
-
     # -- reading a function -------------------------------------------------------------------
 
     def _plan_function(self, node: cst.FunctionDef) -> None:
@@ -167,11 +139,11 @@ class _Hoister:
             for binding in bindings:
                 if isinstance(binding.node, (cst.Import, cst.ImportFrom)):
                     local_imports.update(import_bindings(binding.node))
-        fn = _Function(node, facts, local_imports)
+        fn = Function(node, facts, local_imports)
         if isinstance(node.body, cst.IndentedBlock):
             self._walk(node.body, fn, _Walk(block=node.body))
 
-    def _walk(self, node: cst.CSTNode, fn: _Function, state: _Walk) -> None:
+    def _walk(self, node: cst.CSTNode, fn: Function, state: _Walk) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             kind = "nested function" if isinstance(node, cst.FunctionDef) else "class"
             self._note_constructions(
@@ -207,7 +179,7 @@ class _Hoister:
         for child in children(node):
             self._walk(child, fn, state)
 
-    def _note_constructions(self, scope: cst.CSTNode, message: str, fn: _Function | None = None) -> None:
+    def _note_constructions(self, scope: cst.CSTNode, message: str, fn: Function | None = None) -> None:
         hoister = self
 
         class _Finder(cst.CSTVisitor):
@@ -221,178 +193,9 @@ class _Hoister:
 
     # -- what a call builds ---------------------------------------------------------------------
 
-    def constructor_of(self, call: cst.Call, fn: _Function | None, depth: int = 0) -> Constructor | None:
-        qualname = self.facts.qualname(call.func, fn.local_imports if fn else None)
-        known = constructors(self.ctx.options)
-        if qualname in known:
-            return known[qualname]
-        if isinstance(call.func, cst.Attribute):
-            kind = self.kind_of(call.func.value, fn, depth + 1)
-            method = call.func.attr.value
-            if kind in METHOD_FACTORIES and method in METHOD_FACTORIES[kind]:
-                return METHOD_FACTORIES[kind][method]
-            if kind == SUBRESOURCE_OF and method[:1].isupper():
-                return Constructor(method, "boto3.subresource")
-        return None
-
-    def kind_of(self, expr: cst.BaseExpression, fn: _Function | None, depth: int = 0) -> str | None:
-        if depth > 8:
-            return None
-        if isinstance(expr, cst.Call):
-            ctor = self.constructor_of(expr, fn, depth + 1)
-            return ctor.produces if ctor else None
-        if isinstance(expr, cst.Name):
-            if fn is not None and expr.value in fn.facts.bindings:
-                bindings = fn.facts.bindings[expr.value]
-                if len(bindings) == 1 and bindings[0].value is not None:
-                    return self.kind_of(bindings[0].value, fn, depth + 1)
-                return None
-            value = self.facts.simple_values.get(expr.value)
-            if value is not None:
-                return self.kind_of(value, None, depth + 1)
-        return None
-
-    # -- is it the same for every invocation? -----------------------------------------------
-
-    def variant(
-        self,
-        expr: cst.CSTNode,
-        fn: _Function,
-        deps: list[cst.SimpleStatementLine],
-        allow: frozenset[str] = frozenset(),
-        seen: frozenset[str] = frozenset(),
-    ) -> str | None:
-        """None when ``expr`` is the same for every invocation, else why not.
-
-        Local variables it reads that are set once, at the top of the function, from constant
-        values are constant too: their statements are appended to ``deps`` to move along.
-        """
-        again = lambda e: self.variant(e, fn, deps, allow, seen)  # noqa: E731
-        if isinstance(expr, cst.Name):
-            return self._variant_name(expr.value, fn, deps, allow, seen)
-        if isinstance(
-            expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
-        ):
-            return None
-        if isinstance(expr, cst.ConcatenatedString):
-            return again(expr.left) or again(expr.right)
-        if isinstance(expr, cst.FormattedString):
-            for part in expr.parts:
-                if isinstance(part, cst.FormattedStringExpression):
-                    why = again(part.expression)
-                    if why:
-                        return why
-            return None
-        if isinstance(expr, cst.Attribute):
-            return again(expr.value)
-        if isinstance(expr, cst.Subscript):
-            why = again(expr.value)
-            for element in expr.slice:
-                if why:
-                    break
-                inner = element.slice
-                if isinstance(inner, cst.Index):
-                    why = again(inner.value)
-                else:
-                    why = next((w for w in map(again, (inner.lower, inner.upper, inner.step)) if w and inner), None)
-            return why
-        if isinstance(expr, cst.Call):
-            return self._variant_call(expr, fn, again)
-        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
-            return next((w for w in (again(e.value) for e in expr.elements) if w), None)
-        if isinstance(expr, cst.Dict):
-            for element in expr.elements:
-                parts = (element.key, element.value) if isinstance(element, cst.DictElement) else (element.value,)
-                why = next((w for w in map(again, parts) if w), None)
-                if why:
-                    return why
-            return None
-        if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
-            return again(expr.left) or again(expr.right)
-        if isinstance(expr, cst.UnaryOperation):
-            return again(expr.expression)
-        if isinstance(expr, cst.Comparison):
-            return again(expr.left) or next((w for w in (again(c.comparator) for c in expr.comparisons) if w), None)
-        if isinstance(expr, cst.Lambda):
-            params = {p.name.value for p in expr.params.params + expr.params.kwonly_params + expr.params.posonly_params}
-            for star in (expr.params.star_arg, expr.params.star_kwarg):
-                if isinstance(star, cst.Param):
-                    params.add(star.name.value)
-            # The body runs later, on each call: only the outside names it closes over matter here.
-            for name in sorted(_names_in(expr.body) - params):
-                why = self._variant_name(name, fn, deps, allow, seen)
-                if why:
-                    return why
-            return None
-        if isinstance(expr, cst.IfExp):
-            return again(expr.test) or again(expr.body) or again(expr.orelse)
-        return f"uses `{self.code(expr)}`, which the tool cannot prove constant"
-
-    def _variant_name(
-        self,
-        name: str,
-        fn: _Function,
-        deps: list[cst.SimpleStatementLine],
-        allow: frozenset[str],
-        seen: frozenset[str],
-    ) -> str | None:
-        facts = fn.facts
-        if name in allow or name in CONSTANT_NAMES:
-            return None
-        if name in facts.params:
-            return f"comes from `{name}`"
-        if name in facts.globals:
-            return f"reads `{name}`, a global that `{fn.name}` rebinds"
-        if name in facts.bindings:
-            if name in fn.hoisted:
-                return None
-            if name in fn.refused or name in seen:
-                return f"reads `{name}`, which stays in `{fn.name}`"
-            bindings = facts.bindings[name]
-            if len(bindings) != 1:
-                return f"reads `{name}`, which `{fn.name}` assigns more than once"
-            binding = bindings[0]
-            if isinstance(binding.node, cst.For):
-                return f"reads `{name}`, a loop variable"
-            if binding.line is None or id(binding.line) not in facts.body_lines:
-                return f"reads `{name}`, which is not set once at the top of `{fn.name}`"
-            if binding.value is not None:
-                why = self.variant(binding.value, fn, deps, allow, seen | {name})
-                if why:
-                    return f"reads `{name}`, which {why}"
-            if binding.line not in deps:
-                deps.append(binding.line)
-            return None
-        if name in self.facts.bindings:
-            if name in self.facts.rebound:
-                return f"reads `{name}`, which `{self.facts.rebound[name]}` rebinds with `global`"
-            return None
-        if name in BUILTIN_NAMES:
-            return None
-        return f"reads `{name}`, which is not a constant"
-
-    def _variant_call(self, call: cst.Call, fn: _Function, again: Callable) -> str | None:
-        func = call.func
-        qualname = self.facts.qualname(func, fn.local_imports)
-        ctor = self.constructor_of(call, fn)
-        pure = (
-            (ctor is not None and ctor.reuse is Reuse.HOIST)
-            or qualname in PURE_CALLS
-            or (isinstance(func, cst.Attribute) and func.attr.value in PURE_METHODS)
-        )
-        if not pure:
-            shown = qualname or dotted(func) or self.code(func)
-            if isinstance(func, cst.Attribute) and func.attr.value in CREDENTIAL_CALLS:
-                return f"holds credentials obtained per invocation (`{shown}()`)"
-            return f"calls `{shown}()`, which may give another result per invocation"
-        why = again(func)
-        for arg in call.args:
-            why = why or again(arg.value)
-        return why
-
     # -- deciding one construction -----------------------------------------------------------
 
-    def _consider(self, call: cst.Call, ctor: Constructor, fn: _Function, state: _Walk) -> bool:
+    def _consider(self, call: cst.Call, ctor: Constructor, fn: Function, state: _Walk) -> bool:
         """Plan or note one construction; False lets the walk look inside it for smaller ones."""
         callee = dotted(call.func) or self.code(call.func)
         shown = f"`{callee}(...)`"
@@ -469,11 +272,11 @@ class _Hoister:
             return small.targets[0].target.value
         return None
 
-    def _refuse(self, name: str | None, fn: _Function) -> None:
+    def _refuse(self, name: str | None, fn: Function) -> None:
         if name is not None:
             fn.refused.add(name)
 
-    def _check_uses(self, name: str, fn: _Function) -> list[cst.SimpleStatementLine]:
+    def _check_uses(self, name: str, fn: Function) -> list[cst.SimpleStatementLine]:
         """Raise _Refused when reusing ``name`` across invocations is unsafe; return mutations to move too."""
         facts = fn.facts
         if name in facts.globals:
@@ -499,7 +302,7 @@ class _Hoister:
     # -- planning moves ------------------------------------------------------------------------
 
     def _hoist(
-        self, fn: _Function, lines: list[cst.SimpleStatementLine], primary: cst.SimpleStatementLine
+        self, fn: Function, lines: list[cst.SimpleStatementLine], primary: cst.SimpleStatementLine
     ) -> None:
         """Move whole statements of ``fn`` to module scope (all or none)."""
         plan: list[tuple[cst.SimpleStatementLine, str | None, str, bool]] = []  # line, module name, code, reuse
@@ -571,7 +374,7 @@ class _Hoister:
                 self.ctx.change(self.line(line), f"hoisted `{text}` from `{fn.name}` with it")
 
     def _hoist_inline(
-        self, fn: _Function, call: cst.Call, ctor: Constructor, deps: list[cst.SimpleStatementLine]
+        self, fn: Function, call: cst.Call, ctor: Constructor, deps: list[cst.SimpleStatementLine]
     ) -> None:
         if deps:
             self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
@@ -583,7 +386,7 @@ class _Hoister:
             self.ctx.change(self.line(call), f"`{fn.name}` reuses the module-level `{chosen}` instead of building its own")
             return
         self.planned[chosen] = value_code
-        index = self._placement([], fn, extra_reads=_names_in(call))
+        index = self._placement([], fn, extra_reads=names_in(call))
         self.placed_at[chosen] = index
         statement = lambda: cst.SimpleStatementLine(  # noqa: E731
             [cst.Assign([cst.AssignTarget(cst.Name(chosen))], call.visit(_Renamer(self.renames.get(id(fn.node), {}))))]
@@ -595,7 +398,7 @@ class _Hoister:
         self,
         call: cst.Call,
         ctor: Constructor,
-        fn: _Function,
+        fn: Function,
         deps: list[cst.SimpleStatementLine],
         keys: list[str],
         target: str | None,
@@ -630,7 +433,7 @@ class _Hoister:
             self.planned[factory] = source
             definition = cst.parse_statement(source.replace("FACTORY", factory), config=self.module.config_for_parsing)
             definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-            reads = (_names_in(call) - set(keys)) | {cache.split(".")[0]}
+            reads = (names_in(call) - set(keys)) | {cache.split(".")[0]}
             index = self._placement([], fn, extra_reads=reads)
             self.placed_at[factory] = index
             self.inserts.append(_Insert(index, False, lambda: definition))
@@ -707,7 +510,7 @@ class _Hoister:
                         service = re.sub(r"\W", "_", arg.value.evaluated_value or "")
         return f"{service}_{suffix}" if service else suffix
 
-    def _alternate(self, value: cst.BaseExpression, fn: _Function) -> str | None:
+    def _alternate(self, value: cst.BaseExpression, fn: Function) -> str | None:
         if isinstance(value, cst.Call):
             ctor = self.constructor_of(value, fn)
             if ctor is not None:
@@ -715,7 +518,7 @@ class _Hoister:
         return None
 
     def _module_name(
-        self, local: str | None, code: str, fn: _Function, base: str, alternate: str | None = None
+        self, local: str | None, code: str, fn: Function, base: str, alternate: str | None = None
     ) -> tuple[str, bool]:
         """A module-level name for ``code``: (name, True) when one already holds exactly this value."""
         for name, planned in self.planned.items():
@@ -741,13 +544,13 @@ class _Hoister:
         raise _Refused(f"no free module-level name for `{base}`")
 
     def _placement(
-        self, lines: list[cst.SimpleStatementLine], fn: _Function, extra_reads: set[str] = frozenset()
+        self, lines: list[cst.SimpleStatementLine], fn: Function, extra_reads: set[str] = frozenset()
     ) -> int:
         """After the imports, and after every module-level statement that binds a name it reads."""
         index = self.facts.import_end
         reads = set(extra_reads)
         for line in lines:
-            reads |= _names_in(line)
+            reads |= names_in(line)
         for name in reads:
             if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(l) for l in lines):
                 continue
@@ -1009,25 +812,6 @@ def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.Ba
 def _moved(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
     """The statement as it stands at module scope: its comments come along, its blank lines do not."""
     return line.with_changes(leading_lines=[line for line in line.leading_lines if line.comment is not None])
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            names.add(n.value)
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            walk(n.value, self)
-            return False
-
-        def visit_Arg(self, n: cst.Arg) -> bool:
-            walk(n.value, self)
-            return False
-
-    walk(node, _Names())
-    return names
 
 
 def _bound_by(line: cst.SimpleStatementLine) -> set[str]:

@@ -38,7 +38,7 @@ from codemods.python._guards import checks_like, driver_of, guard_of, guard_sour
 from codemods.python._lambda import LambdaCodemod, entry_points
 
 # The rule for "the same in every invocation" is hoist-clients'; both codemods must agree on it.
-from codemods.python.hoist_clients import _Function, _Hoister
+from codemods.python._constancy import Constancy, Function
 
 MARKERS = (b"pymysql", b"MySQLdb", b"psycopg", b"mysql", b"sqlalchemy", b"redis", b"pymongo")
 
@@ -66,7 +66,7 @@ class _Guarder:
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
         self._positions: NodeLines | None = None
-        self._constants: _Hoister | None = None
+        self._constants: Constancy | None = None
         self.taken: set[str] = set()
         self.guards: dict[str, _Guard] = {}  # source of what the guard builds -> the guard
         self.inserts: dict[int, list[cst.CSTNode]] = {}  # module body index -> statements before it
@@ -280,14 +280,14 @@ class _Guarder:
             for binding in bindings:
                 if isinstance(binding.node, (cst.Import, cst.ImportFrom)):
                     local_imports.update(import_bindings(binding.node))
-        fn = _Function(node, facts, local_imports)
+        fn = Function(node, facts, local_imports)
         for call, parents in _calls_with_parents(node):
             kind, recipe = self._kind(call, local_imports)
             if kind == "engine" or recipe is not None:
                 self._handler_call(index, fn, call, parents, kind, recipe)
 
     def _handler_call(
-        self, index: int, fn: _Function, call: cst.Call, parents: list[cst.CSTNode], kind: str, recipe: Liveness | None
+        self, index: int, fn: Function, call: cst.Call, parents: list[cst.CSTNode], kind: str, recipe: Liveness | None
     ) -> None:
         where = f"left in `{fn.name}`: {self.callee(call)}"
         parent = parents[-1]
@@ -385,7 +385,7 @@ class _Guarder:
     def _handler_engine(
         self,
         index: int,
-        fn: _Function,
+        fn: Function,
         call: cst.Call,
         statement: cst.CSTNode,
         local: str,
@@ -421,13 +421,13 @@ class _Guarder:
         )
         self._closes(fn, local, CLOSE_METHODS["engine"], WithExit.TRANSACTION, "engine")
 
-    def _constant(self, fn: _Function) -> _Hoister:
+    def _constant(self, fn: Function) -> Constancy:
         if self._constants is None:
             ctx = FileContext(self.ctx.path, self.ctx.entry_points, options=self.ctx.options)
-            self._constants = _Hoister(self.module, ctx)
+            self._constants = Constancy(self.module, ctx)
         return self._constants
 
-    def _closes(self, fn: _Function, local: str, methods: frozenset[str], with_exit: WithExit, what: str) -> None:
+    def _closes(self, fn: Function, local: str, methods: frozenset[str], with_exit: WithExit, what: str) -> None:
         """Remove what closes the reused connection at the end of the handler; note the rest."""
         guarder = self
         body = fn.node.body
