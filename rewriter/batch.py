@@ -114,9 +114,8 @@ def _now() -> str:
 
 
 def git_environment() -> dict[str, str]:
-    """Hooks, fsmonitor and transport helpers off (git.safe_environment); no prompt may wait for a user."""
+    """Hooks, fsmonitor, transport helpers and prompts off (git.safe_environment); nor may ssh or a password ask."""
     env = git_branch.safe_environment()
-    env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_ASKPASS"] = "true"  # would answer an empty password: the request fails instead of waiting
     if "GIT_SSH_COMMAND" not in os.environ and "GIT_SSH" not in os.environ:
         env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"

@@ -160,23 +160,8 @@ class ResultCache:
     def put(self, key: str, entry: Entry) -> None:
         if not self.writable:
             return
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        except OSError:
+        if not _replace(self._path(key), _encode(key, entry)):
             self.writable = False  # read-only or full: stop trying for the rest of this process
-            return
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_encode(key, entry))
-            os.replace(temp, path)
-        except OSError:
-            self.writable = False
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
 
     def trim(self) -> int:
         """Remove the least recently used entries beyond ``max_bytes``; returns how many went."""
@@ -226,20 +211,26 @@ def read_sealed_json(path: Path):
 
 
 def write_sealed_json(path: Path, value) -> None:
-    """Atomically (temporary file + rename); a folder that cannot be written is no error: it is a cache."""
-    body = seal(json.dumps(value).encode())
+    """A folder that cannot be written is no error: it is a cache."""
+    _replace(path, seal(json.dumps(value).encode()))
+
+
+def _replace(path: Path, data: bytes) -> bool:
+    """Write ``data`` atomically (temporary file + rename); False when the folder cannot take it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     except OSError:
-        return
+        return False
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(body)
+            handle.write(data)
         os.replace(temp, path)
+        return True
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        return False
 
 
 def _encode(key: str, entry: Entry) -> bytes:

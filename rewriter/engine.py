@@ -80,13 +80,14 @@ def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemo
 def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext, language: Language | None = None):
     """The codemods in order on one tree. With ``language``, the lines a codemod reports about a tree an
     earlier one changed are mapped back to the original file's lines (what a reviewer and SARIF read)."""
-    original = tree
+    original, original_text = tree, None
     for codemod in codemods:
         ctx.codemod = codemod.NAME
         changes, notes = len(ctx.changes), len(ctx.notes)
         result = codemod.transform(tree, ctx)
         if language is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
-            lines = line_map(language.render(original), language.render(tree))
+            original_text = original_text or language.render(original)
+            lines = line_map(original_text, language.render(tree))
             ctx.changes[changes:] = [dataclasses.replace(c, line=lines.get(c.line, c.line)) for c in ctx.changes[changes:]]
             ctx.notes[notes:] = [dataclasses.replace(n, line=lines.get(n.line, n.line)) for n in ctx.notes[notes:]]
         tree = result

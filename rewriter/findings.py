@@ -105,12 +105,10 @@ def classify(codemod: str, kind: str, message: str) -> Finding:
     return next(f for f in FINDINGS if f.matches(codemod, kind, message))
 
 
-def column(source: bytes | None, line: int) -> int:
-    """The 1-based column of the first non-blank character of ``line`` (1 for a blank or missing line)."""
-    if not source or line < 1:
-        return 1
-    lines = source.splitlines()
-    if line > len(lines):
+def column(lines: list[bytes] | None, line: int) -> int:
+    """The 1-based column of the first non-blank character of ``line`` of a file split into ``lines``
+    (1 for a blank or missing line)."""
+    if not lines or line < 1 or line > len(lines):
         return 1
     text = lines[line - 1]
     if line == 1 and text.startswith(b"\xef\xbb\xbf"):

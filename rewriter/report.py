@@ -106,7 +106,7 @@ class Report:
                 kind,
                 item,
                 findings.classify(item.codemod, kind, item.message),
-                findings.column(source, item.line),
+                findings.column(lines, item.line),
                 lines[item.line - 1].strip().decode("utf-8", "replace") if 0 < item.line <= len(lines) else "",
             )
             for kind, item in items

@@ -37,7 +37,7 @@ from codemods.python._facts import (
 from codemods.python._guards import checks_like, driver_of, guard_of, guard_source
 from codemods.python._lambda import LambdaCodemod, entry_points
 
-# The rule for "the same in every invocation" is hoist-clients'; both codemods must agree on it.
+# The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
 from codemods.python._constancy import Constancy, Function
 
 MARKERS = (b"pymysql", b"MySQLdb", b"psycopg", b"mysql", b"sqlalchemy", b"redis", b"pymongo")
