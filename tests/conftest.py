@@ -1,9 +1,16 @@
 """Settings every test shares."""
 from __future__ import annotations
 
+import faulthandler
+import os
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from rewriter import engine
 
 
 @pytest.fixture(autouse=True)
@@ -12,3 +19,30 @@ def result_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     folder = tmp_path_factory.mktemp("result-cache")
     monkeypatch.setenv("LAMBDA_REWRITER_CACHE_DIR", str(folder))
     return folder
+
+
+_REAL_PROCESS_FILE = engine.process_file
+_CRASH_ON: list[str] = []  # the name the planted crash waits for; module level, since the pool pickles by name
+
+
+def _process_file_or_crash(job, *args, **kwargs):
+    if _CRASH_ON and job.display.endswith(_CRASH_ON[0]):
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _REAL_PROCESS_FILE(job, *args, **kwargs)
+
+
+@pytest.fixture
+def plant_crash(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``plant_crash("deep.py")``: a pool worker given a file whose name ends so dies by SIGSEGV, as LibCST's
+    native parser killed workers on some inputs (Python's parser now refuses those first). The workers
+    are forked, so they see the patch; pytest's fault handler, which would print each stack, is off."""
+
+    def plant(name: str) -> None:
+        monkeypatch.setattr(engine, "process_file", _process_file_or_crash)
+        monkeypatch.setattr(sys.modules[__name__], "_CRASH_ON", [name])
+
+    enabled = faulthandler.is_enabled()
+    faulthandler.disable()
+    yield plant
+    if enabled:
+        faulthandler.enable(file=sys.__stderr__)

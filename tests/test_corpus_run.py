@@ -1,11 +1,7 @@
 """The corpus run (``make corpus``) and what it relies on: a file that kills its worker is reported, the run goes on."""
 from __future__ import annotations
 
-import faulthandler
 import json
-import os
-import signal
-import sys
 from pathlib import Path
 
 import corpus_run
@@ -15,28 +11,13 @@ from rewriter.engine import FileJob, Status
 
 HANDLER = b"import boto3\n\n\ndef lambda_handler(event, context):\n    s3 = boto3.client('s3')\n    return s3.list_buckets()\n"
 LIBRARY = b"import boto3\n\n\ndef load(bucket, key):\n    s3 = boto3.client('s3')\n    return s3.get_object(Bucket=bucket, Key=key)\n"
-# Python's parser now refuses the inputs known to crash LibCST's native one (thousands of nested
-# brackets) before LibCST sees them, so the crash is planted: a worker given a file named deep.py
-# dies by SIGSEGV, as it did on those inputs. The workers are forked, so they see the patch.
+# A file whose worker dies: planted by the plant_crash fixture (tests/conftest.py).
 DEEP = HANDLER
-_PROCESS_FILE = engine.process_file
-
-
-def _segfaults_on_deep_py(job: FileJob, *args, **kwargs) -> engine.FileResult:
-    if job.display.endswith("deep.py"):
-        os.kill(os.getpid(), signal.SIGSEGV)
-    return _PROCESS_FILE(job, *args, **kwargs)
 
 
 @pytest.fixture
-def quiet_crashes(monkeypatch):
-    """The workers are forked from pytest, whose fault handler would print each planned crash's stack."""
-    monkeypatch.setattr(engine, "process_file", _segfaults_on_deep_py)
-    enabled = faulthandler.is_enabled()
-    faulthandler.disable()
-    yield
-    if enabled:
-        faulthandler.enable(file=sys.__stderr__)
+def quiet_crashes(plant_crash):
+    plant_crash("deep.py")
 
 
 def _tree(root: Path, files: dict[str, bytes]) -> None:

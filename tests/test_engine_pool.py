@@ -1,24 +1,13 @@
 """The process pool: files go to the workers in chunks, and a crash still takes only its own file."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from rewriter import engine
 from rewriter.engine import FileJob, Status
 
 HANDLER = b"import boto3\n\n\ndef lambda_handler(event, context):\n    s3 = boto3.client('s3')\n    return s3.list_buckets()\n"
 PLAIN = b"import json\n\nVALUE = json.dumps({})\n"
-_PROCESS_FILE = engine.process_file
-
-
-def _dies_on_crash_py(job: FileJob, names: tuple[str, ...], cache=None) -> engine.FileResult:
-    """The engine, except that a worker given ``crash.py`` dies the way a parser crash kills it."""
-    if job.display == "crash.py":
-        os._exit(70)
-    return _PROCESS_FILE(job, names, cache)
 
 
 def _jobs(root: Path, files: dict[str, bytes]) -> list[FileJob]:
@@ -41,11 +30,11 @@ def test_chunked_runs_give_the_results_of_one_worker_in_order(tmp_path: Path) ->
     assert sorted(seen) == sorted(files)
 
 
-def test_a_crash_in_a_chunk_takes_only_its_own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_in_a_chunk_takes_only_its_own_file(tmp_path: Path, plant_crash) -> None:
     files = {f"ok{n:02d}.py": HANDLER for n in range(24)} | {f"plain{n:02d}.py": PLAIN for n in range(24)}
     files["crash.py"] = HANDLER
     jobs = _jobs(tmp_path, files)
-    monkeypatch.setattr(engine, "process_file", _dies_on_crash_py)  # the workers are forked: they see it
+    plant_crash("crash.py")
     results = {r.path: r for r in engine.run(jobs, (), 2)}
     assert results["crash.py"].status is Status.ERROR
     assert results["crash.py"].reason == "the worker processing this file crashed"
