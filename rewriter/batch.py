@@ -38,13 +38,13 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods
-from rewriter import __version__
+from rewriter import __version__, gate
 from rewriter import git as git_branch
 from rewriter.manifest import Repository
 
 DEFAULT_WORKSPACE = "lambda-rewriter-batch"
 STAGES = ("cloned", "rewritten", "committed", "pushed")  # what a ledger entry's "stage" can say, in order
-OK = ("pushed", "patched")  # outcomes; also "unchanged", "skipped", "failed", and "running" while in flight
+OK = ("pushed", "patched")  # outcomes; also "unchanged", "skipped", "tests-failed", "failed", "running" in flight
 _BASE_REF = "refs/lambda-rewriter/base"
 _REMOTE_REF = "refs/lambda-rewriter/remote-branch"
 
@@ -60,6 +60,8 @@ class Options:
     codemods: tuple[str, ...] = ()  # for entries that name none
     branch: str | None = None  # for entries that name none
     author: str | None = None
+    test_command: str | None = None  # for entries that name none; opt-in, it runs the repository's code
+    test_timeout: int = gate.DEFAULT_TIMEOUT
 
 
 # ---------------------------------------------------------------------------------------------- ledger
@@ -103,7 +105,8 @@ def is_done(entry: dict | None, push: bool) -> bool:
     if not entry:
         return False
     outcome = entry.get("outcome")
-    return outcome in ("pushed", "unchanged", "skipped") or (outcome == "patched" and not push)
+    # tests-failed: the same request would meet the same tests; a changed one (same_request) is tried again.
+    return outcome in ("pushed", "unchanged", "skipped", "tests-failed") or (outcome == "patched" and not push)
 
 
 def _now() -> str:
@@ -212,6 +215,7 @@ def process(repo: Repository, options: Options) -> dict:
     ledger = Ledger(workspace)
     previous = ledger.read(repo.key) or {}
     codemods, branch = _codemods_and_branch(repo, options)
+    command = chosen_test_command(repo, options)
     entry = {
         "key": repo.key, "repository": repo.shown, "line": repo.line, "branch": branch, "codemods": list(codemods),
         "include": list(repo.include), "exclude": list(repo.exclude),
@@ -219,12 +223,13 @@ def process(repo: Repository, options: Options) -> dict:
         "attempts": int(previous.get("attempts", 0)) + 1, "started": _now(), "push": options.push,
         "base_branch": None, "base": None, "tip": None, "commits": [], "files_changed": 0, "lines_added": 0,
         "lines_removed": 0, "by_codemod": {}, "changes": [], "notes": [], "file_errors": [], "patch": None,
-        "pushed_tip": previous.get("pushed_tip"), "pushed_now": False,
+        "pushed_tip": previous.get("pushed_tip"), "pushed_now": False, **_test_request(command, options),
+        "tests": None, "warnings": [],
     }
     ledger.write(entry)
     where = ["clone"]
     try:
-        _process(repo, options, workspace, ledger, previous, entry, branch, tuple(codemods), where)
+        _process(repo, options, workspace, ledger, previous, entry, branch, tuple(codemods), where, command)
     except git_branch.GitError as error:
         _failed(entry, where[0], str(error))
     except git.GitCommandError as error:
@@ -244,19 +249,33 @@ def _codemods_and_branch(repo: Repository, options: Options) -> tuple[tuple[str,
     return codemods, repo.branch or options.branch or git_branch.default_branch_name(codemods)
 
 
+def chosen_test_command(repo: Repository, options: Options) -> str | None:
+    """The manifest's test-command ("" for none), else --test-command."""
+    command = repo.test_command if repo.test_command is not None else options.test_command
+    return command or None
+
+
+def _test_request(command: str | None, options: Options) -> dict:
+    """As the ledger keeps it: credentials hidden, so compared hidden too."""
+    return {"test_command": gate.shown(command) if command else None,
+            "test_timeout": options.test_timeout if command else None}
+
+
 def same_request(entry: dict, repo: Repository, options: Options) -> bool:
     """Whether a ledger entry was made for what this run asks of ``repo`` (the manifest may have changed)."""
     codemods, branch = _codemods_and_branch(repo, options)
+    tests = _test_request(chosen_test_command(repo, options), options)
     return (entry.get("codemods") == list(codemods) and entry.get("branch") == branch
             and (repo.base is None or entry.get("base_branch") == repo.base)
-            and entry.get("include", []) == list(repo.include) and entry.get("exclude", []) == list(repo.exclude))
+            and entry.get("include", []) == list(repo.include) and entry.get("exclude", []) == list(repo.exclude)
+            and all(entry.get(key) == value for key, value in tests.items()))
 
 
 def _failed(entry: dict, stage: str, reason: str) -> None:
     entry.update(outcome="failed", failed_stage=stage, reason=reason)
 
 
-def _process(repo, options, workspace, ledger, previous, entry, branch, codemods, where) -> None:
+def _process(repo, options, workspace, ledger, previous, entry, branch, codemods, where, command=None) -> None:
     """``where[0]``: the stage in flight, for the ledger when it fails."""
     clone = workspace / "repos" / repo.key
     ref = f"refs/heads/{branch}"
@@ -299,7 +318,7 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
     where[0] = "rewrite"
     if reuse:
         for key in ("tip", "commits", "files_changed", "lines_added", "lines_removed", "by_codemod", "changes",
-                    "notes", "file_errors"):
+                    "notes", "file_errors", "tests", "warnings"):
             entry[key] = previous.get(key)
     elif same_run and previous.get("stage") == "rewritten" and previous.get("outcome") == "unchanged":
         entry.update(stage="rewritten", outcome="unchanged", notes=previous.get("notes", []),
@@ -309,11 +328,17 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
         outcome = git_branch.make_branch(
             clone, codemods, branch=branch, base=base, on_existing="fail", author=options.author, workers=1,
             shallow_ok=True, keep=repo.keeps if (repo.include or repo.exclude) else None,
+            test_command=command, test_timeout=options.test_timeout,
         )
         entry.update(
             file_errors=[{"path": p, "reason": why} for p, why in outcome.failures],
             changes=outcome.changes, notes=outcome.notes, by_codemod=_by_codemod(outcome.changes, outcome.notes),
+            tests=outcome.tests.as_json() if outcome.tests else None, warnings=outcome.warnings,
         )
+        if outcome.status == "tests-failed":
+            assert outcome.tests is not None
+            entry.update(stage="rewritten", outcome="tests-failed", reason=outcome.tests.sentence())
+            return
         if not outcome.commits:
             entry.update(stage="rewritten", outcome="unchanged")
             _file_errors(entry)
@@ -565,6 +590,7 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
     totals = {
         "repositories": len(entries),
         **{name: outcome_counts(entries)[name] for name in ("ok", "unchanged", "skipped", "failed")},
+        "tests_failed": outcome_counts(entries)["tests-failed"],
         "commits": sum(len(e.get("commits") or []) for e in entries),
         "files_changed": sum(e.get("files_changed") or 0 for e in entries),
         "lines_added": sum(e.get("lines_added") or 0 for e in entries),
@@ -578,7 +604,8 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
             into["notes"] += counts["notes"]
     keys = ("repository", "key", "outcome", "stage", "failed_stage", "reason", "branch", "base_branch", "base", "tip",
             "commits", "files_changed", "lines_added", "lines_removed", "by_codemod", "changes", "notes",
-            "file_errors", "patch", "attempts", "updated", "resumed", "pushed_now")
+            "file_errors", "patch", "attempts", "updated", "resumed", "pushed_now", "test_command", "tests",
+            "warnings")
     return {
         "tool": "lambda-rewriter", "version": __version__, "command": "batch", "manifest": manifest,
         "push": options.push, "workspace": options.workspace,
@@ -589,7 +616,8 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
 
 def summary_line(entries: list[dict]) -> str:
     counts = outcome_counts(entries)
-    return (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped, "
+    tests = f", {counts['tests-failed']} tests-failed" if counts["tests-failed"] else ""
+    return (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped{tests}, "
             f"{counts['failed'] + counts['running']} errored")
 
 
@@ -603,8 +631,8 @@ def markdown(entries: list[dict], options: Options) -> str:
         outcome = e.get("outcome") or "running"
         if outcome == "failed":
             outcome = f"failed at {e.get('failed_stage')}: {e.get('reason')}"
-        elif outcome == "skipped" and e.get("reason"):
-            outcome = f"skipped: {e['reason']}"
+        elif outcome in ("skipped", "tests-failed") and e.get("reason"):
+            outcome = f"{outcome}: {e['reason']}"
         has_branch = e.get("commits") or e.get("outcome") == "skipped"
         notes = sum(c.get("notes", 0) for c in (e.get("by_codemod") or {}).values())
         cells = [
@@ -613,7 +641,24 @@ def markdown(entries: list[dict], options: Options) -> str:
             f"+{e.get('lines_added') or 0} -{e.get('lines_removed') or 0}", str(notes),
         ]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _test_tails(entries)) + "\n"
+
+
+def _test_tails(entries: list[dict]) -> list[str]:
+    """The end of the output of the tests a rewrite broke, one folded block per repository."""
+    lines = []
+    for e in entries:
+        tail = ((e.get("tests") or {}).get("after") or {}).get("tail")
+        if e.get("outcome") != "tests-failed" or not tail:
+            continue
+        fence = "~" * max([3] + [len(line) - len(line.lstrip("~")) + 1 for line in tail])  # no line closes it
+        lines += ["", f"<details><summary>{_html(e.get('repository', ''))}: the last lines of the tests after the "
+                  "rewrite</summary>", "", fence, *tail, fence, "", "</details>"]
+    return lines
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def describe(entry: dict) -> str:
@@ -631,6 +676,7 @@ def describe(entry: dict) -> str:
         "patched": f"{commits}, patch {entry.get('patch')}",
         "unchanged": "nothing to change",
         "skipped": f"skipped: {entry.get('reason')}",
+        "tests-failed": f"{entry.get('reason')}; not committed, not pushed",
     }.get(outcome or "", outcome or "")
     earlier = " (done in an earlier run)" if entry.get("resumed") else ""
     return f"{'ok' if outcome in OK else outcome:<9} {name}: {detail}{earlier}"
@@ -671,7 +717,7 @@ class Display(Events):
     def finished(self, entry: dict, resumed: bool = False) -> None:
         if not resumed:
             self.in_flight = max(0, self.in_flight - 1)
-        if entry.get("outcome") == "failed":
+        if entry.get("outcome") in ("failed", "tests-failed"):
             self.failed += 1
         else:
             self.done += 1

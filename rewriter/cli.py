@@ -308,6 +308,43 @@ def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
 
 # rewriter.git's ON_EXISTING; that module (GitPython) is imported by the commands that use it, not at start-up.
 _ON_EXISTING = ("fail", "skip", "replace")
+_TEST_TIMEOUT = 600  # rewriter.gate.DEFAULT_TIMEOUT
+
+
+def _test_options(f):
+    f = click.option(
+        "--test-timeout", type=click.IntRange(min=1), default=_TEST_TIMEOUT, show_default=True, metavar="SECONDS",
+        help="End each test run (and everything it started) after this long.",
+    )(f)
+    return click.option(
+        "--test-command", metavar="CMD",
+        help="Run CMD (with /bin/sh -c) in the base and in the rewritten tree; tests that passed before and fail "
+             "after stop the commit and the push. Runs the repository's code: off unless given.",
+    )(f)
+
+
+def _check_test_command(command: str | None) -> None:
+    from rewriter import gate
+
+    if command is not None:
+        try:
+            gate.check(command)
+        except gate.CommandError as error:
+            raise click.UsageError(str(error)) from None
+
+
+def _print_tests(console: Console, verdict, failed: bool) -> None:
+    if verdict is None:
+        return
+    if not failed:
+        console.print(verdict.sentence(), soft_wrap=True, markup=False)
+        return
+    console.print(f"[red]tests-failed:[/red] {escape(verdict.sentence())}; no branch was made, nothing was pushed",
+                  soft_wrap=True)
+    if verdict.after.tail:
+        console.print("last lines of the output after the rewrite:", soft_wrap=True, markup=False)
+        for line in verdict.after.tail:
+            console.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
 
 
 @cli.command()
@@ -326,24 +363,33 @@ _ON_EXISTING = ("fail", "skip", "replace")
 )
 @click.option("--force", is_flag=True, help="With --on-existing replace: also replace a branch with commits the tool did not make.")
 @click.option("--author", metavar='"NAME <EMAIL>"', help="Author and committer (default: the repository's git config).")
+@_test_options
 @_config_option
-def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author) -> None:
+def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author, test_command,
+           test_timeout) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
     from rewriter import git as git_branch
 
     console = _stderr()
+    _check_test_command(test_command)
     try:
         outcome = git_branch.make_branch(
             repo, tuple(codemods), branch=branch_name, base=base, push=remote, on_existing=on_existing,
-            force=force, author=author, workers=jobs, config_file=_config_file(),
+            force=force, author=author, workers=jobs, config_file=_config_file(), test_command=test_command,
+            test_timeout=test_timeout,
         )
     except git_branch.BadRequest as error:
         raise click.UsageError(str(error)) from None
     except git_branch.GitError as error:
         console.print(f"[red]error:[/red] {escape(str(error))}; nothing was changed", soft_wrap=True)
         sys.exit(EXIT_FAILED)
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     for path, reason in outcome.failures:
         console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
+    if outcome.status == "tests-failed":
+        _print_tests(console, outcome.tests, failed=True)
+        sys.exit(EXIT_FAILED)
     if outcome.status == "skipped":
         console.print(
             f"branch {outcome.branch} exists already; left as it is (--on-existing skip)", soft_wrap=True, markup=False
@@ -357,6 +403,7 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
                       soft_wrap=True, markup=False)
         for commit in outcome.commits:
             console.print(f"  {commit.sha[:12]} {commit.subject}", soft_wrap=True, markup=False)
+        _print_tests(console, outcome.tests, failed=False)
         if outcome.pushed:
             console.print(f"pushed to {remote}: {outcome.pushed}", soft_wrap=True, markup=False)
     sys.exit(EXIT_FAILED if outcome.failures else 0)
@@ -377,7 +424,9 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Where the repositories are processed: local processes, or a Dask distributed cluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --executor dask).")
-def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch_name, author, executor, scheduler):
+@_test_options
+def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch_name, author, executor, scheduler,
+          test_command, test_timeout):
     """Make the branch in every repository of MANIFEST (URLs or paths, one a line; or TOML); one report."""
     import json
 
@@ -396,6 +445,7 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     unknown = [c for c in codemods if c not in known]
     if unknown:
         raise click.BadParameter(f"unknown codemod {', '.join(unknown)}", param_hint="'-c' / '--codemod'")
+    _check_test_command(test_command)
     if author is not None:
         from rewriter import git as git_branch
 
@@ -408,7 +458,8 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     if report_file is not None and not os.access(report_file.absolute().parent, os.W_OK | os.X_OK):
         # Found out before the batch, not after an hour of work that would then have no report.
         raise click.BadParameter(f"{report_file}: its folder does not exist or is not writable", param_hint="'--report'")
-    options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author)
+    options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author, test_command,
+                              test_timeout)
     try:
         workers = jobs if executor == "local" else None
         with batches.workspace_lock(workspace), batches.Display(len(repos), console, workers) as display:

@@ -42,6 +42,8 @@ class Settings:
     options: Options = NO_OPTIONS
     max_file_bytes: int = DEFAULT_MAX_BYTES
     jobs: int | None = None
+    # For `branch` only, and only from a --config file outside the repository (rewriter.git says why).
+    test_command: str | None = None
     source: Path | None = None  # the file these came from
     base: Path | None = None  # the folder the globs are relative to; None: the repository root
 
@@ -59,7 +61,8 @@ class Settings:
 
 
 _KEYS = (
-    "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "max-file-bytes", "jobs"
+    "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "max-file-bytes", "jobs",
+    "test-command",
 )
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
 _FUNCTION = re.compile(r"[A-Za-z_$][\w$]*\Z")
@@ -188,6 +191,7 @@ class _Reader:
             options=Options(clients, reconnect),
             max_file_bytes=self.whole("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES)),
             jobs=self.whole("jobs", table["jobs"]) if "jobs" in table else None,
+            test_command=self.command("test-command", table["test-command"]) if "test-command" in table else None,
         )
         if disable and not settings.selected():
             raise self.fail("disable", "leaves no codemod to run")
@@ -208,6 +212,11 @@ class _Reader:
         """Globs match paths below the configuration's folder: one reaching above it would match nothing."""
         if ".." in pattern.lstrip("!").split("/"):
             raise self.fail(key, f"must not reach above the folder globs are relative to (no \"..\"), not {pattern!r}")
+
+    def command(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a shell command (a non-empty string), not {value!r}")
+        return value
 
     def whole(self, key: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

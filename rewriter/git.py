@@ -22,7 +22,7 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods, select
-from rewriter import __version__, config, engine
+from rewriter import __version__, config, engine, gate
 from rewriter.engine import FileResult, Status
 from rewriter.plan import plan
 
@@ -60,7 +60,7 @@ class Commit:
 @dataclasses.dataclass
 class Outcome:
     branch: str
-    status: str  # "created", "replaced", "nothing to change", "skipped"
+    status: str  # "created", "replaced", "nothing to change", "skipped", "tests-failed"
     base: str
     commits: list[Commit] = dataclasses.field(default_factory=list)
     failures: list[tuple[str, str]] = dataclasses.field(default_factory=list)
@@ -68,6 +68,9 @@ class Outcome:
     # Every change and note of the run, as {codemod, path, line, message}: for reports over many repositories.
     changes: list[dict] = dataclasses.field(default_factory=list)
     notes: list[dict] = dataclasses.field(default_factory=list)
+    # --test-command: the tests on the base and on the rewrite (None: not asked for, or nothing changed).
+    tests: gate.Verdict | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 def safe_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -277,8 +280,15 @@ def make_branch(
     shallow_ok: bool = False,
     keep: Callable[[str], bool] | None = None,
     config_file: Path | None = None,
+    test_command: str | None = None,
+    test_timeout: float = gate.DEFAULT_TIMEOUT,
 ) -> Outcome:
-    """Run the codemods on ``base`` and commit each one's result on ``branch``; see the module docstring."""
+    """Run the codemods on ``base`` and commit each one's result on ``branch``; see the module docstring.
+
+    With ``test_command`` (or ``test-command`` in a ``--config`` file kept outside the repository), the
+    command runs on the base and on the rewritten tree; tests that passed before and fail after leave
+    the branch unmade and unpushed (status "tests-failed").
+    """
     say = progress or (lambda _: None)
     if on_existing not in ON_EXISTING:
         raise BadRequest(f"--on-existing {on_existing!r}: expected one of {', '.join(ON_EXISTING)}")
@@ -299,7 +309,7 @@ def make_branch(
         with _interrupt_as_keyboard_interrupt(), tempfile.TemporaryDirectory(prefix="lambda-rewriter-") as folder:
             scratch = _Scratch(repo, base_sha, Path(folder))
             return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say,
-                          keep, config_file)
+                          keep, config_file, (test_command, test_timeout))
     except git.GitCommandError as error:
         detail = " ".join((error.stderr or "").split()) or str(error)
         raise GitError(f"git {error.command[1] if len(error.command) > 1 else ''} failed: {detail}") from None
@@ -308,7 +318,7 @@ def make_branch(
 
 
 def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say, keep=None,
-           config_file=None) -> Outcome:
+           config_file=None, tests=(None, gate.DEFAULT_TIMEOUT)) -> Outcome:
     try:
         settings = _settings(repo, scratch, config_file)
         first = plan([scratch.tree], settings=settings)
@@ -319,6 +329,8 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     ordered = tuple(dict.fromkeys(impl.NAME for impl in select(selected)))  # catalogue order; opt-in ones only by name
     name = check_branch_name(repo, branch or default_branch_name(tuple(selected)))
     outcome = Outcome(name, "created", base_sha)
+    test_command = tests[0] if tests[0] is not None else _configured_test_command(repo, config_file, first.settings,
+                                                                                outcome.warnings)
     old = _branch_sha(repo, name)
     tool_made = False  # the branch being replaced holds only the tool's own commits
     if old is not None:
@@ -359,11 +371,68 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     if not outcome.commits:
         outcome.status = "nothing to change"
         return outcome
+    if test_command:
+        outcome.tests = _judge(repo, scratch, base_sha, test_command, tests[1], say)
+        if outcome.tests.blocks:
+            outcome.status = "tests-failed"  # the commits stay unreferenced objects: no branch, no push
+            return outcome
+        tip = _record_tests(scratch, outcome, base_sha, identity, message)
     if push is not None:
         outcome.pushed = _push(repo, push, name, tip, old if tool_made else None)
     repo.git.update_ref("-m", f"lambda-rewriter: {', '.join(c.codemod for c in outcome.commits)}",
                         f"refs/heads/{name}", tip, old or _ZERO)
     return outcome
+
+
+def _configured_test_command(repo: git.Repo, config_file: Path | None, settings: config.Settings,
+                             warnings: list[str]) -> str | None:
+    """``test-command`` of the settings, only from a file the user keeps outside the repository.
+
+    A file of the repository (found, or named with --config) is the repository's say, and whoever can
+    push to its base would choose a command that runs on the user's machine: it is ignored, with a warning.
+    """
+    if not settings.test_command:
+        return None
+    if config_file is not None:
+        try:
+            config_file.resolve().relative_to(Path(repo.working_tree_dir).resolve())
+        except ValueError:
+            return settings.test_command
+    where = settings.source.name if settings.source is not None else "the repository's configuration"
+    warnings.append(f"{where}: test-command is ignored: a repository's own configuration does not choose what runs "
+                    "(pass --test-command, or keep the setting in a --config file outside the repository)")
+    return None
+
+
+def _judge(repo: git.Repo, scratch: _Scratch, base_sha: str, command: str, timeout: float,
+           say: Callable[[str], None]) -> gate.Verdict:
+    """The test command on a fresh export of the base (what it writes must not reach the codemods' input) and on
+    the rewritten tree."""
+    folder = scratch.index.parent / "base"
+    folder.mkdir()
+    say("running the tests on the base")
+    try:
+        before = gate.run(command, _Scratch(repo, base_sha, folder).tree, timeout)
+    except gate.NotStarted as error:
+        raise BadRequest(str(error)) from None
+    say("running the tests on the rewrite")
+    try:
+        after = gate.run(command, scratch.tree, timeout)
+    except gate.NotStarted as error:  # it started on the base: a failure like any other
+        after = error.result
+    return gate.Verdict(before, after)
+
+
+def _record_tests(scratch: _Scratch, outcome: Outcome, base_sha: str, identity: dict[str, str], message: str) -> str:
+    """The last commit (``message``) made again with the verdict in its body, above the trailers: same tree, same
+    parent; the first one stays an unreferenced object."""
+    last = outcome.commits[-1]
+    parent = outcome.commits[-2].sha if len(outcome.commits) > 1 else base_sha
+    body, _, trailers = message.rpartition(f"\n\n{TRAILER_CODEMOD}: ")
+    assert outcome.tests is not None
+    message = f"{body}\n\n{outcome.tests.paragraph()}\n\n{TRAILER_CODEMOD}: {trailers}"
+    outcome.commits[-1] = dataclasses.replace(last, sha=scratch.commit(parent, message, identity))
+    return outcome.commits[-1].sha
 
 
 def _entry(codemod: str, path: str, item) -> dict:

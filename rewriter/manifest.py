@@ -13,6 +13,7 @@ space). TOML form (a file ending in `.toml`)::
     disable = ["targeted-imports"]    # every codemod but these (as in lambda-rewriter.toml)
     include = ["services/"]           # only files below these (relative "/" paths or glob patterns)
     exclude = ["services/legacy/"]    # gitignore-style patterns, on top of the repository's own settings
+    test-command = "make test"        # opt-in: run with /bin/sh -c before and after the rewrite ("": none)
 
 Every entry is checked before git sees it; any problem refuses the whole manifest (exit status 2)
 with each problem named by line, so that nothing runs on a list that is not what was meant.
@@ -33,7 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
 import pathspec
 
 from codemods import all_codemods, select
-from rewriter import config
+from rewriter import config, gate
 from rewriter import git as git_branch
 
 
@@ -55,6 +56,7 @@ class Repository:
     codemods: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    test_command: str | None = None  # None: batch's --test-command; "": no tests for this repository
 
     @property
     def shown(self) -> str:
@@ -74,7 +76,8 @@ def _matches(patterns: tuple[str, ...], path: str, prefix: bool) -> bool:
     return pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
 
 
-_KEYS = {"url": str, "base": str, "branch": str, "codemods": list, "disable": list, "include": list, "exclude": list}
+_KEYS = {"url": str, "base": str, "branch": str, "codemods": list, "disable": list, "include": list, "exclude": list,
+         "test-command": str}
 _SETTINGS = ("codemods", "disable")  # read as the repository settings are (config.parse_table)
 _SCP_LIKE = re.compile(r"^(?:[^@/:\s]+@)?[A-Za-z0-9.-]+:(?!//)")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -170,6 +173,12 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
             value = entry.get(key)
             if value is not None and not acceptable_branch(value):
                 problems.append(f"{where}: {key} {value!r} is not an acceptable branch name")
+        command = entry.get("test-command")
+        if command is not None and command.strip():
+            try:
+                gate.check(command, "test-command")
+            except gate.CommandError as error:
+                problems.append(f"{where}: {error}")
         for key in ("include", "exclude"):
             for pattern in entry.get(key, ()):
                 if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
@@ -178,6 +187,7 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
             url=url, key=workspace_key(url), line=number, base=entry.get("base"), branch=entry.get("branch"),
             codemods=codemods, include=tuple(entry.get("include", ())),
             exclude=tuple(entry.get("exclude", ())),
+            test_command=command if command is None or command.strip() else "",
         ))
     if not problems and not repositories:
         problems.append(f"{path}: no repositories listed")
