@@ -149,7 +149,7 @@ def run(command: str, tree: Path, timeout: float = DEFAULT_TIMEOUT) -> Result:
     seconds = time.monotonic() - started
     tail = tuple(redact(line) for line in output.lines())
     if timed_out:
-        return Result("timed out", None, seconds, tail)
+        return Result("timed out", None, timeout, tail)  # what it was given, not the wait for it to end
     if code in _NOT_STARTED:
         raise NotStarted(command, code, tail, seconds)
     return Result("passed" if code == 0 else "failed", code, seconds, tail)
@@ -251,7 +251,7 @@ class _Tail:
         text = data.decode("utf-8", "replace")
         lines = text.splitlines()
         if (self.cut or len(data) < self.size) and lines:
-            lines = lines[1:]  # the first line may start in the middle
+            lines[0] = "[...] " + lines[0]  # it starts in the middle
         lines = [_printable(line) for line in lines[-TAIL_LINES:]]
         return [line if len(line) <= _LINE_CHARS else line[:_LINE_CHARS] + " [...]" for line in lines]
 
