@@ -118,7 +118,7 @@ def check(command: str, what: str = "--test-command") -> None:
     if not words:
         return
     program = words[0]
-    # A path (./run-tests.sh) lives in the exported tree: only the run can tell; so can the shell for its own words.
+    # A path (./run-tests.sh) is in the exported tree, and shell syntax is the shell's: only the run can tell.
     if program in _SHELL_WORDS or not _PLAIN_WORD.match(program):
         return
     if shutil.which(program) is None:
@@ -126,7 +126,8 @@ def check(command: str, what: str = "--test-command") -> None:
 
 
 def run(command: str, tree: Path, timeout: float = DEFAULT_TIMEOUT) -> Result:
-    """Run ``command`` in ``tree``; raises CommandError only when the shell could not start it (exit 126/127)."""
+    """Run ``command`` in ``tree``. Raises NotStarted when the shell could not start the program (exit 126 or
+    127), CommandError when /bin/sh itself cannot start; whatever else the command does is in the Result."""
     env = dict(os.environ)
     # The exported tree's .git is an empty folder: git in the tests must not find a repository above the temporary one.
     env["GIT_CEILING_DIRECTORIES"] = str(tree.parent)

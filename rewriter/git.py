@@ -413,13 +413,13 @@ def _judge(repo: git.Repo, scratch: _Scratch, base_sha: str, command: str, timeo
     say("running the tests on the base")
     try:
         before = gate.run(command, _Scratch(repo, base_sha, folder).tree, timeout)
-    except gate.NotStarted as error:
+        say("running the tests on the rewrite")
+        try:
+            after = gate.run(command, scratch.tree, timeout)
+        except gate.NotStarted as error:  # it started on the base: a failure like any other
+            after = error.result
+    except gate.CommandError as error:
         raise BadRequest(str(error)) from None
-    say("running the tests on the rewrite")
-    try:
-        after = gate.run(command, scratch.tree, timeout)
-    except gate.NotStarted as error:  # it started on the base: a failure like any other
-        after = error.result
     return gate.Verdict(before, after)
 
 
