@@ -9,6 +9,7 @@ cloned or exported, a command whose program is plainly not there.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 DEFAULT_TIMEOUT = 600  # seconds, for each of the two runs
@@ -132,21 +134,23 @@ def run(command: str, tree: Path, timeout: float = DEFAULT_TIMEOUT) -> Result:
     # The exported tree's .git is an empty folder: git in the tests must not find a repository above the temporary one.
     env["GIT_CEILING_DIRECTORIES"] = str(tree.parent)
     started = time.monotonic()
-    try:
-        process = subprocess.Popen(
-            ["/bin/sh", "-c", command], cwd=tree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    except OSError as error:
-        raise CommandError(f"--test-command: cannot start /bin/sh: {error.strerror or error}") from None
     output = _Tail()
-    timed_out = False
+    process, timed_out = None, False
     try:
+        with _interrupts_held():
+            try:
+                process = subprocess.Popen(
+                    ["/bin/sh", "-c", command], cwd=tree, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, start_new_session=True,
+                )
+            except OSError as error:
+                raise CommandError(f"--test-command: cannot start /bin/sh: {error.strerror or error}") from None
         timed_out = not _read_until_exit(process, output, started + timeout)
     finally:
-        _end_group(process, timed_out)
-        _drain(process, output)
-        code = process.wait()
+        if process is not None:
+            _end_group(process, timed_out)
+            _drain(process, output)
+            code = process.wait()
     seconds = time.monotonic() - started
     tail = tuple(redact(line) for line in output.lines())
     if timed_out:
@@ -163,6 +167,26 @@ class NotStarted(CommandError):
         said = tail[-1] if tail else ("not executable" if code == 126 else "not found")
         super().__init__(f"--test-command {shown(command)!r} could not start (exit {code}): {said}")
         self.result = Result("failed", code, seconds, tail)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C or SIGTERM while the shell starts waits until its pid is known: raised inside Popen, it would leave
+    the command running with nobody to end its group. Python handlers are the main thread's only."""
+    held: list[int] = []
+    names = (signal.SIGINT, signal.SIGTERM)
+    try:
+        previous = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in names}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        for signum in held:
+            signal.raise_signal(signum)
 
 
 def _read_until_exit(process: subprocess.Popen, output: _Tail, deadline: float) -> bool:

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from cli_support import HANDLER, invoke, run, snapshot, write
 
 from rewriter import gate
+from rewriter import git as git_branch
 
 BRANCH = "refs/heads/lambda-rewriter/all"
 PYTHON = shlex.quote(sys.executable)
@@ -143,6 +146,22 @@ def test_a_hanging_test_is_ended_with_its_children_and_blocks_the_branch(tmp_pat
     started = [int(line) for line in pids.read_text().split()]
     assert len(started) == 4, started  # the base's shell, then the rewrite's shell and its two children
     assert wait_gone(started) == []
+
+
+def test_sigterm_during_the_tests_ends_them_and_leaves_no_temporary_folder(tmp_path: Path, monkeypatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    pids = tmp_path / "pids"
+    repo = make_repo(tmp_path, {})
+    command = f"echo $$ >> {pids}; sleep 300 & echo $! >> {pids}; kill -TERM {os.getpid()}; wait"
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        git_branch.make_branch(repo, ("hoist-clients",), workers=1, test_command=command)
+    assert signal.getsignal(signal.SIGTERM) is handler
+    started = [int(line) for line in pids.read_text().split()]
+    assert len(started) == 2 and wait_gone(started) == []
+    assert list(scratch.iterdir()) == [] and branches(repo) == ["refs/heads/main"]
 
 
 def test_a_command_that_is_not_there_is_a_usage_error_that_names_it(tmp_path: Path) -> None:
