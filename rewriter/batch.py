@@ -633,6 +633,9 @@ def markdown(entries: list[dict], options: Options) -> str:
             outcome = f"failed at {e.get('failed_stage')}: {e.get('reason')}"
         elif outcome in ("skipped", "tests-failed") and e.get("reason"):
             outcome = f"{outcome}: {e['reason']}"
+        tests = e.get("tests") or {}
+        if outcome in OK and tests and tests["before"]["status"] != "passed":  # landed, but the tests judged nothing
+            outcome += f" (tests: {tests['before']['status']} before the rewrite, {tests['after']['status']} after)"
         has_branch = e.get("commits") or e.get("outcome") == "skipped"
         notes = sum(c.get("notes", 0) for c in (e.get("by_codemod") or {}).values())
         cells = [

@@ -339,6 +339,7 @@ def test_batch_holds_back_the_repository_whose_tests_the_rewrite_broke(fleet: Pa
     assert "2 OK" not in result.stdout and "3 OK, 0 unchanged, 0 skipped, 1 tests-failed, 0 errored" in result.stdout
     assert "tests-failed: the tests passed before the rewrite and failed (exit 1) after it" in result.stdout
     assert "<details>" in result.stdout and "checking the handler" in result.stdout
+    assert "| pushed (tests: failed before the rewrite, failed after) |" in result.stdout
     assert "tests-failed" in result.stderr and "not committed, not pushed" in result.stderr
     report = json.loads((fleet / "report.json").read_text())
     assert report["totals"]["tests_failed"] == 1 and report["exit_status"] == 3
