@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from codemods import all_codemods, estimates
-from rewriter import __version__, config, engine, patch
+from rewriter import __version__, config, engine, gate, patch
 from rewriter.cache import ResultCache
 from rewriter.diff import summarize, unified_diff
 from rewriter.discovery import find_root
@@ -308,12 +308,11 @@ def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
 
 # rewriter.git's ON_EXISTING; that module (GitPython) is imported by the commands that use it, not at start-up.
 _ON_EXISTING = ("fail", "skip", "replace")
-_TEST_TIMEOUT = 600  # rewriter.gate.DEFAULT_TIMEOUT
 
 
 def _test_options(f):
     f = click.option(
-        "--test-timeout", type=click.IntRange(min=1), default=_TEST_TIMEOUT, show_default=True, metavar="SECONDS",
+        "--test-timeout", type=click.IntRange(min=1), default=gate.DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
         help="End each test run (and everything it started) after this long.",
     )(f)
     return click.option(
@@ -324,8 +323,6 @@ def _test_options(f):
 
 
 def _check_test_command(command: str | None) -> None:
-    from rewriter import gate
-
     if command is not None:
         try:
             gate.check(command)
