@@ -172,7 +172,9 @@ class NotStarted(CommandError):
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
     """Ctrl-C or SIGTERM while the shell starts waits until its pid is known: raised inside Popen, it would leave
-    the command running with nobody to end its group. Python handlers are the main thread's only."""
+    the command running with nobody to end its group. Caught signals are reset by exec, so the command also
+    starts with both at their defaults where the caller ignores Ctrl-C (batch's pool workers): its own tests of
+    Ctrl-C behave as they would in a terminal. Python handlers are the main thread's only."""
     held: list[int] = []
     names = (signal.SIGINT, signal.SIGTERM)
     try:

@@ -270,6 +270,18 @@ def test_a_long_line_is_cut_and_the_tests_get_no_standard_input(tmp_path: Path) 
     assert result.tail == ("[...] " + "y" * 394 + " [...]",)
 
 
+def test_the_tests_start_with_ctrl_c_at_its_default_where_the_caller_ignores_it(tmp_path: Path) -> None:
+    """A batch pool worker ignores SIGINT; an ignored signal would be inherited by the tests and their children."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        result = gate.run("grep SigIgn /proc/self/status", tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    [mask] = [int(line.split()[1], 16) for line in result.tail if line.startswith("SigIgn:")]
+    assert not mask & (1 << (signal.SIGINT - 1)) and not mask & (1 << (signal.SIGTERM - 1))
+    assert signal.getsignal(signal.SIGINT) is previous
+
+
 def test_git_in_the_tests_finds_no_repository_above_the_tree(tmp_path: Path) -> None:
     outer = tmp_path / "outer"
     run(["git", "init", "-q", str(outer)], tmp_path)
