@@ -16,6 +16,9 @@ _DECLARATION = re.compile(
     re.M,
 )
 _PLATFORM = re.compile(rb"platform\s*\(\s*['\"](?P<group>[^:'\"]+):(?P<artifact>[^:'\"]+)(?::(?P<version>[^'\"]+))?['\"]")
+TEST_CONF = "testImplementation"
+# Configurations whose dependencies go into the function's package (the others compile against, or test).
+SHIPPED_CONFS = frozenset({"implementation", "api", "compile", "runtimeOnly", "runtime"})
 _MAP_NOTATION = re.compile(rb"group\s*[:=]\s*['\"](com\.amazonaws|software\.amazon\.awssdk)['\"]")
 
 
@@ -38,12 +41,18 @@ def rewrite(data: bytes, sources: Sources, ctx: FileContext) -> bytes:
                 ctx.note(line, f"left {whole}: no Java sources under src/ to tell which service modules the code uses")
                 continue
             modules, unknown = modules_for(sdk, sources.names)
+            tested, unknown_in_tests = modules_for(sdk, sources.test_names)
+            unknown |= unknown_in_tests
             if unknown:
                 ctx.note(line, f"left {whole}: no known module for package(s) {', '.join(sorted(unknown))}")
                 continue
+            if match["conf"].decode().startswith("test"):
+                modules, tested = modules | tested, set()
             declared = {m["artifact"].decode() for m in declarations if m["group"].decode() == group}
             missing = sorted(modules - declared)
-            if not modules:
+            # Modules only the tests name: testImplementation, since the build compiles the tests too.
+            missing_in_tests = sorted(tested - modules - declared)
+            if not modules and not missing_in_tests:
                 edits.append(Edit(match.start(), end, b""))
                 ctx.change(line, f"removed {whole}: no source under src/ uses the AWS SDK")
                 continue
@@ -55,27 +64,40 @@ def rewrite(data: bytes, sources: Sources, ctx: FileContext) -> bytes:
                 if version is None:
                     ctx.note(line, f"left {whole}: it has no version here, so the BOM's cannot be set")
                     continue
-                lines.append(_declare(match, f"{group}:{sdk.bom}:{version}", platform=True))
+                # testImplementation extends implementation: one platform serves both, unless only tests use it
+                lines.append(_declare(match, f"{group}:{sdk.bom}:{version}", platform=True,
+                                      conf=None if modules else TEST_CONF))
             elif version is not None and platform["version"] and platform["version"].decode() != version:
                 pin = version
                 ctx.note(line, f"the {sdk.bom} platform is at {platform['version'].decode()} but {whole} was at "
                                f"{version}: the modules keep {version}; align the two")
-            lines += [_declare(match, f"{group}:{m}" + (f":{pin}" if pin else "")) for m in missing]
+            suffix = f":{pin}" if pin else ""
+            lines += [_declare(match, f"{group}:{m}{suffix}") for m in missing]
+            lines += [_declare(match, f"{group}:{m}{suffix}", conf=TEST_CONF) for m in missing_in_tests]
             edits.append(Edit(match.start(), end, nl.join(lines) + (nl if data[end - 1:end] == b"\n" else b"")))
+            tests = f"; for the tests only ({TEST_CONF}): {', '.join(missing_in_tests)}" if missing_in_tests else ""
             ctx.change(line, f"replaced {whole} with platform({sdk.bom}) and {len(missing)} service module(s): "
-                             f"{', '.join(missing) or 'none'}")
+                             f"{', '.join(missing) or 'none'}{tests}")
         elif (group, artifact) == LAMBDA_EVENTS[:2] and sources.files and not uses_lambda_events(sources.names):
-            edits.append(Edit(match.start(), end, b""))
-            ctx.change(line, f"removed {group}:{artifact}: no source under src/ uses {LAMBDA_EVENTS[2]}")
+            conf = match["conf"].decode()
+            if not uses_lambda_events(sources.test_names):
+                edits.append(Edit(match.start(), end, b""))
+                ctx.change(line, f"removed {group}:{artifact}: no source under src/ uses {LAMBDA_EVENTS[2]}")
+            elif conf in SHIPPED_CONFS:
+                # the build compiles the tests: what they import stays, for them only
+                edits.append(Edit(match.start("conf"), match.end("conf"), TEST_CONF.encode()))
+                ctx.change(line, f"moved {group}:{artifact} to {TEST_CONF}: only the sources under src/test use "
+                                 f"{LAMBDA_EVENTS[2]}")
     return apply(data, edits) if edits else data
 
 
-def _declare(match: re.Match, coordinates: str, platform: bool = False) -> bytes:
+def _declare(match: re.Match, coordinates: str, platform: bool = False, conf: str | None = None) -> bytes:
     q = match["q"]
     value = q + coordinates.encode() + q
     if platform:
         value = b"platform(" + value + b")"
+    name = conf.encode() if conf else match["conf"]
     kotlin = b"(" in match["open"]
     if kotlin:
-        return match["indent"] + match["conf"] + b"(" + value + b")"
-    return match["indent"] + match["conf"] + b" " + value
+        return match["indent"] + name + b"(" + value + b")"
+    return match["indent"] + name + b" " + value

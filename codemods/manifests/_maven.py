@@ -98,16 +98,36 @@ def rewrite(data: bytes, sources: Sources, ctx: FileContext) -> bytes:
             edits += _replace_bundle(data, deps, dependency, sdk, sources, ctx, nl)
     events = [d for d in direct if (d.group, d.artifact) == LAMBDA_EVENTS[:2]]
     for dependency in events:
-        if sources.files == 0:
+        if sources.files == 0 or uses_lambda_events(sources.names):
             continue
-        if uses_lambda_events(sources.names):
+        whole = f"{dependency.group}:{dependency.artifact}"
+        line = line_number(data, dependency.start)
+        if uses_lambda_events(sources.test_names):
+            # `mvn package` compiles the tests: what they import must stay, if only for them
+            if dependency.scope in (None, "compile", "runtime"):
+                edits.append(_scope_edit(data, dependency, "test", nl))
+                ctx.change(line, f"moved {whole} to test scope: only the sources under src/test use "
+                                 f"{LAMBDA_EVENTS[2]}")
             continue
         start, end = whole_lines(data, dependency.start, dependency.end)
         edits.append(Edit(start, end, b""))
-        ctx.change(line_number(data, dependency.start),
-                   f"removed {dependency.group}:{dependency.artifact}: no source under src/ uses "
-                   f"{LAMBDA_EVENTS[2]}")
+        ctx.change(line, f"removed {whole}: no source under src/ uses {LAMBDA_EVENTS[2]}")
     return apply(data, edits) if edits else data
+
+
+def _scope_edit(data: bytes, dependency: Dependency, scope: str, nl: bytes) -> Edit:
+    """Set ``dependency``'s <scope>: its own element rewritten, or one added as its last child."""
+    inner = data[dependency.start:dependency.end]
+    match = re.search(rb"<scope>\s*[^<]*?\s*</scope>", _COMMENT.sub(lambda m: b" " * len(m.group()), inner))
+    if match is not None:
+        return Edit(dependency.start + match.start(), dependency.start + match.end(),
+                    b"<scope>%s</scope>" % scope.encode())
+    closing = dependency.end - len(b"</dependency>")
+    start = line_start(data, closing)
+    if data[start:closing].strip():  # `</dependency>` shares its line: add the scope in front of it
+        return Edit(closing, closing, b"<scope>%s</scope>" % scope.encode())
+    field = indent_at(data, dependency.field_start(data))
+    return Edit(start, start, field + b"<scope>%s</scope>" % scope.encode() + nl)
 
 
 def _replace_bundle(data: bytes, deps: list[Dependency], bundle: Dependency, sdk: Sdk, sources: Sources,
@@ -121,15 +141,24 @@ def _replace_bundle(data: bytes, deps: list[Dependency], bundle: Dependency, sdk
         ctx.note(line, f"left {whole}: it has <exclusions>, which the service modules may need too; split by hand")
         return []
     modules, unknown = modules_for(sdk, sources.names)
+    tested, unknown_in_tests = modules_for(sdk, sources.test_names)
+    unknown |= unknown_in_tests
     if unknown:
         ctx.note(line, f"left {whole}: no known module for package(s) {', '.join(sorted(unknown))}")
         return []
+    if bundle.scope == "test":
+        modules, tested = modules | tested, set()
     declared = {d.artifact for d in deps if not d.managed and d.group == sdk.group}
     missing = sorted(modules - declared)
+    # Modules only the tests name go to test scope: `mvn package` compiles the tests, the jar does not need them.
+    missing_in_tests = sorted(tested - modules - declared)
     bom = next((d for d in deps if d.managed and d.group == sdk.group and d.artifact == sdk.bom), None)
     start, end = whole_lines(data, bundle.start, bundle.end)
-    if not modules:
-        ctx.change(line, f"removed {whole}: no source under src/ uses the AWS SDK")
+    if not modules and not missing_in_tests:
+        if tested:
+            ctx.change(line, f"removed {whole}: the modules the tests use are declared already")
+        else:
+            ctx.change(line, f"removed {whole}: no source under src/ uses the AWS SDK")
         return [Edit(start, end, b"")]
     pin = None
     edits: list[Edit] = []
@@ -145,12 +174,15 @@ def _replace_bundle(data: bytes, deps: list[Dependency], bundle: Dependency, sdk
     indent, unit = indent_at(data, bundle.start), _unit(data, bundle)
     scope = bundle.scope if bundle.scope not in (None, "compile") else None
     text = b"".join(_dependency_xml(sdk.group, m, indent, unit, nl, version=pin, scope=scope) for m in missing)
+    text += b"".join(_dependency_xml(sdk.group, m, indent, unit, nl, version=pin, scope="test")
+                     for m in missing_in_tests)
     if start == bundle.start:  # the bundle shares its line with other text: keep the line's shape
         text = text.strip()
     edits.append(Edit(start, end, text))
     kept = f"; already declared: {', '.join(sorted(modules & declared))}" if modules & declared else ""
+    tests = f"; for the tests only (test scope): {', '.join(missing_in_tests)}" if missing_in_tests else ""
     ctx.change(line, f"replaced {whole} with {sdk.bom} and {len(missing)} service module(s): "
-                     f"{', '.join(missing) or 'none'}{kept}")
+                     f"{', '.join(missing) or 'none'}{kept}{tests}")
     return edits
 
 

@@ -31,6 +31,8 @@ class Sources:
     files: int  # how many source files were read; 0 means nothing is known about what the code uses
     names: frozenset[str]  # dotted names (Java), top-level modules (Python) or module specifiers (JS)
     text_markers: frozenset[str] = frozenset()  # e.g. "SpringApplication" seen in Java sources
+    # Names written only in test sources (src/test): not shipped, but the build compiles them (Maven, Gradle).
+    test_names: frozenset[str] = frozenset()
 
 
 def locate(display_path: str, location: str | None = None) -> Path | None:
@@ -50,16 +52,19 @@ def locate(display_path: str, location: str | None = None) -> Path | None:
     return None
 
 
-def source_files(top: Path, suffixes: tuple[str, ...], under: str | None = None) -> list[Path]:
+def source_files(top: Path, suffixes: tuple[str, ...], under: str | None = None, *, tests: bool = False) -> list[Path]:
+    """The sources below ``top`` (or ``top/under``); test folders and files are skipped unless ``tests``."""
     start = top / under if under else top
     found: list[Path] = []
     if not start.is_dir():
         return found
     for folder, dirs, names in os.walk(start):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and d not in TEST_DIRS
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and (tests or d not in TEST_DIRS)
                          and not d.endswith(".egg-info") and not os.path.islink(os.path.join(folder, d)))
         for name in sorted(names):
-            if not name.endswith(suffixes) or name.startswith("test_") or name.endswith(("_test.py", ".test.js")):
+            if not name.endswith(suffixes):
+                continue
+            if not tests and (name.startswith("test_") or name.endswith(("_test.py", ".test.js"))):
                 continue
             if name == "conftest.py":
                 continue
@@ -73,17 +78,27 @@ def source_files(top: Path, suffixes: tuple[str, ...], under: str | None = None)
 
 
 def java_sources(manifest: Path) -> Sources:
-    """Every `com.amazonaws.…`/`software.amazon.awssdk.…` name written in src/**/*.java (imports and inline)."""
+    """Every `com.amazonaws.…`/`software.amazon.awssdk.…` name written in src/**/*.java (imports and inline),
+    those of the shipped sources (src/main...) apart from those of the test sources (src/test, src/integrationTest):
+    the build compiles both, the package ships only the first."""
+    src = manifest.parent / "src"
+    roots = sorted(d.name for d in src.iterdir() if d.is_dir() and not d.is_symlink()) if src.is_dir() else []
+    main = [r for r in roots if "test" not in r.lower()]
     names: set[str] = set()
     markers: set[str] = set()
-    files = source_files(manifest.parent, (".java",), "src")
+    files = sorted(p for p in src.glob("*.java") if p.is_file() and not p.is_symlink()) if src.is_dir() else []
+    files += [path for under in main for path in source_files(src, (".java",), under, tests=True)]
     for path in files:
         data = path.read_bytes()
         names.update(match.decode("ascii") for match in _JAVA_NAME.findall(data))
         for marker in (b"org.springframework", b"SpringApplication", b"com.google.inject", b"dagger."):
             if marker in data:
                 markers.add(marker.decode())
-    return Sources(len(files), frozenset(names), frozenset(markers))
+    test_names: set[str] = set()
+    for under in (r for r in roots if r not in main):
+        for path in source_files(src, (".java",), under, tests=True):
+            test_names.update(match.decode("ascii") for match in _JAVA_NAME.findall(path.read_bytes()))
+    return Sources(len(files), frozenset(names), frozenset(markers), frozenset(test_names - names))
 
 
 def python_imports(manifest: Path) -> Sources:
