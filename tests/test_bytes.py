@@ -236,6 +236,8 @@ def test_verification_refuses_a_result_a_second_run_would_change() -> None:
     [
         pytest.param(b"x = 1", b"y = 2\nx = 1", id="one-line-file-gains-a-line"),
         pytest.param(b"x = 1\r\ny = 1\n", b"z = 0\r\nx = 1\r\ny = 1\n", id="mixed-stays-mixed"),
+        pytest.param(b"x = 1\ny = 1", b"y = 1", id="two-lines-become-one-without-a-break"),
+        pytest.param(b"x = 1\r\ny = 1", b"y = 1", id="crlf-lines-become-one-without-a-break"),
     ],
 )
 def test_verification_accepts_a_result_in_the_file_conventions(original: bytes, result: bytes) -> None:
