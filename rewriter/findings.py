@@ -80,10 +80,22 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR309", "lazy-imports", NOTE, "an import left at module level, for the reason given",
             "left `import pandas as pd`: `pd` is used on the common path of `handler` (line 5)"),
     # -- slim-dependencies ---------------------------------------------------------------------------
+    Finding("LR406", "slim-dependencies", CHANGE, "a dependency only the tests use moved to test scope",
+            "moved com.amazonaws:aws-lambda-java-events to test scope: only the sources under src/test use ...",
+            r"^moved \S+ to (?:test scope|testImplementation)"),
     Finding("LR401", "slim-dependencies", CHANGE, "a dependency went or became the BOM plus the modules the code uses",
             "removed Flask: no module of the function imports it"),
     Finding("LR402", "slim-dependencies", NOTE, "a test, build or dev tool ships with the function",
             "black is a test or dev tool: move it to requirements-dev.txt", r"test or dev tool|build, test or dev tool"),
+    Finding("LR403", "slim-dependencies", NOTE, "kept: a requirement that stays, an extra or a feature the code uses "
+            "needs it", "kept fastjsonschema: `aws_lambda_powertools.utilities.validation`, which the function "
+            "imports, needs it at run time (aws-lambda-powertools[validation])", r"^kept .*(?:requires it|needs it)"),
+    Finding("LR404", "slim-dependencies", NOTE, "kept: code this tool cannot see may import it",
+            "kept requests: no module of the function imports it, but build.sh line 3 copies files into the "
+            "package, which may import it", r"^kept \S+: no module of the function imports it, but "),
+    Finding("LR405", "slim-dependencies", NOTE, "a requirements file left whole: no function's own, or a lock file",
+            "left as it is: it is under tests/, whose requirements serve tests, CI, docs or scripts, not a deployed "
+            "function", r"^left as it is: (?:it is at the repository root|it is under|no template names|.*lock file)"),
     Finding("LR409", "slim-dependencies", NOTE, "a dependency left as it is, for the reason given",
             "left com.amazonaws:aws-java-sdk: no Java sources under src/ to tell which service modules the code uses"),
     # -- framework-advice (notes only: it never changes a file) ---------------------------------------

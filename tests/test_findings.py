@@ -48,10 +48,11 @@ PINNED = [
     ("targeted-imports/left_dynamic.in.py", 1, "LR209", 1),
     ("targeted-imports/left_computed.in.js", 4, "LR209", 3),
     ("slim-dependencies/maven_v1_bundle/in/pom.xml", 22, "LR401", 5),
-    ("slim-dependencies/pip_trim/in/requirements.txt", 14, "LR402", 1),
+    ("slim-dependencies/maven_events_only_tests/in/pom.xml", 14, "LR406", 5),
     ("slim-dependencies/npm_notes/in/package.json", 7, "LR402", 5),
     ("slim-dependencies/maven_no_sources/in/pom.xml", 7, "LR409", 5),
-    ("slim-dependencies/pip_trim/in/requirements.txt", 9, "LR409", 1),
+    # A requirements.txt below tests/ is no function's: the pip families are pinned on copies (test_pip_families).
+    ("slim-dependencies/pip_trim/in/requirements.txt", 1, "LR405", 1),
 ]
 LAZY = [
     ("lazy-imports/rare_helper.in.py", 3, "LR301", 1),
@@ -143,6 +144,18 @@ def test_a_close_that_stays_is_lr104(tmp_path: Path) -> None:
     write(git_init(tmp_path), {"app.py": source})
     _, report = invoke_json(["check", "-c", "reconnect-guards"], tmp_path)
     assert [(n["code"], n["line"], n["column"]) for n in report["files"][0]["notes"]] == [("LR104", 6, 9)]
+
+
+def test_pip_families(tmp_path: Path) -> None:
+    repo = git_init(tmp_path)
+    fixture = FIXTURES / "slim-dependencies" / "pip_trim" / "in"
+    write(repo, {f"orders/{p.relative_to(fixture).as_posix()}": p.read_bytes() for p in fixture.rglob("*") if p.is_file()})
+    write(repo, {"report/requirements.txt": "requests>=2\n", "report/app.py": HANDLER, "report/build.sh": "cp ../lib/*.py .\n"})
+    _, report = invoke_json(["check", "-v", "-c", "slim-dependencies"], repo)
+    found = {(f["path"], item["line"], item["code"]) for f in report["files"] for item in f["changes"] + f["notes"]}
+    assert {("orders/requirements.txt", 8, "LR401"), ("orders/requirements.txt", 14, "LR402"),
+            ("orders/requirements.txt", 7, "LR403"), ("orders/requirements.txt", 9, "LR409"),
+            ("report/requirements.txt", 1, "LR404")} <= found, found
 
 
 def test_framework_advice_is_lr509(tmp_path: Path) -> None:

@@ -215,8 +215,247 @@ def test_gradle_with_crlf_line_endings(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_requirements_of_something_that_is_no_lambda_function_stay(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "requirements.txt").write_text("django==5.0\ngunicorn==22.0\n")
-    (tmp_path / "manage.py").write_text("import django\n\ndef main(argv):\n    return argv\n")
-    result = _run(tmp_path, "requirements.txt", monkeypatch)
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "requirements.txt").write_text("django==5.0\ngunicorn==22.0\n")
+    (tmp_path / "site" / "manage.py").write_text("import django\n\ndef main(argv):\n    return argv\n")
+    result = _run(tmp_path, "site/requirements.txt", monkeypatch)
     assert result.status is Status.UNCHANGED and not result.changes
     assert "not a Lambda function's requirements" in result.notes[0].message
+
+
+# Issue 15: a requirement leaves only when proven unneeded. Each case below was seen on a real repository.
+
+
+def _project(tmp_path: Path, files: dict[str, str | bytes]) -> None:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+
+
+def _slim(tmp_path: Path, files: dict[str, str | bytes], manifest: str, monkeypatch: pytest.MonkeyPatch):
+    _project(tmp_path, files)
+    result = _run(tmp_path, manifest, monkeypatch)
+    assert result.status in (Status.CHANGED, Status.UNCHANGED), result.reason
+    after = result.after if result.status is Status.CHANGED else (tmp_path / manifest).read_bytes()
+    notes = {note.line: note.message for note in result.notes}
+    return after, [c.message for c in result.changes], notes
+
+
+HANDLER_PY = "def handler(event, context):\n    return {}\n"
+
+
+@pytest.mark.parametrize(
+    ("feature", "needed"),
+    [
+        pytest.param("from aws_lambda_powertools.utilities.validation import validator", "fastjsonschema",
+                     id="validation-fastjsonschema"),
+        pytest.param("from aws_lambda_powertools import Tracer", "aws-xray-sdk", id="tracer-xray"),
+        pytest.param("from aws_lambda_powertools.utilities.parser import event_parser", "pydantic",
+                     id="parser-pydantic"),
+    ],
+)
+def test_what_a_powertools_feature_needs_at_run_time_stays(feature: str, needed: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    requirements = f"aws-lambda-powertools>=3.0\n{needed}>=1.0\nrequests>=2.32\n"
+    after, changes, notes = _slim(tmp_path, {"orders/requirements.txt": requirements,
+                                             "orders/app.py": f"{feature}\n\n{HANDLER_PY}"},
+                                  "orders/requirements.txt", monkeypatch)
+    assert after == f"aws-lambda-powertools>=3.0\n{needed}>=1.0\n".encode()
+    assert changes == ["removed requests: no module of the function imports it"]
+    assert "needs it at run time (aws-lambda-powertools[" in notes[2], notes
+
+
+def test_what_an_extra_asks_for_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    after, _, notes = _slim(tmp_path, {"orders/requirements.txt": "aws-lambda-powertools[validation]>=3\n"
+                                                                  "fastjsonschema>=2\npandas>=2\n",
+                                       "orders/app.py": f"from aws_lambda_powertools import Logger\n{HANDLER_PY}"},
+                            "orders/requirements.txt", monkeypatch)
+    assert after == b"aws-lambda-powertools[validation]>=3\nfastjsonschema>=2\n"
+    assert notes[2] == "kept fastjsonschema: aws-lambda-powertools[validation], which stays, requires it"
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        pytest.param({"functions/orders/app.py": f"from shared.models import Order\n{HANDLER_PY}"}, id="sibling"),
+        pytest.param({"functions/orders/app.py": f"from ..shared import models\n{HANDLER_PY}"}, id="relative"),
+        pytest.param({"functions/orders/app.py": f"import models\n{HANDLER_PY}",
+                      "template.yaml": "Resources:\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                                       "      CodeUri: functions/orders/\n      Handler: app.handler\n"
+                                       "      Runtime: python3.12\n      Layers: [!Ref Shared]\n"
+                                       "  Shared:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n"
+                                       "      ContentUri: layers/shared/\n"}, id="template-layer"),
+    ],
+)
+def test_a_local_module_outside_the_folder_keeps_what_it_imports(importer: dict[str, str], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    model = "import pydantic\n\n\nclass Order(pydantic.BaseModel):\n    id: str\n"
+    files = {"functions/orders/requirements.txt": "pydantic>=2\nrequests>=2\n", **importer,
+             "functions/shared/__init__.py": "", "functions/shared/models.py": model,
+             "layers/shared/python/models.py": model}
+    after, changes, _ = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"pydantic>=2\n"
+    assert changes == ["removed requests: no module of the function imports it"]
+
+
+def test_a_shared_lib_module_keeps_what_it_imports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"functions/orders/requirements.txt": "backoff>=2\nrequests>=2\n",
+             "functions/orders/app.py": f"from retry import with_retry\n{HANDLER_PY}",
+             "lib/retry.py": "import backoff\n\nwith_retry = backoff.on_exception(backoff.expo, Exception)\n"}
+    after, changes, _ = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"backoff>=2\n" and changes == ["removed requests: no module of the function imports it"]
+
+
+@pytest.mark.parametrize(
+    ("script", "text"),
+    [
+        pytest.param("functions/orders/build.sh", "#!/bin/sh\nset -e\ncp -r ../../lib/*.py .\n", id="build.sh"),
+        pytest.param("Makefile", "build-Orders:\n\tcp lib/*.py $(ARTIFACTS_DIR)\n", id="makefile"),
+        pytest.param("Dockerfile", "FROM public.ecr.aws/lambda/python:3.12\nCOPY lib/ ${LAMBDA_TASK_ROOT}/\n",
+                     id="dockerfile"),
+        pytest.param("buildspec.yml", "phases:\n  build:\n    commands:\n      - rsync -a lib/ functions/orders/\n",
+                     id="buildspec"),
+    ],
+)
+def test_a_build_that_copies_modules_in_keeps_everything(script: str, text: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"functions/orders/requirements.txt": "backoff>=2\nrequests>=2\n",
+             "functions/orders/app.py": f"import retry\n{HANDLER_PY}", script: text,
+             "lib/helpers/retry.py": "import backoff\n"}  # where the build finds it: no import names that place
+    after, changes, notes = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == files["functions/orders/requirements.txt"].encode() and not changes
+    line = text.splitlines().index(next(x for x in text.splitlines() if "cp " in x or "COPY" in x or "rsync" in x)) + 1
+    assert f"but {script} line {line} copies files into the package, which may import it" in notes[1], notes
+
+
+def test_a_dockerfile_that_copies_only_the_function_folder_is_no_doubt(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"functions/orders/requirements.txt": "backoff>=2\nrequests>=2\n",
+             "functions/orders/app.py": f"import backoff\n{HANDLER_PY}",
+             "functions/orders/Dockerfile": "FROM public.ecr.aws/lambda/python:3.12\nCOPY requirements.txt ./\n"
+                                            "COPY app.py ${LAMBDA_TASK_ROOT}/\n"}
+    after, changes, _ = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"backoff>=2\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "doubt"),
+    [
+        pytest.param("import helpers\n", "`helpers` (functions/orders/extra.py line 1) is neither in the repository",
+                     id="unresolved-module"),
+        pytest.param("import importlib\nplugin = importlib.import_module(NAME)\n", "imports a module whose name is "
+                     "computed", id="computed-import"),
+        pytest.param("import sys\nsys.path.insert(0, '/opt/shared')\n", "adds to sys.path", id="sys-path"),
+        pytest.param("def broken(:\n", "does not parse", id="syntax-error"),
+    ],
+)
+def test_what_cannot_be_seen_keeps_everything(source: str, doubt: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"functions/orders/requirements.txt": "requests>=2\n",
+             "functions/orders/app.py": f"{HANDLER_PY}", "functions/orders/extra.py": source}
+    after, changes, notes = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"requests>=2\n" and not changes
+    assert notes[1].startswith("kept requests: no module of the function imports it, but ") and doubt in notes[1]
+
+
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        pytest.param("requirements.txt", "at the repository root", id="root"),
+        pytest.param("tests/requirements.txt", "under tests/", id="tests"),
+        pytest.param("tests/load/requirements.txt", "under tests/", id="tests-below"),
+        pytest.param("ci/requirements.txt", "under ci/", id="ci"),
+        pytest.param("docs/requirements.txt", "under docs/", id="docs"),
+    ],
+)
+def test_requirements_of_the_root_tests_ci_and_docs_stay(manifest: str, reason: str, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = manifest.rpartition("/")[0]
+    tools = "yq==3.4.3\nlocust>=2.20\npyfakefs>=5\ncoveralls>=3\nrequests>=2\n"
+    files = {manifest: tools, f"{folder}/helpers.py".lstrip("/"): HANDLER_PY,
+             "functions/orders/app.py": HANDLER_PY}
+    after, changes, notes = _slim(tmp_path, files, manifest, monkeypatch)
+    assert after == tools.encode() and not changes
+    assert list(notes) == [1] and notes[1].startswith("left as it is: ") and reason in notes[1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("boto3==1.34.0\nlocust==2.24.1\nrequests==2.32.3\nyq==3.4.3\n", id="freeze"),
+        pytest.param("#\n# This file is autogenerated by pip-compile with Python 3.12\n#\nrequests>=2\nyq\n",
+                     id="pip-compile"),
+        pytest.param("requests==2.32.3 \\\n    --hash=sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6\n"
+                     "yq>=3\n", id="hashes"),
+    ],
+)
+def test_lock_and_freeze_files_are_never_edited(text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"orders/requirements.txt": text, "orders/app.py": HANDLER_PY}
+    after, changes, notes = _slim(tmp_path, files, "orders/requirements.txt", monkeypatch)
+    assert after == text.encode() and not changes
+    assert notes[1].startswith("left as it is: ") and "lock file is regenerated, not edited" in notes[1]
+
+
+@pytest.mark.parametrize("name", ["requirements.lock", "requirements-lock.txt", "poetry.lock", "uv.lock",
+                                  "pdm.lock", "Pipfile.lock", "requirements.txt.lock"])
+def test_lock_files_are_no_manifests(name: str) -> None:
+    assert language_for(f"svc/{name}") is None
+
+
+def test_test_and_dev_tools_get_a_note_never_a_deletion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"orders/requirements.txt": "requests>=2\npytest>=8\ncoveralls\npyfakefs\n",
+             "orders/requirements-dev.txt": "pytest>=8\n", "orders/app.py": f"import requests\n{HANDLER_PY}"}
+    after, changes, notes = _slim(tmp_path, files, "orders/requirements.txt", monkeypatch)
+    assert after == files["orders/requirements.txt"].encode() and not changes
+    assert notes[2].startswith("pytest is a test or dev tool, already in requirements-dev.txt")
+    assert notes[3] == "coveralls is a test or dev tool: move it to requirements-dev.txt"
+    assert notes[4] == "pyfakefs is a test or dev tool: move it to requirements-dev.txt"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b"requests>=2\npandas>=2", id="last-line"),
+        pytest.param(b"requests>=2\n\npandas>=2", id="after-a-blank-line"),
+        pytest.param(b"pandas>=2\nrequests>=2", id="first-line"),
+        pytest.param(b"requests>=2\r\npandas>=2", id="crlf"),
+        pytest.param(b"requests>=2\npandas>=2\n# end", id="comment-last"),
+    ],
+)
+def test_a_file_without_a_final_newline_keeps_it_so(text: bytes, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"orders/requirements.txt": text, "orders/app.py": f"import requests\n{HANDLER_PY}"}
+    after, changes, _ = _slim(tmp_path, files, "orders/requirements.txt", monkeypatch)
+    assert changes == ["removed pandas: no module of the function imports it"]
+    assert after == text.replace(b"\r\n", b"\n").replace(b"pandas>=2\n", b"").replace(b"\n\npandas>=2", b"") \
+        .replace(b"\npandas>=2", b"").replace(b"\n", b"\r\n" if b"\r\n" in text else b"\n")
+    assert not after.endswith((b"\n", b"\r"))
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "def lambda_handler_user(event, context=None, password=None):\n    return password\n",
+        "def handler(event, _):\n    return 1\n",
+        "async def handler(evt, ctx):\n    return 1\n",
+    ],
+    ids=["extra-defaults", "underscore-context", "async"],
+)
+def test_handlers_of_every_shape_make_a_function_folder(handler: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"orders/requirements.txt": "requests>=2\npandas>=2\n", "orders/app.py": f"import requests\n\n{handler}"}
+    after, changes, _ = _slim(tmp_path, files, "orders/requirements.txt", monkeypatch)
+    assert after == b"requests>=2\n"
+
+
+def test_a_template_codeuri_makes_a_function_folder_without_a_handler_def(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    template = ("Resources:\n  Api:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: api/\n"
+                "      Handler: main.handler\n      Runtime: python3.12\n")
+    files = {"template.yaml": template, "api/requirements.txt": "fastapi>=0.110\nmangum>=0.17\npydantic>=2\npandas>=2\n",
+             "api/main.py": "from fastapi import FastAPI\nfrom mangum import Mangum\n\napp = FastAPI()\n"
+                            "handler = Mangum(app)\n"}
+    after, changes, notes = _slim(tmp_path, files, "api/requirements.txt", monkeypatch)
+    assert after == b"fastapi>=0.110\nmangum>=0.17\npydantic>=2\n"
+    assert notes[3] == "kept pydantic: fastapi, which stays, requires it"

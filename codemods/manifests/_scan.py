@@ -13,12 +13,11 @@ import ast
 import dataclasses
 import os
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from rewriter.discovery import SKIPPED_DIRS
 
 MAX_FILES = 5000
-LAMBDA_HANDLER = "(event, context) handler"
 MAX_BYTES = 1_000_000
 # Test code is not shipped: what only tests import is not a deployment requirement.
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__"})
@@ -52,6 +51,14 @@ def locate(display_path: str, location: str | None = None) -> Path | None:
     return None
 
 
+def repository_root(manifest: Path, display: str) -> Path:
+    """The root the engine shows paths relative to (the repository's): ``display`` is the manifest's path below it."""
+    parts = PurePosixPath(display).parts
+    if parts and not PurePosixPath(display).is_absolute() and ".." not in parts and len(parts) <= len(manifest.parents):
+        return manifest.parents[len(parts) - 1]
+    return manifest.parent
+
+
 def source_files(top: Path, suffixes: tuple[str, ...], under: str | None = None, *, tests: bool = False) -> list[Path]:
     """The sources below ``top`` (or ``top/under``); test folders and files are skipped unless ``tests``."""
     start = top / under if under else top
@@ -77,7 +84,7 @@ def source_files(top: Path, suffixes: tuple[str, ...], under: str | None = None,
     return found
 
 
-def java_sources(manifest: Path) -> Sources:
+def java_sources(manifest: Path, root: Path | None = None) -> Sources:
     """Every `com.amazonaws.…`/`software.amazon.awssdk.…` name written in src/**/*.java (imports and inline),
     those of the shipped sources (src/main...) apart from those of the test sources (src/test, src/integrationTest):
     the build compiles both, the package ships only the first."""
@@ -101,33 +108,7 @@ def java_sources(manifest: Path) -> Sources:
     return Sources(len(files), frozenset(names), frozenset(markers), frozenset(test_names - names))
 
 
-def python_imports(manifest: Path) -> Sources:
-    """Top-level modules imported (statically or by `importlib.import_module("x")`) by the function's modules."""
-    names: set[str] = set()
-    markers: set[str] = set()
-    files = source_files(manifest.parent, (".py",))
-    for path in files:
-        try:
-            tree = ast.parse(path.read_bytes(), str(path))
-        except (SyntaxError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and len(node.args.args) >= 2 and \
-                    node.args.args[1].arg in ("context", "_context", "ctx", "lambda_context"):
-                markers.add(LAMBDA_HANDLER)
-            if isinstance(node, ast.Import):
-                names.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.add(node.module.split(".")[0])
-            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in
-                  ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)
-                  and isinstance(node.args[0].value, str)):
-                names.add(node.args[0].value.split(".")[0])
-    local = {path.stem for path in files} | {path.parent.name for path in files if path.name == "__init__.py"}
-    return Sources(len(files), frozenset(names - local), frozenset(markers))
-
-
-def js_modules(manifest: Path) -> Sources:
+def js_modules(manifest: Path, root: Path | None = None) -> Sources:
     names: set[str] = set()
     files = source_files(manifest.parent, (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"))
     for path in files:

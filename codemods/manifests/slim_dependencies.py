@@ -1,7 +1,7 @@
 """slim-dependencies: a function's package carries only what its code uses.
 
 The one codemod that reads files besides its own: a manifest says what ships, only the sources next to it say what
-is used. That reading is in _scan.py (bounded, read-only); each manifest kind below is a pure function of the
+is used. That reading is in _scan.py and, for pip, _shipped.py (bounded, read-only); each manifest kind below is a pure function of the
 manifest's bytes and what the scan found.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 from codemods._base import Codemod, FileContext
 from codemods.manifests import _gradle, _maven, _npm, _pip, _scan
 
-_KINDS: dict[str, tuple[Callable[[Path], object], Callable]] = {
+# manifest name -> (what the sources say: a function of the manifest's path and the repository root, rewrite)
+_KINDS: dict[str, tuple[Callable[[Path, Path], object], Callable]] = {
     "pom.xml": (_scan.java_sources, _maven.rewrite),
     "build.gradle": (_scan.java_sources, _gradle.rewrite),
     "build.gradle.kts": (_scan.java_sources, _gradle.rewrite),
@@ -24,7 +25,7 @@ _KINDS: dict[str, tuple[Callable[[Path], object], Callable]] = {
 
 class SlimDependencies(Codemod):
     NAME = "slim-dependencies"
-    DESCRIPTION = "Ship only what the code uses: the whole AWS SDK becomes its BOM plus modules; dev tools leave"
+    DESCRIPTION = "Ship only what the code uses: the whole AWS SDK becomes its BOM plus modules; unneeded packages leave"
     LANGUAGE = "manifest"
     MARKERS = ()
 
@@ -40,5 +41,5 @@ class SlimDependencies(Codemod):
         if manifest is None:
             ctx.note(1, "left as it is: the sources next to this manifest were not found")
             return tree
-        data = rewrite(tree.data, scan(manifest), ctx)
+        data = rewrite(tree.data, scan(manifest, _scan.repository_root(manifest, ctx.path)), ctx)
         return tree if data == tree.data else tree.replaced(data)
