@@ -95,7 +95,8 @@ FINDINGS: tuple[Finding, ...] = (
             "package, which may import it", r"^kept \S+: no module of the function imports it, but "),
     Finding("LR405", "slim-dependencies", NOTE, "a requirements file left whole: no function's own, or a lock file",
             "left as it is: it is under tests/, whose requirements serve tests, CI, docs or scripts, not a deployed "
-            "function", r"^left as it is: (?:it is at the repository root|it is under|no template names|.*lock file)"),
+            "function",
+            r"^left as it is: (?:it is at the repository root|it is under|no template names|.* names no function|.*lock file)"),
     Finding("LR409", "slim-dependencies", NOTE, "a dependency left as it is, for the reason given",
             "left com.amazonaws:aws-java-sdk: no Java sources under src/ to tell which service modules the code uses"),
     # -- framework-advice (notes only: it never changes a file) ---------------------------------------

@@ -459,3 +459,24 @@ def test_a_template_codeuri_makes_a_function_folder_without_a_handler_def(tmp_pa
     after, changes, notes = _slim(tmp_path, files, "api/requirements.txt", monkeypatch)
     assert after == b"fastapi>=0.110\nmangum>=0.17\npydantic>=2\n"
     assert notes[3] == "kept pydantic: fastapi, which stays, requires it"
+
+
+def test_an_image_function_whose_dockerfile_copies_a_shared_package_keeps_everything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in aws-samples/serverless-patterns lambda-durable-hitl-python-sam: the image copies src/shared/*.py in."""
+    template = ("Resources:\n  Approval:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      PackageType: Image\n      ImageUri: approval:latest\n    Metadata:\n"
+                "      DockerContext: ./src\n      Dockerfile: approval/Dockerfile\n")
+    dockerfile = ("FROM public.ecr.aws/lambda/python:3.13\nCOPY approval/requirements.txt ${LAMBDA_TASK_ROOT}/\n"
+                  "RUN pip install -r requirements.txt\nCOPY approval/app.py ${LAMBDA_TASK_ROOT}/\n"
+                  "COPY shared/*.py ${LAMBDA_TASK_ROOT}/\nCMD [\"app.handler\"]\n")
+    files = {"template.yaml": template, "src/approval/Dockerfile": dockerfile,
+             "src/approval/requirements.txt": "boto3>=1.34\npydantic>=2\n",
+             "src/approval/app.py": f"import boto3\n{HANDLER_PY}", "src/shared/models.py": "import pydantic\n"}
+    after, changes, notes = _slim(tmp_path, files, "src/approval/requirements.txt", monkeypatch)
+    assert after == files["src/approval/requirements.txt"].encode() and not changes
+    assert "src/approval/Dockerfile line 5 copies files into the package" in notes[2], notes
+    # the same image copying only its own folder proves pydantic unneeded
+    (tmp_path / "src/approval/Dockerfile").write_text(dockerfile.replace("COPY shared/*.py ${LAMBDA_TASK_ROOT}/\n", ""))
+    after, changes, _ = _slim(tmp_path, {}, "src/approval/requirements.txt", monkeypatch)
+    assert changes == ["removed pydantic: no module of the function imports it"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import glob
 import os
 import re
 import sys
@@ -24,12 +25,13 @@ import yaml
 from codemods.manifests._scan import MAX_BYTES, MAX_FILES, TEST_DIRS, source_files
 from rewriter.discovery import SERVERLESS_NAMES, SKIPPED_DIRS, TEMPLATE_NAMES, _load, _mapping, _module_of
 
-# Folders whose requirements serve tests, CI, docs or scripts, never a deployed function.
+# Folders whose requirements serve tests, CI or docs, never a deployed function.
 NOT_FUNCTION_DIRS = TEST_DIRS | {
-    "e2e", "integration_tests", "integration-tests", "load_tests", "load-tests", "loadtest", "locust", "perf",
-    "benchmark", "benchmarks", "ci", ".ci", ".github", ".gitlab", ".circleci", ".buildkite", "docs", "doc",
-    "scripts", "tools", "notebooks",
+    "e2e", "integration_tests", "integration-tests", "load_tests", "load-tests", "loadtest", "locust",
+    "ci", ".ci", ".github", ".gitlab", ".circleci", ".buildkite", "docs", "doc",
 }
+# Folders that usually hold scripts, unless a template names them as a function's code (Bedrock agent `tools/`).
+SCRIPT_DIRS = frozenset({"scripts", "bin", "notebooks", "benchmark", "benchmarks", "perf"})
 # Files that build a package, and the signs that they copy files into it.
 _BUILD_FILE = re.compile(r"^(?:[Mm]akefile|GNUmakefile|.*\.mk|.*\.sh|.*\.bash|Dockerfile.*|.*\.[Dd]ockerfile|"
                          r"buildspec.*\.ya?ml|Jenkinsfile|azure-pipelines.*\.ya?ml|\.gitlab-ci\.ya?ml|build\.py)$")
@@ -76,6 +78,8 @@ class _Function:
     folder: Path
     handler: Path | None
     layers: tuple[Path, ...]
+    runtime: str
+    docker_context: Path | None = None  # an image function's: what its Dockerfile's COPY sources are relative to
 
 
 def _template_functions(template: Path) -> list[_Function]:
@@ -94,7 +98,8 @@ def _template_functions(template: Path) -> list[_Function]:
             handler = function.get("handler")
             if isinstance(handler, str):
                 module = next(iter(_module_of(base, handler, str(function.get("runtime", runtime)))), None)
-                found.append(_Function(str(name), template, base, module[0] if module else None, layers))
+                found.append(_Function(str(name), template, base, module[0] if module else None, layers,
+                                       str(function.get("runtime", runtime))))
         return found
     resources = _mapping(data.get("Resources"))
     layer_folders = {}
@@ -111,21 +116,32 @@ def _template_functions(template: Path) -> list[_Function]:
         if resource.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
         properties = {**globals_, **_mapping(resource.get("Properties"))}
+        handler, runtime = properties.get("Handler"), str(properties.get("Runtime", "python"))
+        if properties.get("PackageType") == "Image":
+            # an image is built from its Dockerfile, whose folder holds the requirements.txt it installs
+            metadata = _mapping(resource.get("Metadata"))
+            context, dockerfile = metadata.get("DockerContext", "."), metadata.get("Dockerfile", "Dockerfile")
+            if isinstance(context, str) and isinstance(dockerfile, str):
+                folder = Path(os.path.normpath(base / context / dockerfile)).parent
+                found.append(_Function(str(name), template, folder, None, (), runtime,
+                                       Path(os.path.normpath(base / context))))
+            continue
         code = properties.get("CodeUri", properties.get("Code", "."))
         if not isinstance(code, str) or "://" in code:
             continue
         folder = Path(os.path.normpath(base / code))
-        handler, runtime = properties.get("Handler"), str(properties.get("Runtime", "python"))
         module = next(iter(_module_of(folder, handler, runtime)), None) if isinstance(handler, str) else None
         refs = properties.get("Layers") if isinstance(properties.get("Layers"), list) else []
         # `!Ref Name` reads as "Name"; `!GetAtt Name.Arn` as "Name.Arn"
         layers = tuple(layer_folders[str(ref).split(".")[0]] for ref in refs if str(ref).split(".")[0] in layer_folders)
-        found.append(_Function(str(name), template, folder, module[0] if module else None, layers))
+        found.append(_Function(str(name), template, folder, module[0] if module else None, layers, runtime))
     return found
 
 
-def _owner(folder: Path, root: Path) -> tuple[str | None, tuple[Path, ...]]:
-    """The template function whose code this folder is (its CodeUri, or the folder of its handler module)."""
+def _owner(folder: Path, root: Path) -> tuple[_Function | None, list[str]]:
+    """The template function whose code this folder is (its CodeUri, or the folder of its handler module), its
+    layers, and the templates above that declare Python functions (when none is this folder's, it is no function's)."""
+    declaring: list[str] = []
     for above in [folder, *folder.parents]:
         if not _within(above, root):
             break
@@ -133,25 +149,26 @@ def _owner(folder: Path, root: Path) -> tuple[str | None, tuple[Path, ...]]:
             template = above / name
             if not template.is_file() or template.is_symlink():
                 continue
-            for function in _template_functions(template):
-                handler_here = function.handler is not None and _within(function.handler.parent, folder)
-                if function.folder == folder or (handler_here and function.folder != root):
-                    where = template.relative_to(root).as_posix()
-                    return f"`{function.name}` in {where}", function.layers
-    return None, ()
+            functions = [f for f in _template_functions(template) if f.runtime.startswith("python")]
+            if functions:
+                declaring.append(template.relative_to(root).as_posix())
+            for function in functions:
+                if function.folder == folder or (function.handler is not None and function.handler.parent == folder):
+                    return function, declaring
+    return None, declaring
 
 
-def _refusal(folder: Path, root: Path) -> str | None:
+def _refusal(folder: Path, root: Path, owned: bool) -> str | None:
     if folder == root:
         return ("it is at the repository root, where requirements also serve scripts, CI and dev tools; only a "
                 "function's own folder (a template's CodeUri, or the folder of a handler) is slimmed")
     for part in folder.relative_to(root).parts:
-        if part.lower() in NOT_FUNCTION_DIRS:
+        if part.lower() in NOT_FUNCTION_DIRS or (part.lower() in SCRIPT_DIRS and not owned):
             return f"it is under {part}/, whose requirements serve tests, CI, docs or scripts, not a deployed function"
     return None
 
 
-def build_copies(folder: Path, root: Path) -> list[str]:
+def build_copies(folder: Path, root: Path, docker_context: Path | None = None) -> list[str]:
     """Where a build script of this folder or one above it copies files in (`cp`, `rsync`, a Dockerfile COPY of
     something outside the function's folder): the package may then hold modules this reading never sees."""
     found: list[str] = []
@@ -170,7 +187,8 @@ def build_copies(folder: Path, root: Path) -> list[str]:
             docker = "dockerfile" in path.name.lower()
             for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
                 if docker:
-                    copied = _docker_copies_in(line, path.parent, folder)
+                    context = docker_context if docker_context is not None and place == folder else path.parent
+                    copied = _docker_copies_in(line, context, folder)
                 else:
                     copied = bool(_SHELL_COPY.search(line)) and not _S3_COPY.search(line)
                 if copied:
@@ -190,17 +208,24 @@ def _docker_copies_in(line: str, context: Path, folder: Path) -> bool:
         source = source.strip("[]\",")
         if source.endswith((".txt", ".toml", ".cfg", ".json", ".lock", ".md")):
             continue
-        if not _within(Path(os.path.normpath(context / source)), folder):
+        copied = Path(os.path.normpath(context / source))
+        if not _within(copied, folder):
             return True
+        if not glob.glob(glob.escape(str(copied.parent)) + "/" + copied.name) and copied != folder:
+            return True  # not there: the build context is elsewhere, so what it copies is not known
     return False
 
 
 def read(manifest: Path, root: Path) -> Shipped:
     folder = manifest.parent
-    refusal = _refusal(folder, root)
+    function, declaring = _owner(folder, root) if folder != root else (None, [])
+    owner = f"`{function.name}` in {function.template.relative_to(root).as_posix()}" if function else None
+    layers = function.layers if function else ()
+    refusal = _refusal(folder, root, owner is not None)
+    if refusal is None and owner is None and declaring:
+        refusal = f"{', '.join(declaring)} names no function whose code is in this folder"
     if refusal:
         return Shipped(None, refusal, 0, frozenset(), frozenset(), frozenset(), {}, ())
-    owner, layers = _owner(folder, root)
     reader = _Reader(folder, root, layers)
     reader.read_function()
     if owner is None and reader.handler:
@@ -209,10 +234,21 @@ def read(manifest: Path, root: Path) -> Shipped:
         return Shipped(None, "no template names this folder and no module here defines an (event, context) handler, "
                              "so these are not a Lambda function's requirements", reader.count, frozenset(),
                        frozenset(), frozenset(), {}, ())
-    doubts = [f"{place} copies files into the package, which may import it" for place in build_copies(folder, root)]
+    copies = build_copies(folder, root, function.docker_context if function else None)
+    doubts = [f"{place} copies files into the package, which may import it" for place in copies]
     return Shipped(owner, None, reader.count, frozenset(reader.imports - reader.local), frozenset(reader.dotted),
                    frozenset(reader.words), {k: v for k, v in reader.unresolved.items() if k not in reader.local},
                    tuple(doubts + reader.doubts), tuple(sorted(reader.followed)))
+
+
+def _in_package(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is a module of ``folder`` itself or of a package below it (what a handler path can name)."""
+    between = path.parent
+    while between != folder:
+        if not (between / "__init__.py").is_file():
+            return False
+        between = between.parent
+    return True
 
 
 class _Reader:
@@ -254,8 +290,7 @@ class _Reader:
             self.doubts.append(f"{path.relative_to(self.root).as_posix()} does not parse, so what it imports is "
                                "not known")
             return
-        own = _within(path, self.folder)
-        if own and self.handler is None:
+        if self.handler is None and _within(path, self.folder) and _in_package(path, self.folder):
             handler = next((node for node in tree.body if handler_like(node)), None)
             if handler is not None:
                 self.handler = f"{handler.name}` in `{path.relative_to(self.folder).as_posix()}"

@@ -1,8 +1,8 @@
 """slim-dependencies: a function's package carries only what its code uses.
 
 The one codemod that reads files besides its own: a manifest says what ships, only the sources next to it say what
-is used. That reading is in _scan.py and, for pip, _shipped.py (bounded, read-only); each manifest kind below is a pure function of the
-manifest's bytes and what the scan found.
+is used. That reading is in _scan.py and, for pip, _shipped.py (bounded, read-only); each manifest kind below is a
+pure function of the manifest's bytes and what the scan found.
 """
 from __future__ import annotations
 
