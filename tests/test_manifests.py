@@ -480,3 +480,37 @@ def test_an_image_function_whose_dockerfile_copies_a_shared_package_keeps_everyt
     (tmp_path / "src/approval/Dockerfile").write_text(dockerfile.replace("COPY shared/*.py ${LAMBDA_TASK_ROOT}/\n", ""))
     after, changes, _ = _slim(tmp_path, {}, "src/approval/requirements.txt", monkeypatch)
     assert changes == ["removed pydantic: no module of the function imports it"]
+
+
+def test_a_handler_folder_no_template_names_is_left_when_templates_declare_functions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    template = ("Resources:\n  Orders:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+                "      CodeUri: functions/orders/\n      Handler: app.handler\n      Runtime: python3.12\n")
+    files = {"template.yaml": template, "functions/orders/app.py": f"import requests\n{HANDLER_PY}",
+             "functions/orders/requirements.txt": "pandas>=2\nrequests>=2\n",
+             "functions/local/invoke.py": HANDLER_PY, "functions/local/requirements.txt": "pandas>=2\nrequests>=2\n"}
+    after, changes, notes = _slim(tmp_path, files, "functions/local/requirements.txt", monkeypatch)
+    assert not changes and notes == {1: "left as it is: template.yaml names no function whose code is in this folder"}
+    after, changes, notes = _slim(tmp_path, {}, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"requests>=2\n" and changes == ["removed pandas: no module of the function imports it"]
+
+
+def test_dependencies_come_from_installed_metadata_when_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    from codemods.manifests import _needs
+
+    monkeypatch.setitem(_needs.REQUIRES, "requests", ("not-what-requests-requires",))
+    assert {"urllib3", "certifi", "idna"} <= set(_needs.requires("requests"))  # requests is installed here
+    assert "not-what-requests-requires" not in _needs.requires("requests")
+    assert "pysocks" in _needs.extra_requires("requests", "socks") and "pysocks" not in _needs.requires("requests")
+
+
+def test_dependencies_come_from_the_table_otherwise() -> None:
+    from codemods.manifests import _needs
+
+    assert _needs._installed("aws-lambda-powertools-not-installed-here") is None
+    assert _needs.extra_requires("aws-lambda-powertools", "tracer") == ("aws-xray-sdk",)
+    reasons = _needs.needed({"fastapi": frozenset()},
+                            frozenset({"aws_lambda_powertools.utilities.validation.validator"}))
+    assert reasons["fastjsonschema"].startswith("`aws_lambda_powertools.utilities.validation`, which the function")
+    assert reasons["pydantic"] == "fastapi, which stays, requires it"
+    assert reasons["annotated-types"] == "fastapi, which stays, requires it (through pydantic)"

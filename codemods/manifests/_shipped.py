@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import glob
 import os
 import re
@@ -82,11 +83,25 @@ class _Function:
     docker_context: Path | None = None  # an image function's: what its Dockerfile's COPY sources are relative to
 
 
-def _template_functions(template: Path) -> list[_Function]:
+def _template_functions(template: Path) -> tuple[_Function, ...]:
+    try:
+        stat = template.stat()
+    except OSError:
+        return ()
+    return _declared(template, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared(template: Path, size: int, mtime_ns: int) -> tuple[_Function, ...]:
+    """The functions a template declares; one reading per version of it (every manifest below it asks)."""
     try:
         data = _load(template)
     except (OSError, ValueError, yaml.YAMLError):  # a template that does not read names nothing here
-        return []
+        return ()
+    return tuple(_functions(template, data))
+
+
+def _functions(template: Path, data: dict) -> list[_Function]:
     base = template.parent
     found: list[_Function] = []
     if template.name in SERVERLESS_NAMES:
