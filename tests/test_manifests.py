@@ -514,3 +514,12 @@ def test_dependencies_come_from_the_table_otherwise() -> None:
     assert reasons["fastjsonschema"].startswith("`aws_lambda_powertools.utilities.validation`, which the function")
     assert reasons["pydantic"] == "fastapi, which stays, requires it"
     assert reasons["annotated-types"] == "fastapi, which stays, requires it (through pydantic)"
+
+
+def test_a_requirement_named_like_a_package_outside_the_folder_stays(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"functions/orders/requirements.txt": "requests>=2\npandas>=2\n",
+             "functions/orders/app.py": f"import requests\n{HANDLER_PY}",
+             "requests/__init__.py": "import pandas\n"}  # a copy that may not ship: the requirement stays
+    after, changes, _ = _slim(tmp_path, files, "functions/orders/requirements.txt", monkeypatch)
+    assert after == b"requests>=2\npandas>=2\n" and not changes

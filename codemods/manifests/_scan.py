@@ -1,11 +1,12 @@
-"""What the code next to a manifest uses: the one place codemods read files other than their own.
+"""What the code next to a manifest uses: with _shipped.py, the one place codemods read files other than their own.
 
 A manifest says what a function ships; only its sources say what the function uses, and the engine hands a
 codemod one file. So slim-dependencies (and framework-advice, which counts routes) read, read-only, the sources in
-the manifest's own folder: `src/**/*.java` for pom.xml and build.gradle(.kts), `**/*.py` for requirements.txt,
-`**/*.{js,mjs,cjs,ts}` for package.json. The walk is bounded (vendored, build and test folders skipped, symbolic
-links not followed, at most MAX_FILES files of at most MAX_BYTES each) and never executes anything. Everything else
-in those codemods is a pure function of the manifest's bytes and what is found here.
+the manifest's own folder: `src/**/*.java` for pom.xml and build.gradle(.kts) (the shipped sources apart from the
+tests'), `**/*.{js,mjs,cjs,ts}` for package.json; for requirements.txt, _shipped.py also follows imports out of the
+folder and reads templates and build scripts. The walk is bounded (vendored, build and test folders skipped,
+symbolic links not followed, at most MAX_FILES files of at most MAX_BYTES each) and never executes anything.
+Everything else in those codemods is a pure function of the manifest's bytes and what is found here.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ _JS_MODULE = re.compile(rb"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bi
 @dataclasses.dataclass(frozen=True)
 class Sources:
     files: int  # how many source files were read; 0 means nothing is known about what the code uses
-    names: frozenset[str]  # dotted names (Java), top-level modules (Python) or module specifiers (JS)
+    names: frozenset[str]  # dotted names (Java) or module specifiers (JS)
     text_markers: frozenset[str] = frozenset()  # e.g. "SpringApplication" seen in Java sources
     # Names written only in test sources (src/test): not shipped, but the build compiles them (Maven, Gradle).
     test_names: frozenset[str] = frozenset()

@@ -197,10 +197,15 @@ def build_copies(folder: Path, root: Path, docker_context: Path | None = None) -
         if place == root and (place / ".github" / "workflows").is_dir():
             candidates += sorted((place / ".github" / "workflows").glob("*.y*ml"))
         for path in candidates:
-            if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
+            try:
+                if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
+                    continue
+                text = path.read_text("utf-8", "replace")
+            except OSError:
+                found.append(f"{path.relative_to(root).as_posix()} (unreadable)")
                 continue
             docker = "dockerfile" in path.name.lower()
-            for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+            for number, line in enumerate(text.splitlines(), 1):
                 if docker:
                     context = docker_context if docker_context is not None and place == folder else path.parent
                     copied = _docker_copies_in(line, context, folder)
@@ -251,8 +256,9 @@ def read(manifest: Path, root: Path) -> Shipped:
                        frozenset(), frozenset(), {}, ())
     copies = build_copies(folder, root, function.docker_context if function else None)
     doubts = [f"{place} copies files into the package, which may import it" for place in copies]
+    found = reader.local | reader.elsewhere
     return Shipped(owner, None, reader.count, frozenset(reader.imports - reader.local), frozenset(reader.dotted),
-                   frozenset(reader.words), {k: v for k, v in reader.unresolved.items() if k not in reader.local},
+                   frozenset(reader.words), {k: v for k, v in reader.unresolved.items() if k not in found},
                    tuple(doubts + reader.doubts), tuple(sorted(reader.followed)))
 
 
@@ -279,9 +285,11 @@ class _Reader:
         self.unresolved: dict[str, str] = {}
         self.doubts: list[str] = []
         self.followed: set[str] = set()
-        self.local: set[str] = set()
+        self.local: set[str] = set()  # modules of the function's own folder
+        self.elsewhere: set[str] = set()  # local modules found outside it
         self.handler: str | None = None
         self.queue: list[Path] = []
+        self.found: dict[tuple[str, Path | None], Path | None] = {}
 
     def read_function(self) -> None:
         files = source_files(self.folder, (".py",))
@@ -337,7 +345,7 @@ class _Reader:
 
     def _absolute(self, name: str, path: Path, node: ast.AST) -> None:
         self.imports.add(name)
-        if name in self.local or name == "__future__" or name in sys.stdlib_module_names:
+        if name in self.local or name in self.elsewhere or name == "__future__" or name in sys.stdlib_module_names:
             return
         if _within(path, self.folder) and ((self.folder / f"{name}.py").is_file() or (self.folder / name).is_dir()):
             self.local.add(name)
@@ -346,7 +354,8 @@ class _Reader:
         if found is None:
             self.unresolved.setdefault(name, self._where(path, node))
             return
-        self.local.add(name)
+        # found outside the folder: it may not ship under that name, so a requirement of that name stays
+        self.elsewhere.add(name)
         self._follow(found)
 
     def _relative(self, node: ast.ImportFrom, path: Path) -> None:
@@ -373,20 +382,25 @@ class _Reader:
     def _find(self, name: str, importer: Path) -> Path | None:
         """A local module or package ``name``: beside the importer (when followed), in a layer, or in a folder
         above the function's (a sibling package, a `lib/` folder, a `*/python/` layer folder)."""
-        roots: list[Path] = []
-        if not _within(importer, self.folder):
-            roots.append(importer.parent)
+        beside = None if _within(importer, self.folder) else importer.parent
+        if (name, beside) not in self.found:
+            try:
+                self.found[name, beside] = self._search(name, beside)
+            except OSError:  # a folder that cannot be listed: what it holds is not known
+                self.doubts.append(f"looking for `{name}` met a folder that cannot be read")
+                self.found[name, beside] = None
+        return self.found[name, beside]
+
+    def _search(self, name: str, beside: Path | None) -> Path | None:
+        roots: list[Path] = [beside] if beside is not None else []
         for layer in self.layers:
             roots += [layer, layer / "python"]
         for above in self.folder.parents:
             if not _within(above, self.root):
                 break
             roots += [above, above / "lib", above / "src"]
-            try:
-                roots += sorted(above / d / "python" for d in os.listdir(above)
-                                if d not in SKIPPED_DIRS and (above / d / "python").is_dir())
-            except OSError:
-                pass
+            roots += sorted(above / d / "python" for d in os.listdir(above)
+                            if d not in SKIPPED_DIRS and (above / d / "python").is_dir())
         for base in roots:
             if base.name in SKIPPED_DIRS:
                 continue
