@@ -421,6 +421,7 @@ def test_test_and_dev_tools_get_a_note_never_a_deletion(tmp_path: Path, monkeypa
         pytest.param(b"pandas>=2\nrequests>=2", id="first-line"),
         pytest.param(b"requests>=2\r\npandas>=2", id="crlf"),
         pytest.param(b"requests>=2\npandas>=2\n# end", id="comment-last"),
+        pytest.param(b"pandas>=2\nrequests>=2   ", id="blanks-after-the-last-kept-line"),
     ],
 )
 def test_a_file_without_a_final_newline_keeps_it_so(text: bytes, tmp_path: Path,

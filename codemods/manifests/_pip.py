@@ -205,7 +205,7 @@ def rewrite(data: bytes, found: PipScan, ctx: FileContext) -> bytes:
     if not edits:
         return data
     result = apply(data, edits)
-    if not data.endswith((b"\n", b"\r")):
+    if not data.endswith((b"\n", b"\r")) and result.endswith((b"\n", b"\r")):
         # the last line went, and it had no line break: the file still ends without one
         result = result.rstrip(b" \t\r\n")
     if not result.strip():
