@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import pathspec
 import yaml
 
+from rewriter.gitignore import GitIgnore
 from rewriter.languages import language_for
 
 # Vendored, generated and build folders: never the function's own code.
@@ -39,7 +41,39 @@ SKIPPED_DIRS = frozenset(
 )
 
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
+# CloudFormation takes templates of up to 1 MB; SAM and Serverless sources are smaller than what they expand to.
+MAX_TEMPLATE_BYTES = 2_000_000
+MAX_SETTINGS_BYTES = 1_000_000  # a .gitignore or a configuration file
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
+
+
+def read_small(path: Path, limit: int, follow: bool = True) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else ValueError saying why (OSError: unreadable).
+
+    Neither blocks nor reads without end: a FIFO is opened without waiting for a writer and then
+    refused, as is a device (``/dev/zero``); at most ``limit`` + 1 bytes are read, even from a file
+    that grows. ``follow=False`` refuses a symbolic link.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else getattr(os, "O_NOFOLLOW", 0))
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if not follow and error.errno == errno.ELOOP:
+            raise ValueError("a symbolic link: not read") from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file (a FIFO, a device or a folder): not read")
+        data = stream.read(limit + 1) if info.st_size <= limit else b""
+    if info.st_size > limit or len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes: not read")
+    return data
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = Path(os.path.realpath(root))
+    return path == real or real in path.parents
 
 
 def find_root(path: Path) -> Path:
@@ -65,38 +99,55 @@ class _Ignore:
     ``extra`` patterns (the configuration's ``exclude``) apply to paths relative to ``base``.
     """
 
-    def __init__(self, extra: Sequence[str], base: Path | None = None) -> None:
-        self.specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
-        self.extra = pathspec.GitIgnoreSpec.from_lines(extra) if extra else None
-        self.base = base
+    def __init__(self, extra: Sequence[str], base: Path | None, root: Path) -> None:
+        self.specs: list[tuple[Path, GitIgnore]] = []
+        self.read: set[Path] = set()
+        self.extra = GitIgnore(extra) if extra else None
+        self.base, self.root = base or root, root
+        self.folders: dict[Path, bool] = {}  # whether a folder is ignored or inside one that is
 
     def load(self, folder: Path, gitignore: Path | None = None) -> None:
         gitignore = gitignore or folder / ".gitignore"
-        if gitignore.is_file() and not gitignore.is_symlink():
-            try:
-                lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                return
-            self.specs.append((folder, pathspec.GitIgnoreSpec.from_lines(lines)))
+        if gitignore in self.read:
+            return
+        self.read.add(gitignore)
+        try:
+            data = read_small(gitignore, MAX_SETTINGS_BYTES, follow=False)
+        except (OSError, ValueError):
+            return  # as git: a .gitignore that is a link, or that it cannot read, ignores nothing
+        lines = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape").splitlines()
+        self.specs.append((folder, GitIgnore(lines)))
 
-    def ignored(self, path: Path, root: Path, is_dir: bool) -> bool:
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        return self._decided(path, is_dir) or self._in_ignored(path.parent)
+
+    def _decided(self, path: Path, is_dir: bool) -> bool:
         # As git does: the deepest .gitignore with a matching pattern decides, so `!keep.py` in a
         # nested file re-includes what a parent folder's .gitignore excluded.
         ignored = False
         for folder, spec in self.specs:
-            try:
-                relative = path.relative_to(folder).as_posix()
-            except ValueError:
+            relative = _relative(path, folder)
+            if relative is None or relative == ".":
                 continue
-            decided = spec.check_file(relative + ("/" if is_dir else "")).include
+            decided = spec.decide(relative, is_dir)
             if decided is not None:
                 ignored = decided
-        if ignored:
-            return True
-        if self.extra is not None:
-            relative = _relative(path, self.base or root)
-            return relative is not None and self.extra.match_file(relative + ("/" if is_dir else ""))
-        return False
+        if ignored or self.extra is None:
+            return ignored
+        relative = _relative(path, self.base)
+        return relative is not None and relative != "." and bool(self.extra.decide(relative, is_dir))
+
+    def _in_ignored(self, folder: Path) -> bool:
+        """As git: nothing below an ignored folder comes back, whatever a `!` pattern says."""
+        known = self.folders.get(folder)
+        if known is None:
+            parents = folder.parents
+            if self.root not in parents and self.base not in parents:
+                known = False
+            else:
+                known = self._in_ignored(folder.parent) or self._decided(folder, True)
+            self.folders[folder] = known
+        return known
 
 
 def _relative(path: Path, base: Path) -> str | None:
@@ -106,7 +157,7 @@ def _relative(path: Path, base: Path) -> str | None:
         return None
 
 
-def _matches(spec: pathspec.GitIgnoreSpec, path: Path, base: Path) -> bool:
+def _matches(spec: GitIgnore, path: Path, base: Path) -> bool:
     relative = _relative(path, base)
     return relative is not None and spec.match_file(relative)
 
@@ -136,8 +187,8 @@ def discover(
         # Not in a repository: paths are shown relative to the folder the PATHs have in common.
         root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
     selection = selection or Selection()
-    ignore = _Ignore([*(exclude or ()), *selection.exclude], selection.base)
-    include = pathspec.GitIgnoreSpec.from_lines(selection.include) if selection.include else None
+    ignore = _Ignore([*(exclude or ()), *selection.exclude], selection.base, root)
+    include = GitIgnore(selection.include) if selection.include else None
     ignore.load(root, root / ".git" / "info" / "exclude")  # below every .gitignore, as in git
     files: list[Path] = []
     templates: list[Path] = []
@@ -155,7 +206,7 @@ def discover(
         for parent in reversed([path, *path.parents]):
             if parent == root or root in parent.parents:
                 ignore.load(parent)
-        for found in _walk(path, root, ignore, templates):
+        for found in _walk(path, ignore, templates):
             if include is not None and not _matches(include, found, selection.base or root):
                 continue
             if found not in seen:
@@ -165,14 +216,16 @@ def discover(
     known = _TemplateCache(cache_dir, root) if cache_dir is not None else None
     for template in dict.fromkeys(templates):
         try:
-            for module, function in _handlers_in(template, known):
+            for module, function in _handlers_in(template, root, known):
                 entry_points.setdefault(module, set()).add(function)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
+        except RecursionError:
+            problems.append((template, "cannot read template: nested too deeply"))
     if known is not None:
         known.save()
     for glob, function in selection.handlers:
-        spec = pathspec.GitIgnoreSpec.from_lines([glob])
+        spec = GitIgnore([glob])
         for path in files:
             if _matches(spec, path, selection.base or root):
                 entry_points.setdefault(path, set()).add(function)
@@ -201,7 +254,7 @@ def _why(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _walk(top: Path, root: Path, ignore: _Ignore, templates: list[Path]) -> Iterator[Path]:
+def _walk(top: Path, ignore: _Ignore, templates: list[Path]) -> Iterator[Path]:
     for folder, dirs, names in os.walk(top):
         here = Path(folder)
         if here != top:
@@ -212,11 +265,11 @@ def _walk(top: Path, root: Path, ignore: _Ignore, templates: list[Path]) -> Iter
             if d not in SKIPPED_DIRS
             and not d.endswith(".egg-info")
             and not (here / d).is_symlink()
-            and not ignore.ignored(here / d, root, True)
+            and not ignore.ignored(here / d, True)
         )
         for name in sorted(names):
             path = here / name
-            if ignore.ignored(path, root, False):
+            if ignore.ignored(path, False):
                 continue
             if name in TEMPLATE_NAMES + SERVERLESS_NAMES:
                 templates.append(path)
@@ -240,7 +293,7 @@ _CloudFormationLoader.add_multi_constructor("!", _any_tag)
 
 
 def _load(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_small(path, MAX_TEMPLATE_BYTES).decode("utf-8-sig")
     data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_CloudFormationLoader)
     return data if isinstance(data, dict) else {}
 
@@ -250,10 +303,10 @@ def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _handlers_in(template: Path, known: _TemplateCache | None = None) -> Iterator[tuple[Path, str]]:
+def _handlers_in(template: Path, root: Path, known: _TemplateCache | None = None) -> Iterator[tuple[Path, str]]:
     declared = known.get(template) if known is not None else None
     if declared is None:
-        declared = list(_declared(template))
+        declared = list(_declared(template, root))
         if known is not None:
             known.put(template, declared)
     for folder, handler, runtime in declared:
@@ -261,8 +314,10 @@ def _handlers_in(template: Path, known: _TemplateCache | None = None) -> Iterato
         yield from _module_of(Path(folder), handler, runtime)
 
 
-def _declared(template: Path) -> Iterator[tuple[str, str, str]]:
+def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str]]:
     """(code folder, handler, runtime) of each function the template declares: what its text alone says."""
+    if os.path.islink(template) and not _inside(Path(os.path.realpath(template)), root):
+        raise ValueError("a symbolic link to outside the repository: not read")
     data = _load(template)
     base = template.parent
     if template.name in SERVERLESS_NAMES:

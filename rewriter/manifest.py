@@ -31,11 +31,10 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-import pathspec
-
 from codemods import all_codemods, select
 from rewriter import config, gate
 from rewriter import git as git_branch
+from rewriter.gitignore import compiled
 
 
 class ManifestError(Exception):
@@ -73,7 +72,7 @@ class Repository:
 def _matches(patterns: tuple[str, ...], path: str, prefix: bool) -> bool:
     if prefix and any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in patterns):
         return True
-    return pathspec.GitIgnoreSpec.from_lines(patterns).match_file(path)
+    return compiled(patterns).match_file(path)
 
 
 _KEYS = {"url": str, "base": str, "branch": str, "codemods": list, "disable": list, "include": list, "exclude": list,

@@ -5,11 +5,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-import pathspec
-
 from rewriter import config
 from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
+from rewriter.gitignore import compiled
 
 
 @dataclasses.dataclass
@@ -31,7 +30,7 @@ class Plan:
         said = []
         for key, globs in (("include", self.settings.include), ("handlers", [g for g, _ in self.settings.handlers])):
             for glob in globs:
-                if not any(pathspec.GitIgnoreSpec.from_lines([glob]).match_file(f) for f in files):
+                if not any(compiled((glob,)).match_file(f) for f in files):
                     said.append(f"{where}{key} {glob!r} matches no file here")
         return said
 
