@@ -41,6 +41,7 @@ from codemods import all_codemods
 from rewriter import __version__, gate
 from rewriter import git as git_branch
 from rewriter.manifest import Repository
+from rewriter.redaction import redact, redacted
 
 DEFAULT_WORKSPACE = "lambda-rewriter-batch"
 STAGES = ("cloned", "rewritten", "committed", "pushed")  # what a ledger entry's "stage" can say, in order
@@ -86,7 +87,7 @@ class Ledger:
     def write(self, entry: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         entry["updated"] = _now()
-        data = (json.dumps(entry, indent=2, sort_keys=True) + "\n").encode()
+        data = (json.dumps(redacted(entry), indent=2, sort_keys=True) + "\n").encode()
         fd, temporary = tempfile.mkstemp(prefix=f".{entry['key']}.", suffix=".tmp", dir=self.folder)
         try:
             with os.fdopen(fd, "wb") as stream:
@@ -238,8 +239,8 @@ def process(repo: Repository, options: Options) -> dict:
         _failed(entry, where[0], f"{type(error).__name__}: {error}")
     except Exception as error:  # a bug must not stop the other repositories
         _failed(entry, where[0], f"internal error: {type(error).__name__}: {error}")
-    if entry["reason"] and repo.shown != repo.url:  # git hides credentials in its messages; so do we in ours
-        entry["reason"] = entry["reason"].replace(repo.url, repo.shown)
+    if entry["reason"]:  # git's messages spell the URL their own way, GitPython's name the command line
+        entry["reason"] = redact(entry["reason"], repo.url)
     ledger.write(entry)
     return entry
 
@@ -535,7 +536,8 @@ def _pool_process(repo: Repository, options: Options) -> dict:
 def _lost(repo: Repository, options: Options, reason: str) -> dict:
     ledger = Ledger(Path(options.workspace))
     entry = ledger.read(repo.key) or {"key": repo.key, "repository": repo.shown, "line": repo.line, "stage": None}
-    _failed(entry, {"cloned": "rewrite", "committed": "push"}.get(entry.get("stage") or "", "clone"), reason)
+    _failed(entry, {"cloned": "rewrite", "committed": "push"}.get(entry.get("stage") or "", "clone"),
+            redact(reason, repo.url))
     ledger.write(entry)
     return entry
 
@@ -609,7 +611,7 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
     return {
         "tool": "lambda-rewriter", "version": __version__, "command": "batch", "manifest": manifest,
         "push": options.push, "workspace": options.workspace,
-        "repositories": [{k: e.get(k) for k in keys} for e in entries],
+        "repositories": [redacted({k: e.get(k) for k in keys}) for e in entries],
         "totals": totals, "exit_status": exit_status(entries),
     }
 
@@ -627,7 +629,7 @@ def markdown(entries: list[dict], options: Options) -> str:
     lines = [f"### lambda-rewriter batch: {summary_line(entries)}", "", f"Mode: {mode}.", "",
              "| repository | outcome | branch | commits | files | lines | notes |",
              "| --- | --- | --- | ---: | ---: | ---: | --- |"]
-    for e in entries:
+    for e in map(redacted, entries):  # before any formatting: a credential cut by an escape would show
         outcome = e.get("outcome") or "running"
         if outcome == "failed":
             outcome = f"failed at {e.get('failed_stage')}: {e.get('reason')}"
@@ -666,6 +668,7 @@ def _html(text: str) -> str:
 
 def describe(entry: dict) -> str:
     """One log line for a finished repository."""
+    entry = redacted(entry)
     outcome = entry.get("outcome")
     name = entry.get("repository", entry.get("key"))
     if outcome == "failed":

@@ -17,6 +17,7 @@ from rewriter.diff import summarize, unified_diff
 from rewriter.discovery import find_root
 from rewriter.engine import Status
 from rewriter.plan import plan
+from rewriter.redaction import redact
 from rewriter.report import EXIT_FAILED, EXIT_USAGE, Report
 from rewriter.sarif import as_sarif
 from rewriter.writeback import WriteBack, write_atomic
@@ -376,9 +377,10 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
             test_timeout=test_timeout,
         )
     except git_branch.BadRequest as error:
-        raise click.UsageError(str(error)) from None
+        raise click.UsageError(redact(str(error), remote or "")) from None
     except git_branch.GitError as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}; nothing was changed", soft_wrap=True)
+        console.print(f"[red]error:[/red] {escape(redact(str(error), remote or ''))}; nothing was changed",
+                      soft_wrap=True)
         sys.exit(EXIT_FAILED)
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
@@ -402,7 +404,8 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
             console.print(f"  {commit.sha[:12]} {commit.subject}", soft_wrap=True, markup=False)
         _print_tests(console, outcome.tests, failed=False)
         if outcome.pushed:
-            console.print(f"pushed to {remote}: {outcome.pushed}", soft_wrap=True, markup=False)
+            console.print(f"pushed to {redact(remote)}: {redact(outcome.pushed, remote)}", soft_wrap=True,
+                          markup=False)
     sys.exit(EXIT_FAILED if outcome.failures else 0)
 
 
@@ -488,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         # One line that says what went wrong and where to look, not click's usage block.
         command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "lambda-rewriter"
         _stderr().print(
-            f"[red]error:[/red] {escape(error.format_message())} (see `{escape(command)} --help`)", soft_wrap=True
+            f"[red]error:[/red] {escape(redact(error.format_message()))} (see `{escape(command)} --help`)",
+            soft_wrap=True,
         )
         return EXIT_USAGE
     except click.Abort:

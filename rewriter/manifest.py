@@ -35,14 +35,15 @@ from codemods import all_codemods, select
 from rewriter import config, gate
 from rewriter import git as git_branch
 from rewriter.gitignore import compiled
+from rewriter.redaction import redact
 
 
 class ManifestError(Exception):
     """The manifest cannot be used; ``problems`` holds one line per problem, each with its line number."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+        self.problems = [redact(problem) for problem in problems]
+        super().__init__("\n".join(self.problems))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +108,8 @@ def _parse_toml(path: Path, text: str) -> list[tuple[int, dict]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ManifestError([f"{path}: not valid TOML: {error}"]) from None
+    except RecursionError:
+        raise ManifestError([f"{path}: not valid TOML: arrays or tables nested too deeply"]) from None
     problems = [f"{path}: unknown table or key {key!r} (expected [defaults] and [[repository]])"
                 for key in data if key not in ("defaults", "repository")]
     defaults = data.get("defaults", {})
@@ -156,7 +159,7 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
         try:
             url = _checked_location(entry["url"], path.parent)
         except git_branch.BadRequest as error:
-            problems.append(f"{where}: {error}".replace(entry["url"], redact(entry["url"])))
+            problems.append(redact(f"{where}: {error}", entry["url"]))
             continue
         same = _identity(url)
         if same in seen:
@@ -217,44 +220,53 @@ def _codemods(table: dict, where: str) -> tuple[str, ...]:
 
 def _checked_location(text: str, here: Path) -> str:
     """An URL git may use, or an absolute path to a local repository that exists."""
+    shown = _brief(redact(text, text))  # every message below names the entry so: credentials hidden, then quoted
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise git_branch.BadRequest(f"{text!r}: control characters are refused")
+        raise git_branch.BadRequest(f"{shown!r}: control characters are refused")
     if text.startswith("-"):
-        raise git_branch.BadRequest(f"{text!r}: an entry may not start with '-' (git would read it as an option)")
+        raise git_branch.BadRequest(f"{shown!r}: an entry may not start with '-' (git would read it as an option)")
     if "::" in text.split("/", 1)[0] or re.match(r"^[A-Za-z0-9+.-]+::", text):
-        raise git_branch.BadRequest(f"{text!r}: transport helpers (ext::, fd::, <transport>::<address>) are refused")
+        raise git_branch.BadRequest(f"{shown!r}: transport helpers (ext::, fd::, <transport>::<address>) are refused")
     if _URL.match(text) and not text.lower().startswith("file://"):
         git_branch.check_remote_url(text)
         return text
+    if _CREDENTIALS_WITHOUT_SCHEME.match(text):
+        raise git_branch.BadRequest(f"{shown}: credentials without a scheme (git would take the part before the "
+                                    "first ':' for a host): write https://... or an ssh location like git@host:path")
     if text.lower().startswith("file://"):
         git_branch.check_remote_url(text)
         text = text[len("file://"):]
-    local = (here / Path(text).expanduser()).absolute()
-    if local.is_dir():
-        if not ((local / ".git").exists() or (local / "HEAD").is_file()):
-            raise git_branch.BadRequest(f"{text}: not a git repository")
+    unusable = None
+    try:
+        local = (here / Path(text).expanduser()).absolute()
+        is_dir = local.is_dir()
+        repository = is_dir and ((local / ".git").exists() or (local / "HEAD").is_file())
+    except RuntimeError:  # ~nosuchuser
+        raise git_branch.BadRequest(f"{shown}: {text.split('/')[0]} names no user with a home folder") from None
+    except OSError as error:  # a name longer than the system takes, a folder that cannot be entered
+        unusable, is_dir = error.strerror or str(error), False
+    if is_dir:
+        if not repository:
+            raise git_branch.BadRequest(f"{shown}: not a git repository")
         return str(local)
     if _SCP_LIKE.match(text):  # git@github.com:acme/orders.git
         git_branch.check_remote_url(text)
         return text
-    raise git_branch.BadRequest(f"{text}: no such local repository, and not an URL (https://, ssh://, git@host:path)")
+    if unusable is not None:
+        raise git_branch.BadRequest(f"{shown}: not a usable path ({unusable})")
+    raise git_branch.BadRequest(f"{shown}: no such local repository, and not an URL (https://, ssh://, git@host:path)")
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/]*)@")
+# user:secret@host..., before any "/": no scp-like location has a ":" before its "@".
+_CREDENTIALS_WITHOUT_SCHEME = re.compile(r"^[^/@:]*:[^/]*@")
+_LONGEST_SHOWN = 200
 
 
-def redact(url: str) -> str:
-    """``url`` with its credentials hidden: an https token may be the user name, an ssh user is kept."""
-    match = _USERINFO.match(url)
-    if not match:
-        return url
-    scheme, userinfo = match.group(1), match.group(2)
-    if scheme.lower().startswith(("ssh", "git+ssh")):
-        user, password = userinfo.partition(":")[::2]
-        hidden = f"{user}:***" if password else user
-    else:
-        hidden = "***"
-    return f"{scheme}{hidden}@{url[match.end():]}"
+def _brief(text: str) -> str:
+    """An entry as one line of an error: a 5,000-character line is cut, and says how long it was."""
+    if len(text) <= _LONGEST_SHOWN:
+        return text
+    return f"{text[:_LONGEST_SHOWN]}... ({len(text)} characters)"
 
 
 def _identity(url: str) -> str:
