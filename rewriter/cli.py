@@ -382,6 +382,9 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
         console.print(f"[red]error:[/red] {escape(redact(str(error), remote or ''))}; nothing was changed",
                       soft_wrap=True)
         sys.exit(EXIT_FAILED)
+    except OSError as error:  # the scratch folder: $TMPDIR full, a path of the base longer than the system takes
+        console.print(f"[red]error:[/red] {escape(_os_error(error))}; nothing was changed", soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     for warning in outcome.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     for path, reason in outcome.failures:
@@ -482,6 +485,17 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     sys.exit(batches.exit_status(entries))
 
 
+def _os_error(error: OSError) -> str:
+    """What failed, on which path; a path of thousands of characters is cut short."""
+    what = error.strerror or str(error) or type(error).__name__
+    if error.filename is None:
+        return what
+    name = os.fsdecode(error.filename)
+    if len(name) > 200:
+        name = f"{name[:120]}...{name[-60:]} ({len(name)} characters)"
+    return f"{what}: {name}"
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
@@ -495,6 +509,16 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return EXIT_USAGE
+    except OSError as error:  # a full disk, a path longer than the system takes: the environment, not a bug
+        _stderr().print(f"[red]error:[/red] {escape(redact(_os_error(error)))}", soft_wrap=True)
+        return EXIT_FAILED
+    except RecursionError:
+        _stderr().print("[red]error:[/red] input nested too deeply to read", soft_wrap=True)
+        return EXIT_FAILED
+    except Exception as error:  # a bug: still one line, no secret; CliRunner tests see the traceback
+        _stderr().print(f"[red]error:[/red] internal error: {escape(redact(f'{type(error).__name__}: {error}'))}",
+                        soft_wrap=True)
+        return EXIT_FAILED
     except click.Abort:
         _stderr().print("aborted")
         return EXIT_FAILED

@@ -132,6 +132,8 @@ def _toml(path: Path) -> dict:
                           f"{error.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{_shown(path)}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{_shown(path)}: not valid TOML: arrays or tables nested too deeply") from None
     except OSError as error:
         raise ConfigError(f"{_shown(path)}: cannot read: {error.strerror or error}") from None
 
