@@ -291,3 +291,64 @@ def test_python_samples_in_a_repository_change_the_expected_files(tmp_path: Path
     others = {p: f for p, f in untouched.items() if p not in databases}
     assert set(others) == {"samples/sam-orders/src/shared/orders_common.py", "samples/sam-orders/scripts/seed.py"}
     assert all(any("not Lambda code" in n["message"] for n in f["notes"]) for f in others.values())
+
+
+_DISCOVER_APART = (
+    "import sys; from pathlib import Path; from rewriter.discovery import discover\n"
+    "found = discover([Path(sys.argv[1])])\n"
+    "print(sorted(p.name for p in found.files)); print(sorted(f'{p.name}: {why}' for p, why in found.problems))\n"
+    "print(sorted(f.name for f in found.entry_points))"
+)
+
+
+def _discover_apart(root: Path) -> list[str]:
+    """Discovery in a process of its own: a read that blocks or never ends fails the test, it does not hang it."""
+    import subprocess
+    import sys
+
+    try:
+        out = subprocess.run([sys.executable, "-c", _DISCOVER_APART, str(root)], capture_output=True, text=True,
+                             timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("discovery did not end")
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+ODD_TEMPLATE = "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: odd.go\n"
+
+
+def test_templates_that_are_fifos_devices_or_too_large_are_named_not_read(tmp_path: Path) -> None:
+    """A FIFO blocked forever and a link to /dev/zero read until memory ran out: each is now one problem."""
+    import os
+
+    from rewriter.discovery import MAX_TEMPLATE_BYTES
+
+    write(git_init(tmp_path), {"fifo/app.py": HANDLER, "zero/app.py": HANDLER, "big/template.json": "{}" + " " *
+                               MAX_TEMPLATE_BYTES, "outside/template.yaml": ODD_TEMPLATE, "inside/odd.py": ODD_SIGNATURE,
+                               "inside/real.yaml": ODD_TEMPLATE, "outside/odd.py": ODD_SIGNATURE})
+    os.mkfifo(tmp_path / "fifo" / "template.yaml")
+    (tmp_path / "zero" / "template.yaml").symlink_to("/dev/zero")
+    (tmp_path / "inside" / "template.yaml").symlink_to("real.yaml")  # a link inside the tree is read
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    write(elsewhere, {"template.yaml": ODD_TEMPLATE})
+    (tmp_path / "outside" / "template.yaml").unlink()
+    (tmp_path / "outside" / "template.yaml").symlink_to(elsewhere / "template.yaml")
+    files, problems, entry_points = _discover_apart(tmp_path)
+    assert problems == str(sorted([
+        "template.json: cannot read template: larger than 2000000 bytes: not read",
+        "template.yaml: cannot read template: a symbolic link to outside the repository: not read",  # elsewhere
+        "template.yaml: cannot read template: a symbolic link to outside the repository: not read",  # /dev/zero
+        "template.yaml: cannot read template: not a regular file (a FIFO, a device or a folder): not read",
+    ]))
+    assert entry_points == str(["odd.py"])  # inside/ only: the template outside the tree named nothing
+
+
+def test_a_gitignore_that_is_a_fifo_or_a_link_ignores_nothing(tmp_path: Path) -> None:
+    import os
+
+    write(git_init(tmp_path), {"a/app.py": HANDLER, "b/app.py": HANDLER, "patterns": "*.py\n"})
+    os.mkfifo(tmp_path / "a" / ".gitignore")
+    (tmp_path / "b" / ".gitignore").symlink_to(tmp_path / "patterns")  # as git: a linked .gitignore is not read
+    files, _, _ = _discover_apart(tmp_path)
+    assert files == str(["app.py", "app.py"])
