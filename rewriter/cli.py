@@ -141,6 +141,9 @@ def _run(
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
+    if _verbosity() == "verbose":  # which file decided, when a setting surprises
+        console.print(f"config: {config.shown(settings.source) if settings.source else 'none'}", markup=False,
+                      soft_wrap=True)
     if _verbosity() != "quiet":
         for warning in planned.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)

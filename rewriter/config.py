@@ -2,8 +2,13 @@
 
 The file is found as black finds its own: from the folder the paths have in common, up to the first
 folder holding ``lambda-rewriter.toml`` or a ``pyproject.toml`` with a ``[tool.lambda-rewriter]``
-table, stopping at the repository root (a folder with ``.git``). One folder holding both is refused:
-nobody should have to remember which one wins.
+table, stopping at the repository root (a folder with ``.git``), else at the user's home, else at
+the filesystem root, and never looking into a folder that other users may write to (``/tmp``). One
+folder holding both is refused: nobody should have to remember which one wins.
+
+A repository's configuration is not trusted with the machine: ``jobs`` is capped at the CPUs there
+are and ``max-file-bytes`` at ``MAX_FILE_BYTES``, each with a warning (``-j`` is the user's own and
+is taken as given).
 """
 from __future__ import annotations
 
@@ -21,11 +26,15 @@ except ModuleNotFoundError:  # Python 3.10
 from codemods import all_codemods, select
 from codemods._base import NO_OPTIONS, ClientSpec, Options, ReconnectSpec
 from codemods.catalog import CONSTRUCTORS, LIVENESS, WithExit
+from rewriter import engine
+from rewriter.discovery import MAX_SETTINGS_BYTES, read_small
 from rewriter.engine import DEFAULT_MAX_BYTES
 
 CONFIG_NAME = "lambda-rewriter.toml"
 PYPROJECT = "pyproject.toml"
 TABLE = "[tool.lambda-rewriter]"
+# LibCST needs about 700 bytes of memory and 70 ms of CPU per byte of a large file (a 4.9 MB file: 3.3 GB, 5.5 min).
+MAX_FILE_BYTES = 2_000_000
 
 
 class ConfigError(Exception):
@@ -46,6 +55,7 @@ class Settings:
     test_command: str | None = None
     source: Path | None = None  # the file these came from
     base: Path | None = None  # the folder the globs are relative to; None: the repository root
+    warnings: tuple[str, ...] = ()  # values the file set that were capped
 
     def selected(self, named: tuple[str, ...] = ()) -> tuple[str, ...]:
         """The codemods to run: those named on the command line, else the configured ones less ``disable``.
@@ -74,21 +84,42 @@ def find(paths: list[Path]) -> Path | None:
     """The configuration file that governs ``paths``, or None."""
     folders = [p if p.is_dir() else p.parent for p in (Path(os.path.normpath(p.absolute())) for p in paths)]
     start = Path(os.path.commonpath(folders)) if folders else Path.cwd()
-    for folder in (start, *start.parents):
+    for folder in searched(start):
         own, pyproject = folder / CONFIG_NAME, folder / PYPROJECT
         has_own = own.is_file()
         if not has_own and (own.is_symlink() or own.exists()):
-            raise ConfigError(f"{_shown(own)}: not a readable file (a folder, or a link to nothing); remove or fix it")
+            raise ConfigError(f"{shown(own)}: not a readable file (a folder, or a link to nothing); remove or fix it")
         has_table = pyproject.is_file() and _table_of(pyproject) is not None
         if has_own and has_table:
             raise ConfigError(
-                f"{_shown(folder)}: both {CONFIG_NAME} and {PYPROJECT} {TABLE} configure lambda-rewriter; keep one"
+                f"{shown(folder)}: both {CONFIG_NAME} and {PYPROJECT} {TABLE} configure lambda-rewriter; keep one"
             )
         if has_own or has_table:
             return own if has_own else pyproject
-        if (folder / ".git").exists():
-            return None
     return None
+
+
+def searched(start: Path) -> list[Path]:
+    """The folders ``find`` looks in, nearest first: up to the repository root, else the home, else ``/``.
+
+    A folder others may write to (``/tmp``) ends the search before it: a file planted there by
+    another user (``exclude = ["**"]``) would turn a check green.
+    """
+    try:
+        home: Path | None = Path.home()
+    except RuntimeError:  # no HOME and no password entry
+        home = None
+    folders = []
+    for folder in (start, *start.parents):
+        try:
+            if folder.stat().st_mode & 0o002:
+                break
+        except OSError:
+            break
+        folders.append(folder)
+        if (folder / ".git").exists() or folder == home:
+            break
+    return folders
 
 
 def load(start: Path, config_file: Path | None = None, root: Path | None = None) -> Settings:
@@ -108,14 +139,14 @@ def load(start: Path, config_file: Path | None = None, root: Path | None = None)
 
 def read(path: Path, base: Path | None = None) -> Settings:
     """One configuration file: a pyproject.toml's ``[tool.lambda-rewriter]``, or any other file's top level."""
-    shown = _shown(path)
+    name = shown(path)
     if path.name == PYPROJECT:
         table = _table_of(path)
         if table is None:
-            raise ConfigError(f"{shown}: no {TABLE} table in it")
-        settings = parse_table(table, shown, TABLE)
+            raise ConfigError(f"{name}: no {TABLE} table in it")
+        settings = parse_table(table, name, TABLE)
     else:
-        settings = parse_table(_toml(path), shown)
+        settings = parse_table(_toml(path), name)
     return dataclasses.replace(settings, source=path, base=base)
 
 
@@ -126,33 +157,38 @@ def parse_table(table: dict, source: str, table_name: str = "") -> Settings:
 
 def _toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a byte order mark (Windows editors) is allowed
+        # A byte order mark (Windows editors) is allowed.
+        return tomllib.loads(read_small(path, MAX_SETTINGS_BYTES).decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        raise ConfigError(f"{_shown(path)}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+        raise ConfigError(f"{shown(path)}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
                           f"{error.start}): save it as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{_shown(path)}: not valid TOML: {error}") from None
+        raise ConfigError(f"{shown(path)}: not valid TOML: {error}") from None
     except RecursionError:
-        raise ConfigError(f"{_shown(path)}: not valid TOML: arrays or tables nested too deeply") from None
+        raise ConfigError(f"{shown(path)}: not valid TOML: arrays or tables nested too deeply") from None
     except OSError as error:
-        raise ConfigError(f"{_shown(path)}: cannot read: {error.strerror or error}") from None
+        raise ConfigError(f"{shown(path)}: cannot read: {error.strerror or error}") from None
+    except ValueError as error:  # not a regular file, or larger than a configuration has reason to be
+        raise ConfigError(f"{shown(path)}: {error}") from None
 
 
 def _table_of(pyproject: Path) -> dict | None:
     try:
-        text = pyproject.read_bytes()
+        text = read_small(pyproject, MAX_SETTINGS_BYTES)
     except OSError:
         return None
+    except ValueError as error:
+        raise ConfigError(f"{shown(pyproject)}: {error}") from None
     if b"lambda-rewriter" not in text:
         return None  # not ours: a pyproject.toml we need not parse, even a broken one
     tool = _toml(pyproject).get("tool", {})
     table = tool.get("lambda-rewriter") if isinstance(tool, dict) else None
     if table is not None and not isinstance(table, dict):
-        raise ConfigError(f"{_shown(pyproject)}: {TABLE} must be a table")
+        raise ConfigError(f"{shown(pyproject)}: {TABLE} must be a table")
     return table
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """A path as the user would type it: relative to where they stand when it is below."""
     try:
         return str(path.relative_to(Path.cwd()))
@@ -163,6 +199,7 @@ def _shown(path: Path) -> str:
 class _Reader:
     def __init__(self, source: str, prefix: str) -> None:
         self.source, self.prefix = source, prefix
+        self.warnings: list[str] = []
 
     def fail(self, key: str, what: str) -> ConfigError:
         return ConfigError(f"{self.source}: {self.prefix}{key} {what}")
@@ -191,9 +228,12 @@ class _Reader:
             exclude=self.globs("exclude", table.get("exclude", [])),
             handlers=self.handlers(table.get("handlers", [])),
             options=Options(clients, reconnect),
-            max_file_bytes=self.whole("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES)),
-            jobs=self.whole("jobs", table["jobs"]) if "jobs" in table else None,
+            max_file_bytes=self.capped("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES),
+                                       MAX_FILE_BYTES, "the most lambda-rewriter reads"),
+            jobs=self.capped("jobs", table["jobs"], engine.default_workers(), "the CPUs here") if "jobs" in table
+            else None,
             test_command=self.command("test-command", table["test-command"]) if "test-command" in table else None,
+            warnings=tuple(self.warnings),  # last: the values above add to them
         )
         if disable and not settings.selected():
             raise self.fail("disable", "leaves no codemod to run")
@@ -219,6 +259,14 @@ class _Reader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"must be a shell command (a non-empty string), not {value!r}")
         return value
+
+    def capped(self, key: str, value: Any, most: int, what: str) -> int:
+        """A number the file sets, which may not ask the machine for more than ``most``."""
+        number = self.whole(key, value)
+        if number > most:
+            self.warnings.append(f"{self.source}: {self.prefix}{key} = {number} is more than {what} ({most}): "
+                                 f"{most} is used")
+        return min(number, most)
 
     def whole(self, key: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

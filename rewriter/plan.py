@@ -16,6 +16,7 @@ class Plan:
     found: Discovery
     settings: config.Settings
     jobs: list[FileJob]
+    excluded_all: bool = False  # the walk found files, and the settings' exclude left none of them
 
     @property
     def problems(self) -> list[tuple[str, str]]:
@@ -23,11 +24,13 @@ class Plan:
 
     @property
     def warnings(self) -> list[str]:
-        """Settings that select nothing: a typo in a glob must not turn a CI run silently green."""
+        """Settings that select nothing, or were capped: a typo in a glob must not turn a CI run silently green."""
         base = self.settings.base or self.found.root
         files = [display(path, base) for path in self.found.files]
         where = f"{self.settings.source.name}: " if self.settings.source else ""
-        said = []
+        said = list(self.settings.warnings)
+        if self.excluded_all:
+            said.append(f"{where}exclude {list(self.settings.exclude)!r} leaves none of the files here")
         for key, globs in (("include", self.settings.include), ("handlers", [g for g, _ in self.settings.handlers])):
             for glob in globs:
                 if not any(compiled((glob,)).match_file(f) for f in files):
@@ -54,6 +57,8 @@ def plan(
         settings = config.load(common, config_file, root if (root / ".git").exists() else common)
     selection = Selection(settings.exclude, settings.include, settings.handlers, settings.base)
     found = discover(paths, selection=selection, cache_dir=cache_dir)
+    excluded_all = not found.files and bool(settings.exclude) and bool(
+        discover(paths, selection=dataclasses.replace(selection, exclude=())).files)
     prefix = str(found.root).rstrip(os.sep) + os.sep
     jobs = [
         FileJob(
@@ -66,7 +71,7 @@ def plan(
         )
         for path in found.files
     ]
-    return Plan(found, settings, jobs)
+    return Plan(found, settings, jobs, excluded_all)
 
 
 def _common(paths: list[Path]) -> Path:

@@ -106,6 +106,94 @@ def test_the_walk_stops_at_the_repository_root(tmp_path: Path) -> None:
     assert changed([], repo) == []
 
 
+
+def test_outside_a_repository_the_walk_stops_at_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`exclude = ["**"]` two folders above a project outside git turned check green: the home ends the search."""
+    home = tmp_path / "home"
+    write(tmp_path, {"pyproject.toml": PYPROJECT + 'exclude = ["**"]\n'})
+    write(home, {"work/project/app.py": HANDLER})
+    monkeypatch.setenv("HOME", str(home))
+    assert config.searched(home / "work" / "project") == [home / "work" / "project", home / "work", home]
+    assert changed([], home / "work" / "project") == ["app.py"]
+    write(home, {"lambda-rewriter.toml": 'disable = ["hoist-clients"]\n'})  # the home itself is still read
+    assert changed([], home / "work" / "project") == []
+
+
+def test_the_walk_does_not_look_into_a_folder_others_may_write_to(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"  # as /tmp: anyone may plant a pyproject.toml there
+    write(shared, {"pyproject.toml": PYPROJECT + 'exclude = ["**"]\n', "mine/app.py": HANDLER})
+    shared.chmod(0o1777)
+    assert config.searched(shared / "mine") == [shared / "mine"]
+    assert changed([], shared / "mine") == ["app.py"]
+    write(shared / "mine", {"lambda-rewriter.toml": 'disable = ["hoist-clients"]\n'})
+    assert changed([], shared / "mine") == []
+
+
+def test_verbose_names_the_configuration_file_used(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"svc/app.py": HANDLER})
+    assert "config: none" in invoke(["check", "-v"], repo / "svc").stderr
+    write(repo, {"pyproject.toml": PYPROJECT + 'disable = ["targeted-imports"]\n'})
+    result = invoke(["check", "-v"], repo / "svc")
+    assert f"config: {repo / 'pyproject.toml'}" in result.stderr
+    assert "config:" not in invoke(["check"], repo / "svc").stderr
+
+
+def test_an_exclude_that_leaves_no_file_is_a_warning(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER, "pyproject.toml": PYPROJECT + 'exclude = ["**"]\n'})
+    result = invoke(["check"], repo)
+    assert result.exit_code == 0
+    assert "warning: pyproject.toml: exclude ['**'] leaves none of the files here" in result.stderr
+    write(repo, {"pyproject.toml": PYPROJECT + 'exclude = ["legacy/"]\n', "legacy/old.py": HANDLER})
+    assert "leaves none" not in invoke(["check"], repo).stderr
+
+
+# -- numbers a repository sets -------------------------------------------------------------------
+
+
+def test_jobs_from_a_repository_is_capped_at_the_cpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jobs = 100000` started a process per file; `-j` is the user's own and is taken as given."""
+    monkeypatch.setattr(engine, "default_workers", lambda: 2)
+    asked = []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda work, names, workers, *a, **k: asked.append(workers) or
+                        real_run(work, names, 1, *a, **k))
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER, "lambda-rewriter.toml": "jobs = 100000\n"})
+    assert config.load(repo).jobs == 2
+    result = invoke(["check"], repo)
+    assert result.exit_code == 1
+    assert "warning: lambda-rewriter.toml: jobs = 100000 is more than the CPUs here (2): 2 is used" in result.stderr
+    assert invoke(["check", "-j", "3"], repo).exit_code == 1
+    assert asked == [2, 3]
+    write(repo, {"lambda-rewriter.toml": "jobs = 2\n"})
+    assert "warning" not in invoke(["check"], repo).stderr
+
+
+def test_max_file_bytes_from_a_repository_has_a_ceiling(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    big = HANDLER + "# " + "x" * config.MAX_FILE_BYTES + "\n"
+    write(repo, {"big.py": big, "app.py": HANDLER, "pyproject.toml": PYPROJECT + "max-file-bytes = 1_000_000_000_000\n"})
+    assert config.load(repo).max_file_bytes == config.MAX_FILE_BYTES
+    result, report = invoke_json(["check"], repo)
+    assert "max-file-bytes = 1000000000000 is more than the most lambda-rewriter reads (2000000)" in result.stderr
+    statuses = {f["path"]: (f["status"], f.get("reason")) for f in report["files"]}
+    assert statuses["big.py"] == ("skipped", f"larger than the size limit ({len(big)} > 2000000 bytes)")
+    assert statuses["app.py"][0] == "changed"
+
+
+def test_a_configuration_file_that_is_a_fifo_or_too_large_is_refused(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER, "pyproject.toml": PYPROJECT + "# lambda-rewriter\n" + "#" * 1_000_000 + "\n"})
+    result = invoke(["check"], repo)
+    assert result.exit_code == 2
+    assert "pyproject.toml: larger than 1000000 bytes: not read" in result.stderr
+    (repo / "pyproject.toml").unlink()
+    os.mkfifo(repo / "lambda-rewriter.toml")
+    result = invoke(["check"], repo)
+    assert result.exit_code == 2 and "lambda-rewriter.toml: not a readable file" in result.stderr
+
 def test_a_broken_pyproject_that_does_not_configure_us_is_not_read(tmp_path: Path) -> None:
     repo = git_init(tmp_path)
     write(repo, {"app.py": HANDLER, "pyproject.toml": "[project\nname = \n"})
@@ -338,6 +426,7 @@ def test_jobs_sets_the_worker_processes_and_options_reach_them(
     write(repo, {**files, "lambda-rewriter.toml": f'jobs = {jobs}\nclients = ["mycompany.aws.client"]\n'})
     _PIDS = tmp_path / "pids"
     monkeypatch.setattr(engine, "process_file", _recording_process_file)
+    monkeypatch.setattr(engine, "default_workers", lambda: 4)  # a machine with CPUs enough for the jobs asked
     assert changed([], repo) == sorted(files)
     pids = set(_PIDS.read_text().split())
     assert (str(os.getpid()) not in pids) == pooled
@@ -619,9 +708,9 @@ def test_an_in_house_connection_reconnects_after_the_server_dropped_it(
 
 def test_settings_for_a_folder_load_through_the_public_api(tmp_path: Path) -> None:
     repo = git_init(tmp_path)
-    write(repo, {"svc/lambda-rewriter.toml": "jobs = 3\n"})
+    write(repo, {"svc/lambda-rewriter.toml": "jobs = 1\n"})  # at most the CPUs there are (see the capping tests)
     settings = config.load(repo / "svc")
-    assert settings.jobs == 3 and settings.base == repo / "svc"
+    assert settings.jobs == 1 and settings.base == repo / "svc"
     assert settings.source == repo / "svc" / "lambda-rewriter.toml"
     assert config.load(repo) == Settings()
 
