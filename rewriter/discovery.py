@@ -43,7 +43,9 @@ SKIPPED_DIRS = frozenset(
 TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json")
 # CloudFormation takes templates of up to 1 MB; SAM and Serverless sources are smaller than what they expand to.
 MAX_TEMPLATE_BYTES = 2_000_000
-MAX_SETTINGS_BYTES = 1_000_000  # a .gitignore or a configuration file
+MAX_SETTINGS_BYTES = 1_000_000  # a configuration file
+# About 10,000 patterns: each costs ~0.3 ms to compile, and every path is matched against all of them.
+MAX_GITIGNORE_BYTES = 256_000
 SERVERLESS_NAMES = ("serverless.yml", "serverless.yaml")
 
 
@@ -105,16 +107,22 @@ class _Ignore:
         self.extra = GitIgnore(extra) if extra else None
         self.base, self.root = base or root, root
         self.folders: dict[Path, bool] = {}  # whether a folder is ignored or inside one that is
+        self.problems: list[tuple[Path, str]] = []
 
     def load(self, folder: Path, gitignore: Path | None = None) -> None:
         gitignore = gitignore or folder / ".gitignore"
         if gitignore in self.read:
             return
         self.read.add(gitignore)
+        if os.path.islink(gitignore):
+            return  # as git: a .gitignore that is a symbolic link is not read
         try:
-            data = read_small(gitignore, MAX_SETTINGS_BYTES, follow=False)
-        except (OSError, ValueError):
-            return  # as git: a .gitignore that is a link, or that it cannot read, ignores nothing
+            data = read_small(gitignore, MAX_GITIGNORE_BYTES, follow=False)
+        except OSError:
+            return  # none, or unreadable: as git, it ignores nothing
+        except ValueError as error:  # a FIFO, a device, or too large: its patterns do not apply, and that is said
+            self.problems.append((gitignore, f"{error}; its patterns do not apply"))
+            return
         lines = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape").splitlines()
         self.specs.append((folder, GitIgnore(lines)))
 
@@ -229,7 +237,7 @@ def discover(
         for path in files:
             if _matches(spec, path, selection.base or root):
                 entry_points.setdefault(path, set()).add(function)
-    return Discovery(root, files, {p: frozenset(f) for p, f in entry_points.items()}, problems)
+    return Discovery(root, files, {p: frozenset(f) for p, f in entry_points.items()}, ignore.problems + problems)
 
 
 def _templates_above(path: Path, root: Path, templates: list[Path]) -> None:

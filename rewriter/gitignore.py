@@ -192,7 +192,6 @@ class Pattern:
         self.negated, self.dir_only = negated, dir_only
         #: a regex for the last segment of the path, for the whole path, or the segments with `**` among them
         self.name, self.whole, self.segments = name, whole, segments
-        self.regex = re.compile(name if name is not None else whole, re.S) if segments is None else None
 
     @classmethod
     def parse(cls, line: str, tag: int = 0) -> Pattern | None:
@@ -239,7 +238,8 @@ class Pattern:
             return False
         if self.segments is not None:
             return _segments_match(self.segments, path.split(b"/"))
-        return self.regex.fullmatch(path.rpartition(b"/")[2] if self.name is not None else path) is not None
+        regex = _compiled(self.name if self.name is not None else self.whole)
+        return regex.fullmatch(path.rpartition(b"/")[2] if self.name is not None else path) is not None
 
 
 def _segments_match(items: Sequence, parts: Sequence[bytes]) -> bool:
@@ -274,19 +274,22 @@ class GitIgnore:
         self._whole = {is_dir: self._alternatives("whole", is_dir) for is_dir in (False, True)}
         self._segments = [(i, p) for i, p in enumerate(self.patterns) if p.segments is not None]
 
-    def _alternatives(self, kind: str, is_dir: bool) -> re.Pattern | None:
+    def _alternatives(self, kind: str, is_dir: bool) -> list[re.Pattern]:
+        # In chunks: re compiles one regex of thousands of alternatives in time worse than linear.
         sources = [b"(?P<p%d>%s)" % (i, getattr(p, kind)) for i, p in reversed(list(enumerate(self.patterns)))
                    if getattr(p, kind) is not None and (is_dir or not p.dir_only)]
-        return re.compile(b"|".join(sources), re.S) if sources else None
+        return [re.compile(b"|".join(sources[i:i + _CHUNK]), re.S) for i in range(0, len(sources), _CHUNK)]
 
     def decide(self, path: str, is_dir: bool) -> bool | None:
         """For ``path`` itself: True ignored, False taken back by a ``!`` pattern, None when no pattern matches."""
         data = encoded(path)
         last = -1  # the last pattern that matches decides
-        for regex, subject in ((self._name[is_dir], data.rpartition(b"/")[2]), (self._whole[is_dir], data)):
-            found = regex.fullmatch(subject) if regex is not None else None
-            if found is not None:
-                last = max(last, int(found.lastgroup[1:]))
+        for chunks, subject in ((self._name[is_dir], data.rpartition(b"/")[2]), (self._whole[is_dir], data)):
+            for regex in chunks:  # the later patterns first
+                found = regex.fullmatch(subject)
+                if found is not None:
+                    last = max(last, int(found.lastgroup[1:]))
+                    break
         for index, pattern in reversed(self._segments):
             if index <= last:
                 break
@@ -302,6 +305,14 @@ class GitIgnore:
             if self.decide("/".join(parts[:end]), True):
                 return True
         return bool(self.decide(path, is_dir))
+
+
+_CHUNK = 100
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: bytes) -> re.Pattern:
+    return re.compile(source, re.S)
 
 
 @functools.lru_cache(maxsize=256)

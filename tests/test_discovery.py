@@ -344,11 +344,19 @@ def test_templates_that_are_fifos_devices_or_too_large_are_named_not_read(tmp_pa
     assert entry_points == str(["odd.py"])  # inside/ only: the template outside the tree named nothing
 
 
-def test_a_gitignore_that_is_a_fifo_or_a_link_ignores_nothing(tmp_path: Path) -> None:
+def test_a_gitignore_that_is_a_fifo_a_link_or_too_large_ignores_nothing(tmp_path: Path) -> None:
+    """A FIFO is named and passed by; a link is not read, as in git; 10,000s of patterns would cost minutes."""
     import os
 
-    write(git_init(tmp_path), {"a/app.py": HANDLER, "b/app.py": HANDLER, "patterns": "*.py\n"})
+    from rewriter.discovery import MAX_GITIGNORE_BYTES
+
+    write(git_init(tmp_path), {"a/app.py": HANDLER, "b/app.py": HANDLER, "c/app.py": HANDLER, "patterns": "*.py\n",
+                               "c/.gitignore": "*.py\n" + "#" * MAX_GITIGNORE_BYTES})
     os.mkfifo(tmp_path / "a" / ".gitignore")
-    (tmp_path / "b" / ".gitignore").symlink_to(tmp_path / "patterns")  # as git: a linked .gitignore is not read
-    files, _, _ = _discover_apart(tmp_path)
-    assert files == str(["app.py", "app.py"])
+    (tmp_path / "b" / ".gitignore").symlink_to(tmp_path / "patterns")
+    files, problems, _ = _discover_apart(tmp_path)
+    assert files == str(["app.py", "app.py", "app.py"])
+    assert problems == str([
+        f".gitignore: larger than {MAX_GITIGNORE_BYTES} bytes: not read; its patterns do not apply",
+        ".gitignore: not a regular file (a FIFO, a device or a folder): not read; its patterns do not apply",
+    ])
