@@ -103,7 +103,8 @@ def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> N
 def _verbosity_options(f):
     f = click.option(
         "-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbosity,
-        help="Also list every change and note, with the notes of files that would not change.",
+        help="Also name the configuration file used and list every change and note, with the notes of files that "
+        "would not change.",
     )(f)
     return click.option(
         "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_verbosity,
