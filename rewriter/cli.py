@@ -253,11 +253,8 @@ def apply(paths, codemods, jobs, no_cache, patch_file) -> None:
     for result in report.results:
         if result.status is not Status.CHANGED:
             continue
-        path = Path(result.abspath)
         try:
-            if path.read_bytes() != result.before:
-                raise OSError("the file changed while it was being rewritten")
-            write_atomic(path, result.after)
+            write_atomic(Path(result.abspath), result.after, expected=result.before)
         except OSError as error:
             result.status, result.reason = Status.ERROR, f"not written: {error}"
     _finish(report)

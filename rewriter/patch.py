@@ -6,12 +6,13 @@ The parser works on bytes and splits on "\\n" only, so CRLF, lone CR and form fe
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 from pathlib import Path
 
 from rewriter.languages import ParseFailure, language_for
-from rewriter.writeback import write_atomic
+from rewriter.writeback import Changed, write_atomic
 
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _QUOTED = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13, b'"': 34, b"\\": 92}
@@ -225,15 +226,18 @@ def apply(root: Path, data: bytes) -> Applied:
                 raise PatchError(f"{patch.path}: the patched file would not parse ({failure}); nothing written") from None
         planned.append((path, before, after))
     written: list[tuple[Path, bytes]] = []
+    after_of = {path: after for path, _, after in planned}
     try:
         for path, before, after in planned:
-            if path.read_bytes() != before:
-                raise PatchError(f"{path.relative_to(root).as_posix()}: changed while the patch was being applied")
-            write_atomic(path, after)
+            try:
+                write_atomic(path, after, expected=before)
+            except Changed:
+                raise PatchError(f"{path.relative_to(root).as_posix()}: changed while the patch was being applied") from None
             written.append((path, before))
     except BaseException:
         for path, before in reversed(written):  # put back what was written, so that nothing changed
-            write_atomic(path, before)
+            with contextlib.suppress(Changed):  # unless someone saved it since: theirs stays
+                write_atomic(path, before, expected=after_of[path])
         raise
     hunks = [h for f in files for h in f.hunks]
     return Applied(

@@ -303,6 +303,132 @@ def test_a_file_edited_during_the_run_is_not_overwritten(tmp_path: Path, monkeyp
     assert (repo / "other.py").read_bytes() == _rewritten(tmp_path, HANDLER.encode())
 
 
+# --- lost changes: two writers at once (issue 16) ----------------------------------------------------------
+
+_TWO_CODEMODS = HANDLER.replace("import boto3\n", "import boto3\nimport botocore\n")
+
+_PAUSED_APPLY = r"""
+import sys, tempfile
+from rewriter import cli, writeback
+
+root, codemod, where = sys.argv[1:4]
+
+
+def pause():
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()
+
+
+if where == "holding-the-lock":  # compared under the file's lock, about to make its temporary file
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, **kwargs):
+        if str(kwargs.get("dir", "")).startswith(root):
+            pause()
+        return real_mkstemp(*args, **kwargs)
+
+    tempfile.mkstemp = mkstemp
+else:  # found the file locked by the other run, which holds it between its compare and its rename
+    real_flock, paused = writeback.fcntl.flock, []
+
+    def flock(fd, operation):
+        try:
+            return real_flock(fd, operation)
+        except BlockingIOError:
+            if not paused:
+                paused.append(pause())
+            raise
+
+    writeback.fcntl.flock = flock
+raise SystemExit(cli.main(["apply", "-j", "1", "--no-cache", "-c", codemod, root]))
+"""
+
+
+def _paused(args: list[str]) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", _PAUSED_APPLY, *args], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env())
+    # Not a timing assertion: a guard so that a child that never gets there fails the test instead of hanging it.
+    if not select.select([child.stdout], [], [], 300)[0] or child.stdout.readline() != b"ready\n":
+        child.kill()
+        raise AssertionError(f"the child never got there: {child.communicate()[1].decode(errors='replace')}")
+    return child
+
+
+def _go_on(child: subprocess.Popen) -> tuple[int, str]:
+    _, err = child.communicate(b"\n", timeout=300)
+    return child.returncode, err.decode(errors="replace")
+
+
+def test_lost_changes_two_applies_at_once_keep_one_change_and_fail_the_other(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": _TWO_CODEMODS})
+    target = repo / "app.py"
+    first = _paused([str(repo), "hoist-clients", "holding-the-lock"])
+    # The second run read the file as the first did; without the lock it would now compare, write, and then
+    # lose its change to the first run's rename.
+    second = _paused([str(repo), "targeted-imports", "waiting-for-the-lock"])
+    assert _go_on(first)[0] == 0
+    hoisted = target.read_bytes()
+    assert b'\ns3 = boto3.client("s3")' in hoisted and b"import botocore" in hoisted
+    status, stderr = _go_on(second)
+    assert status == 3, stderr
+    assert "app.py" in stderr and "changed while it was being rewritten; run again" in stderr
+    assert target.read_bytes() == hoisted  # the first run's change was not overwritten
+    assert [p.name for p in repo.iterdir() if p.name != ".git"] == ["app.py"]
+    # Run again, as the message says: both changes are there.
+    assert invoke(["apply", "-j", "1", "-c", "targeted-imports"], repo).exit_code == 0
+    assert b"botocore" not in target.read_bytes() and b'\ns3 = boto3.client("s3")' in target.read_bytes()
+
+
+def test_lost_changes_an_editor_save_right_before_the_rename_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rewriter import writeback
+
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER})
+    saved = HANDLER + "# saved by the editor while the new bytes were being synced\n"
+    real_keep_owner = writeback._keep_owner
+
+    def editor_saves_meanwhile(temp, st):
+        (repo / "app.py").write_text(saved)  # in place, as many editors write
+        real_keep_owner(temp, st)
+
+    monkeypatch.setattr(writeback, "_keep_owner", editor_saves_meanwhile)
+    result = invoke(["apply", "-j", "1"], repo)
+    assert result.exit_code == 3, result.output
+    assert "app.py" in result.stderr and "changed while it was being rewritten" in result.stderr
+    assert (repo / "app.py").read_text() == saved
+    assert _temps(repo) == []
+
+
+def test_lost_changes_a_file_with_hard_links_is_refused_with_a_note(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER, "other.py": HANDLER})
+    os.link(repo / "app.py", tmp_path / "elsewhere.py")
+    result = invoke(["apply", "-j", "1"], repo)
+    assert result.exit_code == 3
+    assert "app.py" in result.stderr and "2 hard links" in result.stderr and "not written" in result.stderr
+    assert (repo / "app.py").read_text() == HANDLER == (tmp_path / "elsewhere.py").read_text()
+    assert (repo / "app.py").stat().st_ino == (tmp_path / "elsewhere.py").stat().st_ino
+    assert (repo / "other.py").read_bytes() == _rewritten(tmp_path, HANDLER.encode())
+
+
+def test_lost_changes_extended_attributes_are_kept(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": HANDLER})
+    try:
+        os.setxattr(repo / "app.py", "user.origin", b"reviewed by legal")
+    except OSError as error:
+        pytest.skip(f"this file system keeps no user extended attributes: {error}")
+    before = (repo / "app.py").stat().st_ino
+    assert invoke(["apply", "-j", "1"], repo).exit_code == 0
+    assert (repo / "app.py").stat().st_ino != before, "written by a rename"
+    assert (repo / "app.py").read_bytes() == _rewritten(tmp_path, HANDLER.encode())
+    assert os.getxattr(repo / "app.py", "user.origin") == b"reviewed by legal"
+
+
 # --- the disk full ---------------------------------------------------------------------------------------
 
 _PADDED = HANDLER + "".join(f"# padding line {i:05d} to make the file large\n" for i in range(1600))  # ~70 KB
