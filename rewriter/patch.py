@@ -94,17 +94,50 @@ def _file_name(line: bytes) -> bytes | None:
     return raw.split(b"/", 1)[1]
 
 
+# What git writes between ``diff --git`` and the hunks for a change that is not an edit of a file's text.
+# Applying the hunks and dropping these would report the patch applied while part of it was lost.
+_NOT_TEXT_EDITS = (
+    (b"old mode ", "changes a file's mode"),
+    (b"new mode ", "changes a file's mode"),
+    (b"deleted file mode ", "deletes a file"),
+    (b"new file mode ", "creates a file"),
+    (b"rename from ", "renames a file"),
+    (b"rename to ", "renames a file"),
+    (b"copy from ", "copies a file"),
+    (b"copy to ", "copies a file"),
+    (b"GIT binary patch", "changes a binary file"),
+    (b"Binary files ", "changes a binary file"),
+)
+
+
+def _not_a_text_edit(line: bytes, in_git_header: bool) -> str | None:
+    for start, what in _NOT_TEXT_EDITS:
+        # "Binary files a/x and b/x differ" is also what diff -r writes, with no git header around it.
+        if line.startswith(start) and (in_git_header or start == b"Binary files "):
+            return what
+    return None
+
+
 def parse(data: bytes) -> list[FilePatch]:
     lines = _lines(data)
     files: list[FilePatch] = []
     i = 0
+    in_git_header = False
     while i < len(lines):
         line = lines[i]
         if not (line.startswith(b"--- ") and i + 1 < len(lines) and lines[i + 1].startswith(b"+++ ")):
             if line.startswith(b"@@"):
                 raise PatchError(f"line {i + 1}: a hunk outside of any file")
+            if line.startswith(b"diff --git "):
+                in_git_header = True
+            what = _not_a_text_edit(line, in_git_header)
+            if what is not None:
+                shown = line.rstrip(b"\r\n").decode("utf-8", "replace")
+                raise PatchError(f"line {i + 1} ({shown}): the patch {what}; only edits of the text of existing "
+                                 "files apply")
             i += 1  # "diff --git", "index ...", commentary: ignored, as patch and git apply do
             continue
+        in_git_header = False
         source, target = _file_name(line), _file_name(lines[i + 1])
         if source is None or target is None:
             raise PatchError(f"line {i + 1}: the patch creates or deletes a file; only edits of existing files apply")

@@ -286,3 +286,59 @@ def test_an_empty_patch_changes_nothing_and_succeeds(tmp_path: Path) -> None:
     assert "patched 0 files" in result.stderr
     assert (tmp_path / "app.py").read_text() == HANDLER
 
+
+
+def _git_change(repo: Path, kind: str) -> None:
+    """One change of ``kind`` next to an edit of app.py's text, in the working tree of ``repo``."""
+    (repo / "app.py").write_text(TWO_CLIENTS.replace("step_3 = 3", "step_3 = 33"))
+    if kind == "binary":
+        (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x01changed")
+    elif kind == "rename":
+        run(["git", "mv", "a_first.py", "renamed.py"], repo)
+    elif kind == "mode":
+        (repo / "a_first.py").chmod(0o755)
+    elif kind == "deletion":
+        (repo / "a_first.py").unlink()
+    elif kind == "creation":
+        (repo / "new.py").write_text(HANDLER)
+        run(["git", "add", "-N", "new.py"], repo)
+
+
+@pytest.mark.parametrize(
+    "kind, git_args, words",
+    [
+        pytest.param("binary", ["--binary"], "changes a binary file", id="binary-git-binary-patch"),
+        pytest.param("binary", [], "changes a binary file", id="binary-files-differ"),
+        pytest.param("rename", ["-M", "HEAD"], "renames a file", id="rename"),
+        pytest.param("mode", [], "changes a file's mode", id="mode"),
+        pytest.param("deletion", [], "deletes a file", id="deletion"),
+        pytest.param("creation", [], "creates a file", id="creation"),
+    ],
+)
+def test_lost_changes_a_git_patch_with_more_than_text_edits_is_refused_whole(
+    tmp_path: Path, kind: str, git_args: list[str], words: str
+) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"a_first.py": HANDLER, "app.py": TWO_CLIENTS, "logo.png": b"\x89PNG\r\n\x1a\n\x00\x01"})
+    _committed(repo)
+    _git_change(repo, kind)
+    data = run(["git", "diff", *git_args], repo).stdout
+    assert b"+    step_3 = 33" in data, "the patch also holds a text edit, which alone would apply"
+    run(["git", "reset", "-q", "--hard"], repo)
+    (repo / "new.py").unlink(missing_ok=True)
+    before = snapshot(repo)
+    (tmp_path / "git.patch").write_bytes(data)
+    result = invoke(["apply", "--patch", str(tmp_path / "git.patch")], repo)
+    assert result.exit_code == 3, result.output
+    assert words in result.stderr and "no file was changed" in result.stderr
+    assert "patched" not in result.stderr
+    assert snapshot(repo) == before
+
+
+def test_words_of_a_commit_message_above_the_diff_are_not_taken_for_a_rename(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"app.py": TWO_CLIENTS})
+    _committed(repo)
+    data = b"Subject: hoist\n\nrename from the old style; Binary-free.\n\n" + _diff_to_file(repo)
+    (repo / "changes.patch").unlink()
+    assert patching.apply(repo, data).files == ["app.py"]
