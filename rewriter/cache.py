@@ -11,8 +11,15 @@ Where: ``$LAMBDA_REWRITER_CACHE_DIR``, else ``$XDG_CACHE_HOME/lambda-rewriter``,
 each, written to a temporary file then moved into place. An entry that is corrupt, truncated, from
 another format or unreadable is a miss, never an error; a cache folder that cannot be written is used
 read-only or not at all. After each run the least recently used entries go once the folder holds more
-than ``max_bytes`` (100 MB unless ``$LAMBDA_REWRITER_CACHE_MAX_MB`` says otherwise). Removing the folder
-is always safe.
+than ``max_bytes`` (100 MB unless ``$LAMBDA_REWRITER_CACHE_MAX_MB`` says otherwise), never following a
+link. Removing the folder is always safe.
+
+The seal is a plain digest: it finds damage, not forgery. What keeps a planted result out is that the
+cache only saves work: a stored "changed" is verified against the file as it is now, as a fresh one is,
+before it is shown, and ``apply`` works out again whatever it writes (``serves_changes``). A stored
+"unchanged" is trusted as far as its key binds it to the bytes, the tool and the settings, so the folder
+must be this user's alone: one another user owns or may write to is refused (``refusal``), as is an
+entry that is a link or someone else's file, and the run goes on without the cache.
 
 The stat index (``StatIndex``, used by ``engine.run`` in the parent process) goes one step further: per
 repository root and settings (tool, codemods, every job field but the place and the entry points), the
@@ -32,9 +39,11 @@ import functools
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any
 
 FORMAT = "v1"
@@ -131,6 +140,9 @@ class ResultCache:
     root: Path
     max_bytes: int = DEFAULT_MAX_BYTES
     writable: bool = True
+    #: False for ``apply``: a cached "changed" is then worked out again, so that what is written never comes
+    #: from the cache (a verified result can still be code nobody asked for).
+    serves_changes: bool = True
 
     @classmethod
     def default(cls) -> ResultCache:
@@ -140,19 +152,25 @@ class ResultCache:
     def folder(self) -> Path:
         return self.root / FORMAT
 
+    def refusal(self) -> str | None:
+        """Why this folder must not be used (someone else could plant results in it), or None.
+
+        Creates the folder, and the parents it needs, for this user alone (0700).
+        """
+        return unsafe_folder(self.root, (FORMAT, INDEX_FORMAT, "templates-v1"))
+
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / key
 
     def get(self, key: str) -> Entry | None:
         path = self._path(key)
-        try:
-            raw = path.read_bytes()
-        except OSError:
+        raw = _read_own(path)
+        if raw is None:
             return None
         entry = _decode(raw, key)
         if entry is not None:
             try:
-                os.utime(path)  # recently used: kept longest when the folder is trimmed
+                os.utime(path, follow_symlinks=False)  # recently used: kept longest when the folder is trimmed
             except OSError:
                 pass
         return entry
@@ -164,31 +182,127 @@ class ResultCache:
             self.writable = False  # read-only or full: stop trying for the rest of this process
 
     def trim(self) -> int:
-        """Remove the least recently used entries beyond ``max_bytes``; returns how many went."""
+        """Remove the least recently used entries beyond ``max_bytes``; returns how many went.
+
+        Never through a symbolic link: every folder is opened relative to its parent with ``O_NOFOLLOW``,
+        and only regular files this user owns, named as entries are, are counted and removed.
+        """
         found = []
+        shards: list[int] = []
         try:
-            shards = list(os.scandir(self.folder))
+            top = _open_folder(str(self.folder))
         except OSError:
             return 0
-        for shard in shards:
-            try:
-                for item in os.scandir(shard.path):
-                    stat = item.stat(follow_symlinks=False)
-                    found.append((stat.st_mtime_ns, stat.st_size, item.path))
-            except OSError:
-                continue
-        total = sum(size for _, size, _ in found)
-        removed = 0
-        for _, size, path in sorted(found):
-            if total <= self.max_bytes:
-                break
-            try:
-                os.unlink(path)
-            except OSError:
-                continue
-            total -= size
-            removed += 1
-        return removed
+        try:
+            for shard in _listing(top):
+                if not _SHARD.fullmatch(shard):
+                    continue
+                try:
+                    fd = _open_folder(shard, top)
+                except OSError:
+                    continue  # a link, a file, gone
+                shards.append(fd)
+                for name in _listing(fd):
+                    if not (_ENTRY.fullmatch(name) or name.startswith(".tmp-")):
+                        continue
+                    try:
+                        stat = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if S_ISREG(stat.st_mode) and stat.st_uid == os.geteuid():
+                        found.append((stat.st_mtime_ns, stat.st_size, name, fd))
+            total = sum(size for _, size, _, _ in found)
+            removed = 0
+            for _, size, name, fd in sorted(found, key=lambda item: item[:3]):
+                if total <= self.max_bytes:
+                    break
+                try:
+                    os.unlink(name, dir_fd=fd)
+                except OSError:
+                    continue
+                total -= size
+                removed += 1
+            return removed
+        finally:
+            for fd in shards:
+                os.close(fd)
+            os.close(top)
+
+
+_SHARD = re.compile(r"[0-9a-f]{2}")
+_ENTRY = re.compile(r"[0-9a-f]{64}")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_folder(path: str, parent: int | None = None) -> int:
+    return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW, dir_fd=parent)
+
+
+def _listing(fd: int) -> list[str]:
+    try:
+        return os.listdir(fd)
+    except OSError:
+        return []
+
+
+def _read_own(path: Path) -> bytes | None:
+    """The bytes of a regular file this user owns, not reached through a final link; None otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode) or stat.st_uid != os.geteuid():
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def unsafe_folder(root: Path, below: tuple[str, ...] = ()) -> str | None:
+    """Why ``root`` cannot be trusted with this user's results, or None; creates it (mode 0700) when missing.
+
+    A folder another user owns or may write to (as may its subfolders ``below``) could hold results
+    planted to make ``apply`` write their code, or ``check`` miss findings. A folder that cannot be made
+    is no refusal: there is nothing in it to trust, and writes will fail quietly.
+    """
+    _make_private(root)
+    checks = [(root, True)] + [(root / name, False) for name in below]
+    for path, follow in checks:
+        try:
+            stat = os.stat(path, follow_symlinks=follow)  # the cache folder itself may be a link to elsewhere
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            return f"cannot check {path}: {error.strerror or error}"
+        if S_ISLNK(stat.st_mode):
+            return f"{path} is a symbolic link"
+        if not S_ISDIR(stat.st_mode):
+            return None if follow else f"{path} is not a folder"
+        if stat.st_uid != os.geteuid():
+            return f"{path} belongs to another user (uid {stat.st_uid})"
+        if stat.st_mode & 0o022:
+            return f"others can write to {path} (mode {stat.st_mode & 0o7777:o})"
+    return None
+
+
+def _make_private(root: Path) -> None:
+    missing = []
+    for path in (root, *root.parents):
+        if os.path.lexists(path):
+            break
+        missing.append(path)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        except OSError:
+            return
 
 
 def seal(body: bytes) -> bytes:
@@ -202,11 +316,12 @@ def unseal(raw: bytes) -> bytes | None:
 
 
 def read_sealed_json(path: Path):
-    """What ``write_sealed_json`` wrote, or None: missing, unreadable, damaged or not JSON."""
+    """What ``write_sealed_json`` wrote, or None: missing, unreadable, damaged, not JSON, a link or not ours."""
+    raw = _read_own(path)
     try:
-        body = unseal(path.read_bytes())
+        body = None if raw is None else unseal(raw)
         return None if body is None else json.loads(body)
-    except (OSError, ValueError):
+    except ValueError:
         return None
 
 
@@ -218,7 +333,7 @@ def write_sealed_json(path: Path, value) -> None:
 def _replace(path: Path, data: bytes) -> bool:
     """Write ``data`` atomically (temporary file + rename); False when the folder cannot take it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     except OSError:
         return False

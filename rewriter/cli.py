@@ -1,6 +1,7 @@
 """The command line: parse options, call the engine, set the exit status. Nothing else."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -137,6 +138,14 @@ def _run(
 ) -> Report:
     console = _stderr()
     cache = None if no_cache else ResultCache.default()
+    refused = None if cache is None else cache.refusal()
+    if refused is not None:
+        # Another user could have planted results there: run as with --no-cache, and say so once.
+        console.print(f"[yellow]warning:[/yellow] result cache not used: {escape(refused)}; running without it",
+                      soft_wrap=True)
+        cache = None
+    elif cache is not None and mode is WriteBack.APPLY:
+        cache = dataclasses.replace(cache, serves_changes=False)  # what apply writes is always worked out afresh
     try:
         planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root)
     except config.ConfigError as error:

@@ -155,12 +155,40 @@ def _process(
         return _analyse(job, language, codemods, ctx, data, result)
     key = job_key(job, language.name, names, data)
     entry = cache.get(key)
-    if entry is not None:
+    if entry is not None and _trusted(entry, cache, job, language, codemods, ctx, data):
         return _from_entry(result, entry, data)
     result = _analyse(job, language, codemods, ctx, data, result)
     if result.status is not Status.ERROR:
         cache.put(key, _to_entry(result))
     return result
+
+
+def _trusted(
+    entry: Entry, cache: ResultCache, job: FileJob, language: Language, codemods: list[Codemod], ctx: FileContext,
+    data: bytes,
+) -> bool:
+    """Whether a stored result may stand for a fresh one. The cache only saves work: a "changed" passes the
+    checks a fresh result passes, against the file as it is now, and ``apply`` never takes one at all."""
+    if entry.status != Status.CHANGED.value:
+        return True  # its key binds it to these bytes, this tool and these settings
+    if not cache.serves_changes or entry.after is None or entry.after == data:
+        return False
+    try:
+        verify(job.display, data, entry.after, language, _rerun(job, language, codemods, ctx))
+    except Exception:  # failed verification, or a result the codemods cannot even read: worked out afresh
+        return False
+    return True
+
+
+def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileContext) -> Callable[[bytes, object], bytes]:
+    """The second pass verification makes: the same codemods on the result, in a fresh context."""
+
+    def rerun(text: bytes, tree) -> bytes:
+        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running)
+        again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
+        return language.render(again)
+
+    return rerun
 
 
 def _to_entry(result: FileResult) -> Entry:
@@ -205,14 +233,8 @@ def _analyse(
     after = language.render(new_tree)
     if after == data:
         return result
-
-    def rerun(text: bytes, tree) -> bytes:
-        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running)
-        again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
-        return language.render(again)
-
     try:
-        verify(job.display, data, after, language, rerun)
+        verify(job.display, data, after, language, _rerun(job, language, codemods, ctx))
     except VerificationFailed as failed:
         return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
     result.status, result.before, result.after = Status.CHANGED, data, after
@@ -354,17 +376,13 @@ class _StatLookup:
         try:
             result = FileResult(job.display, language.name, Status(record["status"]), abspath=job.path)
             if result.status is Status.CHANGED:
-                data = Path(job.path).read_bytes()
-                key = job_key(job, language.name, self.names, data)
-                entry = self.cache.get(key) if key == record["key"] else None
-                if entry is None:
-                    return None
-                result = _from_entry(result, entry, data)
-            else:
-                result.reason = str(record["reason"])
-                result.changes = [Change(str(c), int(line), str(m)) for c, line, m in record["changes"]]
-                result.notes = [Note(str(c), int(line), str(m)) for c, line, m in record["notes"]]
-        except (OSError, ValueError, KeyError, TypeError):
+                # A stored rewrite is verified before it is served, as a fresh one is: work for the workers,
+                # which find it by its content key.
+                return None
+            result.reason = str(record["reason"])
+            result.changes = [Change(str(c), int(line), str(m)) for c, line, m in record["changes"]]
+            result.notes = [Note(str(c), int(line), str(m)) for c, line, m in record["notes"]]
+        except (ValueError, KeyError, TypeError):
             return None
         self.kept[job.path] = record
         return result

