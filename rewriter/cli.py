@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from codemods import all_codemods, estimates
-from rewriter import __version__, config, engine, gate, patch
+from rewriter import __version__, config, engine, gate, patch, pool
 from rewriter.cache import ResultCache
 from rewriter.diff import summarize, unified_diff
 from rewriter.discovery import find_root
@@ -44,6 +45,13 @@ def _codemod_option(f):
 def _jobs_option(f):
     return click.option(
         "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPUs)."
+    )(f)
+
+
+def _time_limit_option(f):
+    return click.option(
+        "--time-limit", type=click.FloatRange(min=0), default=engine.DEFAULT_TIME_LIMIT, show_default=True,
+        metavar="SECONDS", help="Stop a file that takes longer and report it as an error (0: no limit).",
     )(f)
 
 
@@ -134,7 +142,8 @@ def list_codemods() -> None:
 
 
 def _run(
-    mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False
+    mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False,
+    time_limit: float = engine.DEFAULT_TIME_LIMIT,
 ) -> Report:
     console = _stderr()
     cache = None if no_cache else ResultCache.default()
@@ -175,9 +184,10 @@ def _run(
             transient=True,
         ) as progress:
             task = progress.add_task("rewriting", total=len(work))
-            results = engine.run(work, tuple(selected), workers, lambda _: progress.advance(task), cache)
+            results = engine.run(work, tuple(selected), workers, lambda _: progress.advance(task), cache,
+                                 time_limit or None)
     else:
-        results = engine.run(work, tuple(selected), workers, cache=cache)
+        results = engine.run(work, tuple(selected), workers, cache=cache, time_limit=time_limit or None)
     # Relative paths in, relative paths out: text output names files from where the user stands.
     here = None if any(path.is_absolute() for path in paths) else Path.cwd()
     return Report(mode, results, planned.problems, relative_to=here)
@@ -200,14 +210,15 @@ def _finish(report: Report) -> None:
 @_codemod_option
 @_jobs_option
 @_cache_option
+@_time_limit_option
 @_estimate_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
 @_verbosity_options
 @_config_option
-def diff(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
+def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Show what would change, as a unified diff that `git apply` takes. Writes nothing."""
-    report = _run(WriteBack.DIFF, paths, codemods, jobs, no_cache)
+    report = _run(WriteBack.DIFF, paths, codemods, jobs, no_cache, time_limit)
     diffs = {
         r.path: unified_diff(r.path, r.before, r.after)
         for r in report.results
@@ -252,13 +263,14 @@ def _print_coloured(payload: bytes) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply this (reviewed, maybe cut) patch from `diff --output` instead of running codemods.",
 )
+@_time_limit_option
 @_verbosity_options
 @_config_option
-def apply(paths, codemods, jobs, no_cache, patch_file) -> None:
+def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
     if patch_file is not None:
         _apply_patch(paths, codemods, patch_file)
-    report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache)
+    report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache, time_limit)
     for result in report.results:
         if result.status is not Status.CHANGED:
             continue
@@ -293,14 +305,15 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
 @_codemod_option
 @_jobs_option
 @_cache_option
+@_time_limit_option
 @_estimate_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
 @_verbosity_options
 @_config_option
-def check(paths, codemods, jobs, no_cache, estimate, fmt, output) -> None:
+def check(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Exit 1 when some file would change; list the changes (`path:line:col: CODE message`) and the notes."""
-    report = _run(WriteBack.CHECK, paths, codemods, jobs, no_cache)
+    report = _run(WriteBack.CHECK, paths, codemods, jobs, no_cache, time_limit)
     verbose = _verbosity() == "verbose"
     if fmt == "json":
         text = report.as_json()
@@ -508,7 +521,8 @@ def _os_error(error: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
+        with pool.sigterm_unwinds():
+            cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
@@ -519,6 +533,15 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return EXIT_USAGE
+    except click.Abort as abort:
+        # Ctrl-C or SIGTERM: the workers are gone, and no write started after the signal (each write is whole
+        # or not made). 128 + the signal, as a shell reports it: 130, or 143 for SIGTERM.
+        interrupt = abort.__cause__ or abort.__context__
+        if isinstance(interrupt, KeyboardInterrupt):
+            _stderr().print("aborted")
+            return 128 + getattr(interrupt, "signum", signal.SIGINT)
+        _stderr().print("aborted")
+        return EXIT_FAILED
     except OSError as error:  # a full disk, a path longer than the system takes: the environment, not a bug
         _stderr().print(f"[red]error:[/red] {escape(redact(_os_error(error)))}", soft_wrap=True)
         return EXIT_FAILED
@@ -528,9 +551,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug: still one line, no secret; CliRunner tests see the traceback
         _stderr().print(f"[red]error:[/red] internal error: {escape(redact(f'{type(error).__name__}: {error}'))}",
                         soft_wrap=True)
-        return EXIT_FAILED
-    except click.Abort:
-        _stderr().print("aborted")
         return EXIT_FAILED
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else 0

@@ -1,7 +1,8 @@
 """The pipeline for a set of files: prefilter, parse once, codemods in order, verify.
 
 ``process_file`` never raises: every file ends as changed, unchanged, skipped or error, with the
-reason. Files are spread over a process pool; a worker that dies takes only its own file down.
+reason. Files are spread over worker processes (``rewriter.pool``); a worker that dies or runs past the
+time limit takes only its own file down.
 """
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import dataclasses
 import enum
 import functools
 import os
+import signal
 import stat as stat_module
+import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
@@ -28,11 +29,14 @@ from rewriter.cache import (
     stat_key,
     tool_fingerprint,
 )
+from rewriter import pool
 from rewriter.diff import line_map
 from rewriter.languages import Language, ParseFailure, language_for
 from rewriter.verify import VerificationFailed, verify
 
 DEFAULT_MAX_BYTES = 1_000_000
+# Seconds one file may take: a pathological input (4.9 MB took 5.5 minutes and 3.3 GB) must not stall a run.
+DEFAULT_TIME_LIMIT = 60.0
 _BINARY_SNIFF = 8192
 # The marker code generators put in the header of what they write (protoc, Thrift, Buck, Relay...).
 _GENERATED, _GENERATED_SNIFF = b"@generated", 2048
@@ -261,8 +265,12 @@ def run(
     workers: int,
     progress: Callable[[FileResult], None] | None = None,
     cache: ResultCache | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> list[FileResult]:
     """Process every job; results come back in the order of ``jobs``.
+
+    A file that takes longer than ``time_limit`` seconds (None: no limit) is stopped and reported as an
+    error; in a worker, the worker is killed, and the others go on.
 
     With a ``cache``, a file whose bytes, codemods and options were seen before gets its stored result,
     and a file whose stat the stat index recorded is answered without being read or sent to a worker.
@@ -288,13 +296,17 @@ def run(
                 done(index, answer)
     if workers <= 1 or len(pending) < 4 or _cheaper_here(jobs, pending):
         for index in pending:
-            done(index, process_file(jobs[index], codemod_names, cache))
+            done(index, _here(jobs[index], codemod_names, cache, time_limit))
     else:
-        size = min(_CHUNK, len(pending) // (workers * 8))
-        if size > 1:
-            pending = _run_chunks(jobs, pending, codemod_names, workers, done, cache, size)
-        while pending:
-            pending = _run_pool(jobs, pending, codemod_names, workers, done, cache)
+        pool.run(
+            [jobs[index] for index in pending],
+            functools.partial(_work, names=codemod_names, cache=cache),
+            workers,
+            max(1, min(_CHUNK, len(pending) // (workers * 8))),
+            time_limit,
+            lambda position, result: done(pending[position], result),
+            lambda position, reason: done(pending[position], _lost(jobs[pending[position]], reason)),
+        )
     if cache is not None and lookup is not None:
         lookup.record(jobs, results)
         cache.trim()
@@ -456,81 +468,45 @@ def _real_folder(folder: str) -> str:
     return os.path.join(_real_folder(parent), os.path.basename(folder))
 
 
-# Files go to the pool in chunks of up to this many: one file per task costs about as much CPU in
-# passing jobs and results between processes as reading and prefiltering a file that is not Lambda code.
+# Files go to the workers in chunks of up to this many: one file per message costs about as much CPU in
+# passing jobs between processes as reading and prefiltering a file that is not Lambda code.
 _CHUNK = 32
 
 
-def _process_chunk(jobs: list[FileJob], names: tuple[str, ...], cache: ResultCache | None) -> list[FileResult]:
-    return [process_file(job, names, cache) for job in jobs]
+def _work(job: FileJob, names: tuple[str, ...], cache: ResultCache | None) -> FileResult:
+    return process_file(job, names, cache)  # looked up at each call: tests plant crashes in it
 
 
-def _run_chunks(
-    jobs: list[FileJob],
-    indices: list[int],
-    names: tuple[str, ...],
-    workers: int,
-    done: Callable[[int, FileResult], None],
-    cache: ResultCache | None,
-    size: int,
-) -> list[int]:
-    """Run the files in chunks; when a worker dies, return every file not finished (run then one by one)."""
-    finished: set[int] = set()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = [indices[start : start + size] for start in range(0, len(indices), size)]
-        futures = {pool.submit(_process_chunk, [jobs[i] for i in part], names, cache): part for part in parts}
-        for future in as_completed(futures):
-            try:
-                results = future.result()
-            except BrokenProcessPool:
-                continue
-            for index, result in zip(futures[future], results):
-                done(index, result)
-                finished.add(index)
-    return [index for index in indices if index not in finished]
+class _TimeLimit(BaseException):
+    """Raised by SIGALRM in a file processed in this process; never caught by a codemod's ``except Exception``."""
 
 
-def _run_pool(
-    jobs: list[FileJob],
-    indices: Iterable[int],
-    names: tuple[str, ...],
-    workers: int,
-    done: Callable[[int, FileResult], None],
-    cache: ResultCache | None = None,
-) -> list[int]:
-    """Run a pool; when a worker dies, return the files still pending (the dead one is reported)."""
-    indices = list(indices)
-    finished: set[int] = set()
-    with ProcessPoolExecutor(max_workers=min(workers, len(indices))) as pool:
-        futures = {pool.submit(process_file, jobs[i], names, cache): i for i in indices}
-        broken: list[int] = []
-        for future in as_completed(futures):
-            index = futures[future]
-            try:
-                done(index, future.result())
-                finished.add(index)
-            except BrokenProcessPool:
-                broken.append(index)
-    if not broken:
-        return []
-    broken.sort(key=indices.index)
-    if len(indices) == 1:
-        for index in broken:
-            job = jobs[index]
-            language = language_for(job.path)
-            done(
-                index,
-                FileResult(job.display, language.name if language else "unknown", Status.ERROR,
-                           reason="the worker processing this file crashed", abspath=job.path),
-            )
-        return []
-    # Files go to the workers in order, at most ``workers + 1`` ahead of the last one finished, so the
-    # file that killed the pool is among the first unfinished ones: retry those alone, one pool each,
-    # and hand the rest back for a new full pool.
-    suspects, rest = broken[: workers + 1], broken[workers + 1 :]
-    for index in suspects:
-        _run_pool(jobs, [index], names, 1, done, cache)
-    return rest
+def _here(job: FileJob, names: tuple[str, ...], cache: ResultCache | None, time_limit: float | None) -> FileResult:
+    """One file in this process. Without a worker to kill, the limit stops the file at its next Python
+    instruction (SIGALRM), where the main thread is free to take the signal."""
+    if not time_limit or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return process_file(job, names, cache)
+
+    def stop(signum, frame):
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, time_limit)
+        try:
+            return process_file(job, names, cache)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _TimeLimit:
+        return _lost(job, pool.timed_out(time_limit))
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _lost(job: FileJob, reason: str) -> FileResult:
+    language = language_for(job.path)
+    return FileResult(job.display, language.name if language else "unknown", Status.ERROR, reason=reason,
+                      abspath=job.path)
 
 
 def default_workers() -> int:

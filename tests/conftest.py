@@ -5,6 +5,7 @@ import faulthandler
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,9 +26,14 @@ _REAL_PROCESS_FILE = engine.process_file
 _CRASH_ON: list[str] = []  # the name the planted crash waits for; module level, since the pool pickles by name
 
 
+_SLOW_ON: list[str] = []
+
+
 def _process_file_or_crash(job, *args, **kwargs):
     if _CRASH_ON and job.display.endswith(_CRASH_ON[0]):
         os.kill(os.getpid(), signal.SIGSEGV)
+    if _SLOW_ON and job.display.endswith(_SLOW_ON[0]):
+        time.sleep(3600)  # the file that would stall the run
     return _REAL_PROCESS_FILE(job, *args, **kwargs)
 
 
@@ -46,3 +52,15 @@ def plant_crash(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     yield plant
     if enabled:
         faulthandler.enable(file=sys.__stderr__)
+
+
+@pytest.fixture
+def plant_slow(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """``plant_slow("huge.py")``: the file whose name ends so takes an hour, in a worker or in this process,
+    as a pathological input did (a 4.9 MB file: 5.5 minutes)."""
+
+    def plant(name: str) -> None:
+        monkeypatch.setattr(engine, "process_file", _process_file_or_crash)
+        monkeypatch.setattr(sys.modules[__name__], "_SLOW_ON", [name])
+
+    return plant

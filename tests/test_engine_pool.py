@@ -40,3 +40,38 @@ def test_a_crash_in_a_chunk_takes_only_its_own_file(tmp_path: Path, plant_crash)
     assert results["crash.py"].reason == "the worker processing this file crashed"
     assert all(results[f"ok{n:02d}.py"].status is Status.CHANGED for n in range(24))
     assert all(results[f"plain{n:02d}.py"].status is Status.UNCHANGED for n in range(24))
+
+
+def test_bad_input_a_file_past_the_time_limit_is_stopped_and_the_others_go_on(tmp_path: Path, plant_slow) -> None:
+    files = {f"ok{n:02d}.py": HANDLER for n in range(30)} | {f"plain{n:02d}.py": PLAIN for n in range(40)}
+    files["huge.py"] = HANDLER
+    jobs = _jobs(tmp_path, files)
+    assert len(jobs) // (2 * 8) > 1, "the slow file shares its chunk with others, which must still be done"
+    plant_slow("huge.py")
+    results = {r.path: r for r in engine.run(jobs, (), 2, time_limit=0.5)}
+    assert results["huge.py"].status is Status.ERROR
+    assert results["huge.py"].reason.startswith("took longer than the time limit (0.5 s) and was stopped")
+    assert all(results[f"ok{n:02d}.py"].status is Status.CHANGED for n in range(30))
+    assert all(results[f"plain{n:02d}.py"].status is Status.UNCHANGED for n in range(40))
+
+
+def test_bad_input_a_file_past_the_time_limit_in_this_process_is_stopped_too(tmp_path: Path, plant_slow) -> None:
+    jobs = _jobs(tmp_path, {"app.py": HANDLER, "huge.py": HANDLER})
+    plant_slow("huge.py")
+    results = {r.path: r for r in engine.run(jobs, (), 1, time_limit=0.5)}
+    assert results["huge.py"].status is Status.ERROR and "time limit (0.5 s)" in results["huge.py"].reason
+    assert results["app.py"].status is Status.CHANGED
+    import signal
+
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None) and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_bad_input_the_time_limit_is_a_flag_and_the_stopped_file_an_error(tmp_path: Path, plant_slow) -> None:
+    from cli_support import invoke
+
+    _jobs(tmp_path, {f"app{n}.py": HANDLER for n in range(5)} | {"huge.py": HANDLER})
+    plant_slow("huge.py")
+    result = invoke(["check", "-j", "2", "--time-limit", "0.5", "."], tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "huge.py: took longer than the time limit (0.5 s)" in result.stderr
+    assert sum(f"app{n}.py" in result.stdout for n in range(5)) == 5

@@ -7,6 +7,7 @@ instrument, not a stand-in for the code under test.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -427,6 +428,139 @@ def test_lost_changes_extended_attributes_are_kept(tmp_path: Path) -> None:
     assert (repo / "app.py").stat().st_ino != before, "written by a rename"
     assert (repo / "app.py").read_bytes() == _rewritten(tmp_path, HANDLER.encode())
     assert os.getxattr(repo / "app.py", "user.origin") == b"reviewed by legal"
+
+
+# --- stopping: Ctrl-C, SIGTERM, a killed parent (issue 16) -------------------------------------------------
+
+_SLOW_APPLY = r"""
+import sys, time
+from rewriter import cli, engine
+
+def an_hour_per_file(job, *args, **kwargs):
+    time.sleep(3600)
+
+engine.process_file = an_hour_per_file  # the workers are forked: they inherit it
+raise SystemExit(cli.main(["apply", "-j", "2", "--no-cache", sys.argv[1]]))
+"""
+
+
+def _process(pid: int) -> tuple[int, str] | None:
+    """(parent pid, start time) of a live process, None when it is gone (a zombie counts as gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else (int(fields[1]), fields[19])
+
+
+def _children(pid: int) -> dict[int, str]:
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            seen = _process(int(entry))
+            if seen is not None and seen[0] == pid:
+                found[int(entry)] = seen[1]
+    return found
+
+
+def _slow_apply_with_workers(repo: Path) -> tuple[subprocess.Popen, dict[int, str]]:
+    """An apply -j 2 whose files each take an hour, once both of its workers run."""
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_APPLY, str(repo)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=_child_env(), start_new_session=True)
+    workers: dict[int, str] = {}
+    for _ in range(3000):  # not a timing assertion: a guard, so that a child that never gets there fails
+        workers = _children(child.pid)
+        if len(workers) == 2 or child.poll() is not None:
+            break
+        select.select([], [], [], 0.1)
+    assert len(workers) == 2, child.communicate()
+    return child, workers
+
+
+def _survivors(workers: dict[int, str]) -> list[int]:
+    return [pid for pid, started in workers.items() if (_process(pid) or (0, None))[1] == started]
+
+
+@pytest.fixture
+def slow_repo(tmp_path: Path):
+    repo = git_init(tmp_path / "repo")
+    files = {f"fn{i}/app.py": HANDLER for i in range(6)}
+    write(repo, files)
+    before = _children(os.getpid())
+    yield repo, files
+    # A failed test must not leave hour-long sleepers behind: end what this test started, by pid.
+    for pid in _children(os.getpid()).keys() - before.keys():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in _children(1):
+        with contextlib.suppress(OSError):
+            if b"an_hour_per_file" in Path(f"/proc/{pid}/cmdline").read_bytes() and str(repo).encode() in Path(
+                f"/proc/{pid}/cmdline"
+            ).read_bytes():
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_stopping_apply_j2_stops_now_kills_its_workers_and_writes_nothing(slow_repo, signum, status: int) -> None:
+    repo, files = slow_repo
+    child, workers = _slow_apply_with_workers(repo)
+    if signum == signal.SIGINT:
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group, workers included
+    else:
+        os.kill(child.pid, signal.SIGTERM)  # to the parent alone, as a supervisor stops it
+    # The files would take hours: only stopping ends the run before this guard does.
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == status, err
+    assert b"aborted" in err and b"Traceback" not in err
+    assert _survivors(workers) == []
+    assert {name: (repo / name).read_text() for name in files} == files
+    assert [p for p in repo.rglob("*") if ".lambda-rewriter-" in p.name] == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
+def test_stopping_a_killed_parent_takes_its_workers_with_it(slow_repo) -> None:
+    repo, _ = slow_repo
+    child, workers = _slow_apply_with_workers(repo)
+    os.kill(child.pid, signal.SIGKILL)  # nothing of the parent runs: the kernel ends the workers
+    child.communicate(timeout=60)
+    for _ in range(600):  # a guard, not a timing assertion
+        if not _survivors(workers):
+            break
+        select.select([], [], [], 0.1)
+    assert _survivors(workers) == []
+
+
+_INTERRUPTED_WRITES = r"""
+import os, signal, sys
+from rewriter import cli
+
+real, calls = os.replace, []
+
+
+def replace(source, target):
+    if str(target).startswith(sys.argv[1]):  # a file of the tree, not a cache entry
+        calls.append(target)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the second file is about to be renamed
+    return real(source, target)
+
+
+os.replace = replace
+raise SystemExit(cli.main(["apply", "-j", "1", sys.argv[1]]))
+"""
+
+
+def test_stopping_during_the_writes_no_write_starts_after_the_signal(slow_repo, tmp_path: Path) -> None:
+    repo, files = slow_repo
+    done = subprocess.run([sys.executable, "-c", _INTERRUPTED_WRITES, str(repo)], capture_output=True,
+                          env=_child_env(), check=False, timeout=300)
+    assert done.returncode == 130, done.stderr
+    now = {name: (repo / name).read_bytes() for name in files}
+    written = [name for name in files if now[name] != files[name].encode()]
+    assert written == ["fn0/app.py"], written
+    assert now["fn0/app.py"] == _rewritten(tmp_path, HANDLER.encode())
+    assert [p for p in repo.rglob("*") if ".lambda-rewriter-" in p.name] == []
 
 
 # --- the disk full ---------------------------------------------------------------------------------------
