@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import tempfile
 import time
@@ -462,12 +463,69 @@ def run(
         if executor == "dask":
             _run_dask(todo, options, scheduler, ledger, events, finished)
         elif jobs <= 1 or len(todo) <= 1:
-            for repo in todo:
-                events.started(repo)
-                finished(process(repo, options))
+            with _scratch_root() as scratch, _temporary_files_in(scratch):
+                for repo in todo:
+                    events.started(repo)
+                    finished(process(repo, options))
         else:
-            _run_pool(todo, options, jobs, events, finished)
+            with _scratch_root() as scratch:
+                _run_pool(todo, options, jobs, events, finished, scratch)
     return [entries[r.key] for r in repos]
+
+
+# The folder in $TMPDIR under which one batch run's workers make their temporary exports (make_branch's).
+_SCRATCH = "lambda-rewriter-batch-"
+
+
+@contextlib.contextmanager
+def _scratch_root() -> Iterator[str]:
+    """A folder of this run's own for the temporary exports, removed by this process once every worker has
+    stopped. A worker stopped while it removed its export (Ctrl-C; SIGTERM; SIGKILL after five seconds)
+    would otherwise leave half of it in $TMPDIR. Folders of earlier runs whose process is gone go too."""
+    _remove_stale_scratch()
+    root = tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-")
+    try:
+        yield root
+    finally:
+        with _signals_held():  # a second Ctrl-C waits for the removal, then stops the run as the first would
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _remove_stale_scratch() -> None:
+    from rewriter.writeback import _alive
+
+    top = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(top):
+            pid = entry.name[len(_SCRATCH):].partition("-")[0]
+            if (entry.name.startswith(_SCRATCH) and pid.isdigit() and not _alive(int(pid))
+                    and entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.geteuid()):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait (blocked, not lost) until the block is done; only the main thread can say so."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _temporary_files_in(folder: str) -> Iterator[None]:
+    previous = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
 
 
 def _check_identity(workspace: Path) -> None:
@@ -482,10 +540,10 @@ def _check_identity(workspace: Path) -> None:
                          "git config --global user.name and user.email") from None
 
 
-def _run_pool(todo, options, jobs, events, finished) -> None:
+def _run_pool(todo, options, jobs, events, finished, scratch: str) -> None:
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_signals)
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_setup, initargs=(scratch,))
     waiting = {pool.submit(_pool_process, repo, options): repo for repo in todo}
     seen = set()
     try:
@@ -520,10 +578,13 @@ def _run_pool(todo, options, jobs, events, finished) -> None:
         raise
 
 
-def _worker_signals() -> None:
-    """In a pool worker: Ctrl-C is for the parent, which decides; SIGTERM ends the worker."""
+def _worker_setup(scratch: str) -> None:
+    """In a pool worker: Ctrl-C is for the parent, which decides; SIGTERM ends the worker. Temporary exports
+    go below the run's scratch folder, which the parent removes whatever state the worker left it in."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    tempfile.tempdir = scratch
+    os.environ["TMPDIR"] = scratch
 
 
 def _pool_process(repo: Repository, options: Options) -> dict:

@@ -540,3 +540,65 @@ def test_a_report_that_could_not_be_written_is_refused_before_the_batch(tmp_path
     assert result.exit_code == 2, result.output
     assert "--report" in result.stderr and "does not exist" in result.stderr
     assert not (tmp_path / "ws").exists(), "nothing may be cloned for a batch whose report has nowhere to go"
+
+
+_STALLED_BATCH = r"""
+import os, shutil, sys, time
+from rewriter import cli
+from rewriter import git as git_branch
+
+parent, real_rmtree = os.getpid(), shutil.rmtree
+
+
+def stalled(*args, **kwargs):  # inside make_branch, its export made: wait for Ctrl-C
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    time.sleep(3600)
+
+
+def slow_rmtree(path, *args, **kwargs):
+    if os.getpid() == parent:
+        return real_rmtree(path, *args, **kwargs)
+    # A worker removing a large export: part of it goes, then the parent's patience runs out.
+    for folder, _, files in os.walk(path):
+        for name in files:
+            os.unlink(os.path.join(folder, name))
+            time.sleep(3600)
+
+
+git_branch.engine.run = stalled
+shutil.rmtree = slow_rmtree
+raise SystemExit(cli.main(["batch", "repos.txt", "--workspace", "ws", "-j", "2", "--author", sys.argv[1]]))
+"""
+
+
+def test_stopping_batch_j2_leaves_no_half_removed_export_in_tmpdir(tmp_path: Path) -> None:
+    import select
+
+    names = ["one", "two"]
+    for name in names:
+        make_remote(tmp_path, name, {"src/app.py": HANDLER, **{f"src/data{i}.txt": "x\n" for i in range(5)}})
+    (tmp_path / "repos.txt").write_text("".join(f"remotes/{name}.git\n" for name in names))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen([sys.executable, "-c", _STALLED_BATCH, AUTHOR], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        said = b""
+        while said.count(b"ready\n") < 2 and select.select([child.stdout], [], [], 300)[0]:  # a guard, not a timing
+            chunk = os.read(child.stdout.fileno(), 1024)
+            if not chunk:
+                break
+            said += chunk
+        assert said.count(b"ready\n") == 2, child.stderr.read()
+        assert len(list(scratch.rglob("app.py"))) == 2, "both workers hold an export"
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert child.returncode == 3, err
+    assert b"interrupted" in err
+    assert list(scratch.iterdir()) == []
