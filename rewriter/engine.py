@@ -484,8 +484,14 @@ class _TimeLimit(BaseException):
 def _here(job: FileJob, names: tuple[str, ...], cache: ResultCache | None, time_limit: float | None) -> FileResult:
     """One file in this process. Without a worker to kill, the limit stops the file at its next Python
     instruction (SIGALRM), where the main thread is free to take the signal."""
-    if not time_limit or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        return process_file(job, names, cache)
+    if (
+        not time_limit
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)
+        or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)
+    ):
+        return process_file(job, names, cache)  # the alarm is someone else's (a test timeout, the embedding program)
 
     def stop(signum, frame):
         raise _TimeLimit

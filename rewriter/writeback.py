@@ -102,7 +102,8 @@ def _locked(path: Path):
     """The file open, under an exclusive ``flock``, with its stat; the lock is on the inode the path names."""
     deadline = time.monotonic() + LOCK_WAIT
     while True:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO put where the file was must not hang the run (it is refused below, not read).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         try:
             while True:
                 try:

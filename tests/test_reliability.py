@@ -1010,3 +1010,11 @@ def test_audit_runs_pip_audit_on_the_given_site_packages(tmp_path: Path, capsys)
     fake.chmod(0o755)
     assert audit_main([str(fake), str(tmp_path / "site")]) == 1
     assert "VULNERABLE: gitpython 3.1.29" in capsys.readouterr().out
+
+
+def test_lost_changes_a_fifo_where_the_file_was_is_refused_without_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "app.py"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        write_atomic(fifo, b"x = 1\n", expected=b"x = 0\n")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
