@@ -24,9 +24,9 @@ entry that is a link or someone else's file, and the run goes on without the cac
 The stat index (``StatIndex``, used by ``engine.run`` in the parent process) goes one step further: per
 repository root and settings (tool, codemods, every job field but the place and the entry points), the
 (size, mtime_ns, ctime_ns, inode, device) each file had when a run read it, with its entry points and
-its result. A file whose stat and entry points match is answered without being read or sent to a worker;
-a changed file's record holds only the key of its content-keyed entry, which the engine checks against
-the file's bytes (read again: the rewrite needs them). A file whose mtime or ctime is within two seconds
+its result. A file whose stat and entry points match is answered without being read or sent to a worker,
+unless its result is a rewrite: that file goes to a worker, which finds its content-keyed entry and
+verifies it before it is served. A file whose mtime or ctime is within two seconds
 of the run's start is never recorded (git's racily clean entries), nor an error. ``--no-cache``: neither.
 """
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, Options
+from rewriter import pool
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
     Entry,
@@ -29,7 +30,6 @@ from rewriter.cache import (
     stat_key,
     tool_fingerprint,
 )
-from rewriter import pool
 from rewriter.diff import line_map
 from rewriter.languages import Language, ParseFailure, language_for
 from rewriter.verify import VerificationFailed, verify
