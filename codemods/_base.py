@@ -49,6 +49,9 @@ class Options:
 
     clients: tuple[ClientSpec, ...] = ()
     reconnect: tuple[ReconnectSpec, ...] = ()
+    # Where hoisted clients are built (setting ``init``): "auto" picks per construction, "eager" builds
+    # each at module scope, "lazy" behind a cached factory called on first use.
+    init: str = "auto"
 
     def mentioned_in(self, data: bytes) -> bool:
         """Whether ``data`` names a package of an added constructor: a cheap prefilter like MARKERS."""

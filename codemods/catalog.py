@@ -32,19 +32,42 @@ class Constructor:
     why: str = ""
     # How a live one checks itself: drivers that reconnect by themselves need no guard.
     reconnects_by_itself: bool = False
+    # Why building it at import time can fail or go wrong where building it in the handler did not
+    # ("": nothing, given arguments that are safe at import): it then goes behind a factory called on first use.
+    at_import: str = ""
+    # Keyword arguments whose mere presence makes building it fail in an environment without the function's
+    # settings (a named profile that only the deployed function's environment has).
+    fails_without_setup: frozenset[str] = frozenset()
 
 
 _AWS_KEYS = frozenset({"region_name", "endpoint_url"})
 
+# Measured with botocore 1.44 (tests/test_import_time.py proves it against the installed one): building a client
+# resolves the region (NoRegionError without one) and the credentials, and keeps what it found. Built when a test
+# imports the handler, before it sets the environment or starts moto, the client has no credentials, and moto's
+# fake ones, set when mock_aws() starts, never reach it (NoCredentialsError at the first call).
+_BOTO3_AT_IMPORT = "boto3 resolves the region and the credentials when it builds a client"
+
 CONSTRUCTORS: dict[str, Constructor] = {
     c.qualname: c
     for c in [
-        Constructor("boto3.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name")),
-        Constructor("boto3.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name")),
-        Constructor("boto3.Session", "boto3.session", cache_keys=frozenset({"region_name"})),
-        Constructor("boto3.session.Session", "boto3.session", cache_keys=frozenset({"region_name"})),
+        Constructor(
+            "boto3.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"), at_import=_BOTO3_AT_IMPORT
+        ),
+        Constructor(
+            "boto3.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
+            at_import=_BOTO3_AT_IMPORT,
+        ),
+        Constructor(
+            "boto3.Session", "boto3.session", cache_keys=frozenset({"region_name"}),
+            fails_without_setup=frozenset({"profile_name"}),
+        ),
+        Constructor(
+            "boto3.session.Session", "boto3.session", cache_keys=frozenset({"region_name"}),
+            fails_without_setup=frozenset({"profile_name"}),
+        ),
         Constructor("botocore.session.get_session", "botocore.session"),
-        Constructor("botocore.session.Session", "botocore.session"),
+        Constructor("botocore.session.Session", "botocore.session", fails_without_setup=frozenset({"profile"})),
         Constructor("requests.Session", "http.session"),
         Constructor("requests.session", "http.session"),
         Constructor("requests.sessions.Session", "http.session"),
@@ -90,14 +113,19 @@ CONSTRUCTORS: dict[str, Constructor] = {
 # Methods of a built object that build another object: kind -> method -> what it produces.
 METHOD_FACTORIES: dict[str, dict[str, Constructor]] = {
     "boto3.session": {
-        "client": Constructor("Session.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name")),
+        "client": Constructor(
+            "Session.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
+            at_import=_BOTO3_AT_IMPORT,
+        ),
         "resource": Constructor(
-            "Session.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name")
+            "Session.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
+            at_import=_BOTO3_AT_IMPORT,
         ),
     },
     "botocore.session": {
         "create_client": Constructor(
-            "Session.create_client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name")
+            "Session.create_client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
+            at_import=_BOTO3_AT_IMPORT,
         ),
     },
 }
@@ -142,6 +170,26 @@ CONSTANT_NAMES = frozenset({"True", "False", "None", "__name__", "__file__"})
 # accumulate; hoisted with the object (when their arguments are constant), they run once.
 MUTATING_ATTRIBUTES = frozenset({"register", "register_first", "register_last", "mount", "update"})
 MUTABLE_STATE = frozenset({"headers", "cookies", "auth", "proxies", "params", "verify", "cert", "events"})
+
+# Kinds of object whose state other code can change or end: handed to a call, or aliased, a shared one would
+# carry what one invocation did to it (headers, auth, a closed pool) into the next.
+SHARED_STATE_KINDS = frozenset({"http.session", "http.pool"})
+# Calls that end the life of what they are given (``with contextlib.closing(client):``).
+CLOSING_CALLS = frozenset({"contextlib.closing", "contextlib.aclosing"})
+
+# Reads of the environment: qualified name -> the position of the default (``os.environ["X"]`` has none).
+ENV_READS = {"os.environ.get": 1, "os.getenv": 1}
+# Calls that change the environment or what boto3 builds clients from. At module level they run at import,
+# before any client hoisted below them; in a function, they change values per invocation.
+ENV_WRITES = frozenset(
+    {
+        "os.environ.setdefault", "os.environ.update", "os.environ.pop", "os.environ.clear", "os.environ.popitem",
+        "os.putenv", "os.unsetenv", "dotenv.load_dotenv",
+    }
+)
+SETUP_CALLS = ENV_WRITES | {"boto3.setup_default_session"}
+# Where boto3 finds a region when a client is built without ``region_name``.
+REGION_VARIABLES = frozenset({"AWS_REGION", "AWS_DEFAULT_REGION"})
 
 # Calls whose results are credentials issued per invocation.
 CREDENTIAL_CALLS = frozenset({"assume_role", "assume_role_with_web_identity", "get_session_token", "get_federation_token"})
@@ -220,6 +268,18 @@ DRIVER_OF = {
     "mysql.connector.connect": "mysql.connector",
 }
 
+# What a handler can change on a connection for the rest of its life: a shared connection would carry one
+# invocation's database, session settings or user into the next (another tenant's rows).
+CONNECTION_STATE_METHODS = frozenset(
+    {
+        "select_db", "change_user", "set_session", "set_isolation_level", "set_client_encoding", "autocommit",
+        "set_character_set", "set_charset", "cmd_init_db", "cmd_change_user",
+    }
+)
+CONNECTION_STATE_ATTRIBUTES = frozenset(
+    {"autocommit", "isolation_level", "readonly", "read_only", "deferrable", "database", "db", "search_path"}
+)
+
 # Engines are pools: they check a connection out per use, and this option makes them test it first
 # and replace it when it is dead. The engine itself connects lazily, so it may live at module scope.
 ENGINE_CONSTRUCTORS = frozenset({"sqlalchemy.create_engine"})
@@ -244,7 +304,9 @@ def constructors(options: Options = NO_OPTIONS) -> dict[str, Constructor]:
         return CONSTRUCTORS
     added = {
         spec.qualname: Constructor(
-            spec.qualname, spec.qualname, cache_keys=frozenset(spec.cache_keys), service_arg=spec.service_arg
+            spec.qualname, spec.qualname, cache_keys=frozenset(spec.cache_keys), service_arg=spec.service_arg,
+            # Configured as built like boto3.client: what it resolves when built is unknown, so it is built on first use.
+            at_import=f"`{spec.qualname}` builds a client like `boto3.client`, which resolves the region and the credentials",
         )
         for spec in options.clients
     }

@@ -71,9 +71,11 @@ class Settings:
 
 
 _KEYS = (
-    "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "max-file-bytes", "jobs",
+    "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "init", "max-file-bytes", "jobs",
     "test-command",
 )
+# hoist-clients: module scope per construction where that cannot fail at import ("auto"), always, or never.
+INIT_CHOICES = ("auto", "eager", "lazy")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
 _FUNCTION = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _CLIENT_KEYS = ("name", "cache-keys", "service-arg")
@@ -227,7 +229,7 @@ class _Reader:
             include=self.globs("include", table.get("include", [])),
             exclude=self.globs("exclude", table.get("exclude", [])),
             handlers=self.handlers(table.get("handlers", [])),
-            options=Options(clients, reconnect),
+            options=Options(clients, reconnect, self.choice("init", table.get("init", "auto"), INIT_CHOICES)),
             max_file_bytes=self.capped("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES),
                                        MAX_FILE_BYTES, "the most lambda-rewriter reads"),
             jobs=self.capped("jobs", table["jobs"], engine.default_workers(), "the CPUs here") if "jobs" in table
@@ -238,6 +240,11 @@ class _Reader:
         if disable and not settings.selected():
             raise self.fail("disable", "leaves no codemod to run")
         return settings
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str:
+        if value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(map(repr, choices))}, not {value!r}")
+        return value
 
     def strings(self, key: str, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

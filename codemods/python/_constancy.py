@@ -21,6 +21,7 @@ from codemods.catalog import (
     constructors,
 )
 from codemods.python._facts import BUILTIN_NAMES, FunctionFacts, ModuleFacts, dotted, walk
+from codemods.python._import_time import env_read
 
 
 @dataclasses.dataclass
@@ -98,6 +99,11 @@ class Constancy:
         values are constant too: their statements are appended to ``deps`` to move along.
         """
         again = lambda e: self.variant(e, fn, deps, allow, seen)  # noqa: E731
+        read = env_read(expr, self.facts, fn.local_imports)
+        if read is not None:
+            setter = self.facts.env_changed.get(read[0]) or self.facts.env_changed.get(None)
+            if setter is not None:
+                return f"reads `{self.code(expr)}`, which `{setter}` sets when it runs"
         if isinstance(expr, cst.Name):
             return self._variant_name(expr.value, fn, deps, allow, seen)
         if isinstance(
@@ -196,6 +202,10 @@ class Constancy:
         if name in self.facts.bindings:
             if name in self.facts.rebound:
                 return f"reads `{name}`, which `{self.facts.rebound[name]}` rebinds with `global`"
+            if name in self.facts.main_only:
+                return f'reads `{name}`, which the module binds only under `if __name__ == "__main__":`'
+            if name in self.facts.changed:
+                return f"reads `{name}`, whose contents `{self.facts.changed[name]}` changes when it runs"
             return None
         if name in BUILTIN_NAMES:
             return None

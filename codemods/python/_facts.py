@@ -14,6 +14,8 @@ import weakref
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from codemods.catalog import ENV_WRITES
+
 BUILTIN_NAMES = frozenset(dir(builtins))
 
 
@@ -326,6 +328,19 @@ class _BindingCollector(cst.CSTVisitor):
         for name in target_names(node.target):
             self._bind(name.value, node)
 
+    # ``case {"table": TABLE}:`` binds TABLE in the function, shadowing a module-level TABLE.
+    def visit_MatchAs(self, node: cst.MatchAs) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, node)
+
+    def visit_MatchStar(self, node: cst.MatchStar) -> None:
+        if node.name is not None:
+            self._bind(node.name.value, node)
+
+    def visit_MatchMapping(self, node: cst.MatchMapping) -> None:
+        if node.rest is not None:
+            self._bind(node.rest.value, node)
+
     def visit_Import(self, node: cst.Import) -> None:
         for name in import_bindings(node):
             self._bind(name, node, None, True)
@@ -367,6 +382,13 @@ class ModuleFacts:
     functions: list[cst.FunctionDef]  # top-level functions
     import_end: int  # index of the first top-level statement after the leading imports
     reads: set[str]  # every name read anywhere
+    # Module-level names whose contents a function changes (``CONFIG["table"] = ...``, ``Settings.x = ...``,
+    # ``CACHE.update(...)``) -> that function.
+    changed: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Names the module binds only under ``if __name__ == "__main__":``: never bound when Lambda imports it.
+    main_only: set[str] = dataclasses.field(default_factory=set)
+    # Environment variables a function sets -> that function; the key None: one it cannot name.
+    env_changed: dict[str | None, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def read(cls, module: cst.Module) -> ModuleFacts:
@@ -409,7 +431,19 @@ class ModuleFacts:
                 for name in inner.globals:
                     if name in inner.bindings:
                         rebound.setdefault(name, node.name.value)
-        return cls(module, imports, bindings, simple_values, rebound, functions, import_end, reads)
+        facts = cls(module, imports, bindings, simple_values, rebound, functions, import_end, reads)
+        main_blocks = {index for index, stmt in enumerate(module.body) if _is_main_block(stmt)}
+        facts.main_only = {name for name, found in bindings.items() if set(found) <= main_blocks}
+        for stmt in module.body:
+            for node in _functions_in(stmt):
+                inner = _BindingCollector().collect(node, [node])
+                changes = _Changes(facts, set(inner.bindings) - inner.globals)
+                walk(node, changes)
+                for name in changes.names:
+                    facts.changed.setdefault(name, node.name.value)
+                for key in changes.env:
+                    facts.env_changed.setdefault(key, node.name.value)
+        return facts
 
     def qualname(self, expr: cst.BaseExpression, local_imports: dict[str, str] | None = None) -> str | None:
         """The qualified name an expression refers to through the imports, or a builtin's name."""
@@ -423,6 +457,85 @@ class ModuleFacts:
         if head in BUILTIN_NAMES and head not in self.bindings:
             return text
         return None
+
+
+# Methods that change the container they are called on.
+_CHANGING_METHODS = frozenset(
+    {"update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "remove", "add", "discard",
+     "__setitem__", "__delitem__"}
+)
+# The calls of ENV_WRITES whose first argument names the one variable they change.
+_ENV_KEYED = frozenset({"os.environ.setdefault", "os.environ.pop", "os.putenv", "os.unsetenv"})
+
+
+class _Changes(cst.CSTVisitor):
+    """What one function changes that it does not own: module-level containers and the environment."""
+
+    def __init__(self, facts: ModuleFacts, local: set[str]) -> None:
+        self.facts = facts
+        self.local = local
+        self.names: set[str] = set()
+        self.env: set[str | None] = set()
+
+    def _changed(self, target: cst.BaseExpression) -> None:
+        if not isinstance(target, (cst.Subscript, cst.Attribute)):
+            return
+        if isinstance(target, cst.Subscript) and self.facts.qualname(target.value) == "os.environ":
+            self.env.add(env_key(target))
+            return
+        root = root_name(target)
+        if root is not None and root not in self.local and root != "os":
+            self.names.add(root)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            for element in _targets(target.target):
+                self._changed(element)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._changed(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        for element in _targets(node.target):
+            self._changed(element)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualname = self.facts.qualname(node.func)
+        if qualname in ENV_WRITES:
+            key = node.args[0].value if node.args and qualname in _ENV_KEYED else None
+            self.env.add(key.evaluated_value if isinstance(key, cst.SimpleString) else None)
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _CHANGING_METHODS:
+            self._changed(node.func)
+
+
+def _targets(target: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [t for element in target.elements for t in _targets(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _targets(target.value)
+    return [target]
+
+
+def env_key(subscript: cst.Subscript) -> str | None:
+    """``"TABLE"`` for ``os.environ["TABLE"]``; None when the key is not a plain string."""
+    if len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index):
+        key = subscript.slice[0].slice.value
+        if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
+            return key.evaluated_value
+    return None
+
+
+def _is_main_block(stmt: cst.CSTNode) -> bool:
+    """``if __name__ == "__main__":``"""
+    if not isinstance(stmt, cst.If) or not isinstance(stmt.test, cst.Comparison):
+        return False
+    test = stmt.test
+    if len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"]
+    return len(names) == 1 and len(strings) == 1
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
