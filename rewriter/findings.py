@@ -43,6 +43,9 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR902", "*", NOTE, "a template names a handler the file does not define",
             "the template names handler `main`, which is not a top-level function here", r"^the template names handler"),
     # -- hoist-clients -------------------------------------------------------------------------------
+    Finding("LR004", "hoist-clients", CHANGE, "built once per execution environment, on first use: building it at import could fail",
+            "`handler` builds `boto3.client(\"s3\")` once, on first use, through the cached factory `get_s3_client` (...)",
+            r"once, on first use"),
     Finding("LR001", "hoist-clients", CHANGE, "a client, session or connection is built once per execution environment",
             "hoisted `s3 = boto3.client(\"s3\")` from `handler` to module scope"),
     Finding("LR002", "hoist-clients", NOTE, "left in the handler: it depends on, or is changed by, each invocation",

@@ -7,6 +7,7 @@ from pathlib import Path
 import libcst as cst
 
 from codemods import FileContext, select
+from codemods._base import NO_OPTIONS, Options
 from rewriter.engine import FileJob, Status, process_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -21,11 +22,17 @@ def expected_for(case: Path) -> Path:
     return case.with_name(case.name.replace(".in.py", ".out.py"))
 
 
+def options_for(case: Path) -> Options:
+    """A case named ``eager_*`` or ``lazy_*`` runs with that ``init`` setting; the others with the default."""
+    mode = case.name.split("_", 1)[0]
+    return Options(init=mode) if mode in ("eager", "lazy") else NO_OPTIONS
+
+
 def rewrite(
-    source: str | bytes, codemod: str, entry_points: frozenset[str] | None = None
+    source: str | bytes, codemod: str, entry_points: frozenset[str] | None = None, options: Options = NO_OPTIONS
 ) -> tuple[bytes, FileContext]:
     data = source.encode() if isinstance(source, str) else source
-    ctx = FileContext("case.py", entry_points)
+    ctx = FileContext("case.py", entry_points, options=options)
     tree = cst.parse_module(data)
     for impl in select([codemod]):
         if impl.LANGUAGE == "python":
@@ -38,10 +45,10 @@ def check_fixture(case: Path, codemod: str) -> None:
     """The exact output, that it compiles, that a second run changes nothing, and that every decision is recorded."""
     source = case.read_bytes()
     expected = expected_for(case)
-    result, ctx = rewrite(source, codemod)
+    result, ctx = rewrite(source, codemod, options=options_for(case))
     assert result == (expected.read_bytes() if expected.exists() else source)
     compile(result, str(case), "exec")
-    again, second = rewrite(result, codemod)
+    again, second = rewrite(result, codemod, options=options_for(case))
     assert again == result, "a second run changed the result"
     assert not second.changes
     if expected.exists():
@@ -55,7 +62,7 @@ def check_through_engine(case: Path, codemod: str, tmp_path: Path) -> None:
     """The engine (verification included) gives the same result as the codemod alone."""
     path = tmp_path / "app.py"
     path.write_bytes(case.read_bytes())
-    result = process_file(FileJob(str(path), "app.py", str(tmp_path)), (codemod,))
+    result = process_file(FileJob(str(path), "app.py", str(tmp_path), options=options_for(case)), (codemod,))
     changed = expected_for(case).exists()
     assert result.status is (Status.CHANGED if changed else Status.UNCHANGED), result.reason
     if changed:
@@ -63,6 +70,6 @@ def check_through_engine(case: Path, codemod: str, tmp_path: Path) -> None:
 
 
 def check_decision(case: Path, codemod: str, line: int, words: str) -> None:
-    _, ctx = rewrite(case.read_bytes(), codemod)
+    _, ctx = rewrite(case.read_bytes(), codemod, options=options_for(case))
     recorded = [(d.line, d.message) for d in ctx.changes + ctx.notes]
     assert any(at == line and words in message for at, message in recorded), recorded

@@ -18,7 +18,8 @@ NOTES_ONLY = {"framework-advice"}  # it never edits a file
 
 # (fixture, line, code, column): each family of each codemod, on the message the codemod prints today.
 PINNED = [
-    ("hoist-clients/basic_client.in.py", 7, "LR001", 5),
+    ("hoist-clients/basic_client.in.py", 7, "LR004", 5),
+    ("hoist-clients/http_session_headers.in.py", 9, "LR001", 5),
     ("hoist-clients/left_sts_credentials.in.py", 8, "LR002", None),
     ("hoist-clients/left_time_and_random.in.py", 8, "LR002", None),
     ("hoist-clients/left_register_per_event.in.py", 5, "LR002", None),
@@ -186,7 +187,8 @@ def test_check_prints_path_line_column_code_message(tmp_path: Path) -> None:
     result = invoke(["check"], tmp_path)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        'src/app.py:5:5: LR001 hoisted `s3 = boto3.client("s3")` from `handler` to module scope'
+        'src/app.py:5:5: LR004 `handler` builds `boto3.client("s3")` once, on first use, through the cached factory'
+        ' `get_s3_client` (not at import: boto3 resolves the region and the credentials when it builds a client)'
     ]
     verbose = invoke(["check", "--verbose"], tmp_path).stdout.splitlines()
     assert any(re.fullmatch(r"src/lib\.py:1:1: LR901 note: not Lambda code: .*", line) for line in verbose), verbose
@@ -200,8 +202,9 @@ def test_json_changes_and_notes_carry_code_and_column(tmp_path: Path) -> None:
     assert change == {
         "codemod": "hoist-clients",
         "line": 5,
-        "message": 'hoisted `s3 = boto3.client("s3")` from `handler` to module scope',
-        "code": "LR001",
+        "message": '`handler` builds `boto3.client("s3")` once, on first use, through the cached factory `get_s3_client`'
+        " (not at import: boto3 resolves the region and the credentials when it builds a client)",
+        "code": "LR004",
         "column": 5,
     }
 

@@ -8,6 +8,7 @@ import pytest
 
 import codemod_fixtures as fixtures
 from codemods import FileContext
+from codemods._base import Options
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hoist-clients"
 CASES = sorted(FIXTURES.glob("*.in.py"))
@@ -51,6 +52,19 @@ def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> N
         pytest.param("left_time_and_random", 10, "`config` calls `make_config()`", id="call"),
         pytest.param("left_mutable_dependency", 7, "`retries` holds a mutable value", id="mutable"),
         pytest.param("loop_and_branch", 10, "`sns` is assigned more than once", id="branches"),
+        pytest.param("basic_client", 7, "once, on first use, through the cached factory `get_s3_client`", id="lazy"),
+        pytest.param("basic_client", 7, "boto3 resolves the region and the credentials", id="lazy-why"),
+        pytest.param("resource_table", 7, "one per `table_name` (not at import: `os.environ[\"TABLE_NAME\"]` fails",
+                     id="lazy-env"),
+        pytest.param("eager_basic_client", 7, 'hoisted `s3 = boto3.client("s3")`', id="eager"),
+        pytest.param("left_changed_by_handler", 17, "reads `CONFIG`, whose contents `lambda_handler` changes", id="dict"),
+        pytest.param("left_changed_by_handler", 18, "reads `Settings`, whose contents", id="class-attribute"),
+        pytest.param("left_changed_by_handler", 19, "reads `os.environ[\"QUEUE\"]`, which `lambda_handler` sets",
+                     id="environ-set"),
+        pytest.param("left_match_capture", 12, "reads `TABLE`, which is not set once at the top", id="match"),
+        pytest.param("left_escapes", 12, "`http` is handed to `authorize(...)`", id="passed"),
+        pytest.param("left_escapes", 14, "handed to another name (`headers = api.headers`)", id="alias"),
+        pytest.param("left_escapes", 17, "closed by `contextlib.closing(sqs)`", id="closing"),
     ],
 )
 def test_decision_is_recorded(case: str, line: int, words: str) -> None:
@@ -88,15 +102,17 @@ def test_template_entry_point_makes_a_lambda_module() -> None:
     unchanged, ctx = rewrite(source)
     assert unchanged.decode() == source
     changed, ctx = rewrite(source, entry_points=frozenset({"process"}))
-    assert b'sqs = boto3.client("sqs")\n\n\ndef process(message):\n    return sqs\n' in changed
+    assert b'return boto3.client("sqs")\n\n\ndef process(message):\n    sqs = get_sqs_client()\n' in changed
     missing, ctx = rewrite(source, entry_points=frozenset({"gone"}))
     assert any("`gone`" in n.message for n in ctx.notes)
 
 
 def test_async_handler_hoists_sync_clients() -> None:
     source = "import boto3\n\n\nasync def handler(event, context):\n    s3 = boto3.client('s3')\n    return s3\n"
-    result, _ = rewrite(source)
+    result, _ = fixtures.rewrite(source, "hoist-clients", options=Options(init="eager"))
     assert result.decode() == "import boto3\n\ns3 = boto3.client('s3')\n\n\nasync def handler(event, context):\n    return s3\n"
+    result, _ = rewrite(source)
+    assert "async def handler(event, context):\n    s3 = get_s3_client()\n" in result.decode()
 
 
 @pytest.mark.parametrize(
@@ -106,3 +122,40 @@ def test_a_reconnect_guard_is_not_noted_as_a_connection_left_behind(case: Path) 
     """The guard's own connect() is the reused connection: hoist-clients has nothing to say about it."""
     _, ctx = rewrite(case.read_bytes())
     assert not [n for n in ctx.notes if "reconnect guard" in n.message], ctx.notes
+
+
+def test_a_name_bound_only_under_main_is_read_per_invocation() -> None:
+    """``ENDPOINT`` exists only when the file runs as a script: the read stays in the handler."""
+    result, _ = rewrite((FIXTURES / "main_only_name.in.py").read_text())
+    assert "s3_client_for(endpoint_url=ENDPOINT)" in result.decode()
+    source = "import boto3\nimport requests\ndef handler(event, context):\n    return requests.Session(ENDPOINT)\n"
+    main = 'if __name__ == "__main__":\n    ENDPOINT = 1\n'
+    _, ctx = rewrite(source + main)
+    assert any('only under `if __name__ == "__main__":`' in n.message for n in ctx.notes), ctx.notes
+
+
+def test_eager_statements_go_below_the_module_setup() -> None:
+    """``os.environ.setdefault`` and ``boto3.setup_default_session`` run at import: what is hoisted reads them."""
+    result = (FIXTURES / "setup_after_imports.out.py").read_text()
+    assert result.index("http = requests.Session()") > result.index("boto3.setup_default_session(")
+
+
+def test_a_function_that_sets_the_region_keeps_region_less_clients_in_place() -> None:
+    source = (
+        "import os\nimport boto3\n\n\ndef handler(event, context):\n"
+        "    os.environ['AWS_DEFAULT_REGION'] = event['region']\n    return boto3.client('sqs')\n"
+    )
+    result, ctx = rewrite(source)
+    assert result.decode() == source
+    assert any("finds its region in the environment, which `handler` changes" in n.message for n in ctx.notes)
+
+
+@pytest.mark.parametrize("init", ["eager", "lazy"])
+def test_init_setting_forces_one_form(init: str) -> None:
+    source = "import requests\n\n\ndef handler(event, context):\n    http = requests.Session()\n    return http\n"
+    result, _ = fixtures.rewrite(source, "hoist-clients", options=Options(init=init))
+    if init == "eager":
+        assert result.decode().startswith("import requests\n\nhttp = requests.Session()\n")
+    else:
+        assert "def get_http():\n    return requests.Session()\n" in result.decode()
+        assert "    http = get_http()\n" in result.decode()

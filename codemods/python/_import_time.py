@@ -133,3 +133,14 @@ def sets_region(facts: ModuleFacts) -> str | None:
         if variable in facts.env_changed:
             return facts.env_changed[variable]
     return facts.env_changed.get(None)
+
+
+class Substitute(cst.CSTTransformer):
+    """Replaces given nodes (by identity in the original tree) with names: the reads a factory takes as arguments."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):
+        name = self.names.get(id(original_node))
+        return cst.Name(name) if name is not None else updated_node

@@ -16,8 +16,10 @@ import libcst as cst
 
 from codemods._base import FileContext
 from codemods.catalog import (
+    CLOSING_CALLS,
     MUTABLE_STATE,
     MUTATING_ATTRIBUTES,
+    SHARED_STATE_KINDS,
     VARIABLE_SUFFIX,
     Constructor,
     Reuse,
@@ -35,6 +37,7 @@ from codemods.python._facts import (
     walk,
 )
 from codemods.python._guards import guard_of
+from codemods.python._import_time import Substitute, build_risk, env_read, read_setup, risky_reads, sets_region
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 MARKERS = (
@@ -98,6 +101,10 @@ class _Hoister(Constancy):
         self.planned: dict[str, str] = {}  # module-level name -> code of the value it will hold
         self.placed_at: dict[str, int] = {}  # module-level name -> where it is inserted
         self.lru_cache: str | None = None
+        self.setup = read_setup(self.facts)
+        self.init = ctx.options.init
+        self.feeds: set[str] = set()
+        self.deferred: list[tuple[cst.Call, Constructor, _Walk]] = []
 
     # -- entry ----------------------------------------------------------------------------------
 
@@ -140,8 +147,17 @@ class _Hoister(Constancy):
                 if isinstance(binding.node, (cst.Import, cst.ImportFrom)):
                     local_imports.update(import_bindings(binding.node))
         fn = Function(node, facts, local_imports)
-        if isinstance(node.body, cst.IndentedBlock):
-            self._walk(node.body, fn, _Walk(block=node.body))
+        if not isinstance(node.body, cst.IndentedBlock):
+            return
+        self.feeds = _feeds_only_constructions(self, fn) if self.init != "eager" else set()
+        self.deferred: list[tuple[cst.Call, Constructor, _Walk]] = []
+        self._walk(node.body, fn, _Walk(block=node.body))
+        # A session or resource built only to build clients from goes inside their factories; when none
+        # took it, it is planned on its own.
+        self.feeds = set()
+        for call, ctor, state in self.deferred:
+            if id(state.line) not in self.removals:
+                self._consider(call, ctor, fn, state)
 
     def _walk(self, node: cst.CSTNode, fn: Function, state: _Walk) -> None:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -214,6 +230,9 @@ class _Hoister(Constancy):
             return True
 
         target = self._assigned_name(call, state)
+        if target is not None and target in self.feeds:
+            self.deferred.append((call, ctor, state))
+            return True
         deps: list[cst.SimpleStatementLine] = []
         why_object = self.variant(call.func, fn, deps)
         if why_object:
@@ -233,7 +252,14 @@ class _Hoister(Constancy):
                 and set(keys) <= ctor.cache_keys
                 and not any(_unbounded(why) for _, _, why in varying)
             ):
-                return self._plan_cache(call, ctor, fn, deps, keys, target)
+                if self.init == "eager":
+                    return self._plan_cache(call, ctor, fn, deps, keys, target)
+                try:
+                    self._plan_lazy(call, ctor, fn, deps, target, state, keys)
+                except _Refused as refused:
+                    self.ctx.note(self.line(call), f"{where}: {refused}")
+                    self._refuse(target, fn)
+                return True
             position, arg, why = varying[0]
             label = f"`{arg.keyword.value}`" if arg.keyword is not None else f"argument {position + 1}"
             self.ctx.note(self.line(call), f"{where}: {shown}: {label} {why}")
@@ -246,9 +272,19 @@ class _Hoister(Constancy):
             )
             self._refuse(target, fn)
             return True
+        region_setter = sets_region(self.facts)
+        if ctor.at_import and region_setter is not None and not _has_keyword(call, "region_name"):
+            self.ctx.note(
+                self.line(call),
+                f"{where}: {shown} finds its region in the environment, which `{region_setter}` changes when it runs",
+            )
+            self._refuse(target, fn)
+            return True
         try:
-            if target is not None:
-                mutations = self._check_uses(target, fn)
+            if self._lazy_reason(call, fn, deps):
+                self._plan_lazy(call, ctor, fn, deps, target, state, [])
+            elif target is not None:
+                mutations = self._check_uses(target, fn, ctor)
                 self._hoist(fn, [*deps, state.line, *mutations], primary=state.line)
             else:
                 self._hoist_inline(fn, call, ctor, deps)
@@ -276,17 +312,22 @@ class _Hoister(Constancy):
         if name is not None:
             fn.refused.add(name)
 
-    def _check_uses(self, name: str, fn: Function) -> list[cst.SimpleStatementLine]:
+    def _check_uses(self, name: str, fn: Function, ctor: Constructor | None = None) -> list[cst.SimpleStatementLine]:
         """Raise _Refused when reusing ``name`` across invocations is unsafe; return mutations to move too."""
         facts = fn.facts
         if name in facts.globals:
             raise _Refused(f"`{name}` is built once through `global {name}`: it is already reused")
         if len(facts.bindings.get(name, ())) != 1:
             raise _Refused(f"`{name}` is assigned more than once in `{fn.name}`")
-        uses = _Uses(name)
+        uses = _Uses(name, self.facts, fn.local_imports, shared_state=ctor is not None and ctor.produces in SHARED_STATE_KINDS)
         walk(fn.node, uses)
         if uses.closes:
             raise _Refused(f"`{name}` {uses.closes}; a reused client must stay open")
+        if uses.escapes:
+            raise _Refused(
+                f"`{name}` {uses.escapes}, which can change it or close it; a shared one would carry that into the"
+                " next invocation"
+            )
         moves = []
         for line, mutation in uses.mutations:
             deps: list[cst.SimpleStatementLine] = []
@@ -405,7 +446,7 @@ class _Hoister(Constancy):
     ) -> bool:
         try:
             if target is not None:
-                self._check_uses(target, fn)
+                self._check_uses(target, fn, ctor)
             if deps:
                 self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
         except _Refused as refused:
@@ -448,6 +489,167 @@ class _Hoister(Constancy):
             f" through the cached factory `{factory}`",
         )
         return True
+
+    # -- built on first use ----------------------------------------------------------------------
+
+    def _lazy_reason(self, call: cst.Call, fn: Function, deps: list[cst.SimpleStatementLine]) -> str:
+        """Why this construction must not run at import ("": it can, eagerly at module scope)."""
+        if self.init == "eager":
+            return ""
+        if self.init == "lazy":
+            return '`init = "lazy"` is set'
+        values = [call, *(_value(line) for line in deps)]
+        for value in values:
+            reads = risky_reads(value, self.facts, self.setup, fn.local_imports)
+            if reads:
+                return f"`{self.code(reads[0])}` fails where the variable is not set yet"
+        for value in values:
+            for inner in _calls(value):
+                ctor = self.constructor_of(inner, fn)
+                why = build_risk(inner, ctor, self.setup) if ctor is not None else ""
+                if why:
+                    return why
+        return ""
+
+    def _plan_lazy(
+        self,
+        call: cst.Call,
+        ctor: Constructor,
+        fn: Function,
+        deps: list[cst.SimpleStatementLine],
+        target: str | None,
+        state: _Walk,
+        region_keys: list[str],
+    ) -> None:
+        """A module-level factory, cached, that builds the value on first use; the handler calls it.
+
+        Every read that can fail (``os.environ["TABLE"]``) stays in the handler, as the factory's argument:
+        it fails where it failed before, and a value that changes (a test's monkeypatch) gets its own value.
+        """
+        mutations = self._check_uses(target, fn, ctor) if target is not None else []
+        primary = state.line if target is not None else None
+        locals_of = {_bound_local(line): line for line in deps}
+        kept: set[str] = set()
+        while True:  # a dependency read elsewhere stays in the handler, and so do those it reads
+            moving = [line for local, line in locals_of.items() if local not in kept]
+            excluded = [call, *moving, *mutations]
+            more = {local for local in locals_of if local not in kept and _read_outside(local, fn.node, excluded)}
+            if not more:
+                break
+            kept |= more
+        risky: set[str] = set()
+        for line in deps:
+            value = _value(line)
+            if risky_reads(value, self.facts, self.setup, fn.local_imports) or names_in(value) & risky:
+                risky.add(_bound_local(line))
+        body_deps = [line for line in deps if _bound_local(line) not in (kept & risky)]
+        stays_risky = kept & risky
+        for line in body_deps:
+            local = _bound_local(line)
+            if isinstance(line.body[0], cst.Assign) and _mutable(line.body[0].value, self.facts):
+                escapes = _Escapes(local, {id(l) for l in [*body_deps, *mutations, state.line] if l is not None})
+                walk(fn.node, escapes)
+                if escapes.how:
+                    raise _Refused(
+                        f"`{local}` holds a mutable value that `{fn.name}` {escapes.how}; a value built once from it"
+                        " would not see that"
+                    )
+
+        keyed: dict[int, str] = {}  # id of a node in the built code -> the factory parameter it becomes
+        handler_args: dict[str, cst.BaseExpression] = {}
+        region_nodes: set[int] = set()
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in region_keys:
+                keyed[id(arg.value)] = arg.keyword.value
+                handler_args[arg.keyword.value] = arg.value
+                region_nodes |= {id(n) for n in _subtree(arg.value)}
+        built = [call, *(_value(line) for line in body_deps), *mutations]
+        taken = set(handler_args)
+        for node in built:
+            taken |= names_in(node)
+        for node in built:
+            for name in _read_names(node):
+                if name.value in stays_risky and id(name) not in region_nodes:
+                    keyed[id(name)] = name.value
+                    handler_args.setdefault(name.value, name)
+            for read in risky_reads(node, self.facts, self.setup, fn.local_imports):
+                if id(read) in region_nodes:
+                    continue
+                code = self.module.code_for_node(read)
+                param = next((p for p, e in handler_args.items() if self.module.code_for_node(e) == code), None)
+                if param is None:
+                    param = _param_name(read, self.facts, fn.local_imports, taken)
+                    taken.add(param)
+                    handler_args[param] = read
+                keyed[id(read)] = param
+        params = list(handler_args)
+
+        renames = self.renames.get(id(fn.node), {})
+        substitute = lambda node: node.visit(Substitute(keyed)).visit(_Renamer(renames))  # noqa: E731
+        statements: list[cst.BaseStatement] = [_moved(substitute(line)) for line in body_deps]
+        if mutations:
+            statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(target))], substitute(call))]))
+            statements.extend(_moved(substitute(line)) for line in mutations)
+            statements.append(cst.SimpleStatementLine([cst.Return(cst.Name(target))]))
+        else:
+            statements.append(cst.SimpleStatementLine([cst.Return(substitute(call))]))
+        cache = self._lru_cache()
+        nl = self.module.default_newline
+        skeleton = cst.parse_statement(
+            f"@{cache}(maxsize={CACHE_SIZE if params else None}){nl}def FACTORY({', '.join(params)}):{nl}"
+            f"{self.module.default_indent}pass{nl}",
+            config=self.module.config_for_parsing,
+        )
+        definition = skeleton.with_changes(body=skeleton.body.with_changes(body=statements))
+        source = self.module.code_for_node(definition)
+        base = self._base_name(call, ctor)
+        factory, reuse = self._module_name(None, source, fn, base=f"{base}_for" if params else f"get_{base}")
+        if not reuse:
+            self.planned[factory] = source
+            definition = definition.with_changes(
+                name=cst.Name(factory), leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+            )
+            reads = set()
+            for node in built:
+                reads |= names_in(node)
+            reads = (reads - set(params) - {_bound_local(line) for line in body_deps} - {target}) | {cache.split(".")[0]}
+            index = self._placement([], fn, extra_reads=reads)
+            self.placed_at[factory] = index
+            self.inserts.append(_Insert(index, False, lambda definition=definition: definition))
+        for line in [*body_deps, *mutations]:
+            if _bound_local(line) not in kept:
+                self.removals.add(id(line))
+
+        def replace(updated: cst.Call) -> cst.Call:
+            names = self.renames.get(id(fn.node), {})
+            return cst.Call(
+                cst.Name(factory),
+                args=[
+                    cst.Arg(
+                        handler_args[param].visit(_Renamer(names)),
+                        keyword=cst.Name(param),
+                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                        comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(params) - 1 else cst.MaybeSentinel.DEFAULT,
+                    )
+                    for i, param in enumerate(params)
+                ],
+            )
+
+        self.replacements[id(call)] = replace
+        if region_keys and set(params) == set(region_keys) and not body_deps and not mutations and self.init == "auto":
+            self.ctx.change(
+                self.line(call),
+                f"`{fn.name}` now reuses one `{self.code(call.func)}(...)` per {' and '.join(f'`{k}`' for k in region_keys)}"
+                f" through the cached factory `{factory}`",
+            )
+            return
+        why = self._lazy_reason(call, fn, deps) or "its arguments vary per invocation"
+        per = f", one per {' and '.join(f'`{p}`' for p in params)}" if params else ""
+        self.ctx.change(
+            self.line(call),
+            f"`{fn.name}` builds `{self.code(call)}` once, on first use, through the cached factory `{factory}`{per}"
+            f" (not at import: {why})",
+        )
 
     def _lru_cache(self) -> str:
         if self.lru_cache is None:
@@ -546,8 +748,9 @@ class _Hoister(Constancy):
     def _placement(
         self, lines: list[cst.SimpleStatementLine], fn: Function, extra_reads: set[str] = frozenset()
     ) -> int:
-        """After the imports, and after every module-level statement that binds a name it reads."""
-        index = self.facts.import_end
+        """After the imports, after every module-level statement that binds a name it reads, and after the
+        module's own setup of what clients read (``os.environ.setdefault(...)``, ``boto3.setup_default_session()``)."""
+        index = max(self.facts.import_end, self.setup.after)
         reads = set(extra_reads)
         for line in lines:
             reads |= names_in(line)
@@ -557,19 +760,32 @@ class _Hoister(Constancy):
             module_name = self.renames.get(id(fn.node), {}).get(name, name)
             if module_name in self.placed_at:
                 index = max(index, self.placed_at[module_name])
-            elif name not in fn.facts.bindings and name in self.facts.bindings:
+            elif name not in fn.facts.bindings and name in self.facts.bindings and name not in self.facts.main_only:
                 index = max(index, max(self.facts.bindings[name]) + 1)
         return index
 
 
-class _Uses(cst.CSTVisitor):
-    """How a function uses one name: what closes it and what changes it."""
+# Attributes that hold what other code can change on a shared object: an alias to one escapes it.
+_STATE_ATTRIBUTES = MUTABLE_STATE | {"adapters", "meta"}
 
-    def __init__(self, name: str) -> None:
+
+class _Uses(cst.CSTVisitor):
+    """How a function uses one name: what closes it, what changes it, and where it escapes to."""
+
+    def __init__(
+        self, name: str, facts: ModuleFacts, local_imports: dict[str, str], shared_state: bool = False
+    ) -> None:
         self.name = name
+        self.facts = facts
+        self.local_imports = local_imports
+        self.shared_state = shared_state
         self.closes = ""
+        self.escapes = ""
         self.mutations: list[tuple[cst.SimpleStatementLine | None, cst.CSTNode]] = []
         self._line: cst.SimpleStatementLine | None = None
+
+    def _is_it(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self._line = node if len(node.body) == 1 else None
@@ -582,6 +798,12 @@ class _Uses(cst.CSTVisitor):
             self.closes = "is used as a `with` block, which closes it at the end"
 
     def visit_Call(self, node: cst.Call) -> None:
+        if any(self._is_it(arg.value) for arg in node.args):
+            callee = self.facts.qualname(node.func, self.local_imports) or dotted(node.func) or "..."
+            if callee in CLOSING_CALLS:
+                self.closes = f"is closed by `{callee}({self.name})`"
+            elif self.shared_state and not self.escapes:
+                self.escapes = f"is handed to `{callee}(...)`"
         path = dotted(node.func)
         if not path or root_name(node.func) != self.name or "." not in path:
             return
@@ -600,9 +822,20 @@ class _Uses(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._target(target.target, node)
+        value = node.value
+        alias = self._is_it(value) or (
+            isinstance(value, cst.Attribute)
+            and root_name(value) == self.name
+            and bool(set((dotted(value) or "").split(".")[1:]) & _STATE_ATTRIBUTES)
+        )
+        if alias and not self.escapes:
+            self.escapes = f"is handed to another name (`{self._code(node)}`)"
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._target(node.target, node)
+
+    def _code(self, node: cst.CSTNode) -> str:
+        return re.sub(r"\s+", " ", cst.Module([]).code_for_node(node)).strip()
 
 
 _MUTABLE_LITERALS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
@@ -821,3 +1054,108 @@ def _bound_by(line: cst.SimpleStatementLine) -> set[str]:
     if isinstance(small, (cst.Import, cst.ImportFrom)):
         return set(import_bindings(small))
     return set()
+
+
+def _value(line: cst.SimpleStatementLine) -> cst.BaseExpression:
+    small = line.body[0]
+    return small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None else small
+
+
+def _bound_local(line: cst.SimpleStatementLine) -> str:
+    return next(iter(sorted(_bound_by(line))), "")
+
+
+def _has_keyword(call: cst.Call, keyword_name: str) -> bool:
+    return any(arg.keyword is not None and arg.keyword.value == keyword_name for arg in call.args)
+
+
+def _calls(node: cst.CSTNode) -> list[cst.Call]:
+    found: list[cst.Call] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            found.append(n)
+
+        def visit_Lambda(self, n: cst.Lambda) -> bool:
+            return False
+
+    walk(node, _Finder())
+    return found
+
+
+def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class _All(cst.CSTVisitor):
+        def on_visit(self, n: cst.CSTNode) -> bool:
+            found.append(n)
+            return True
+
+    node.visit(_All())
+    return found
+
+
+def _read_names(node: cst.CSTNode) -> list[cst.Name]:
+    """The names ``node`` reads: not attribute names, keywords, parameters or plain assignment targets."""
+    found: list[cst.Name] = []
+
+    class _Reads(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            found.append(n)
+
+        def visit_Attribute(self, n: cst.Attribute) -> bool:
+            walk(n.value, self)
+            return False
+
+        def visit_Arg(self, n: cst.Arg) -> bool:
+            walk(n.value, self)
+            return False
+
+        def visit_AssignTarget(self, n: cst.AssignTarget) -> bool:
+            return not isinstance(n.target, cst.Name)
+
+        def visit_Param(self, n: cst.Param) -> bool:
+            return False
+
+    walk(node, _Reads())
+    return found
+
+
+def _read_outside(name: str, fn: cst.FunctionDef, excluded: list[cst.CSTNode]) -> bool:
+    """Whether ``fn`` reads ``name`` anywhere but inside the ``excluded`` nodes."""
+    inside = {id(n) for node in excluded for n in _read_names(node)}
+    body = fn.body
+    return any(n.value == name and id(n) not in inside for n in _read_names(body))
+
+
+def _param_name(read: cst.BaseExpression, facts: ModuleFacts, local_imports: dict[str, str], taken: set[str]) -> str:
+    found = env_read(read, facts, local_imports)
+    stem = re.sub(r"\W+", "_", (found[0] or "") if found else "").strip("_").lower() or "value"
+    if stem[0].isdigit():
+        stem = f"value_{stem}"
+    for name in [stem] + [f"{stem}_{n}" for n in range(2, 100)]:
+        if name.isidentifier() and not keyword.iskeyword(name) and name not in taken and name not in BUILTIN_NAMES:
+            return name
+    raise _Refused(f"no free parameter name for `{stem}`")
+
+
+def _feeds_only_constructions(hoister: _Hoister, fn: Function) -> set[str]:
+    """Locals built once and read only to build other things from (``dynamodb`` in ``dynamodb.Table(...)``)."""
+    receivers: dict[str, int] = {}
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+                if hoister.constructor_of(node, fn) is not None:
+                    receivers[func.value.value] = receivers.get(func.value.value, 0) + 1
+
+    walk(fn.node, _Finder())
+    reads: dict[str, int] = {}
+    for name in _read_names(fn.node.body):
+        reads[name.value] = reads.get(name.value, 0) + 1
+    return {
+        name
+        for name, count in receivers.items()
+        if reads.get(name) == count and len(fn.facts.bindings.get(name, ())) == 1
+    }

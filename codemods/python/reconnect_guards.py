@@ -17,6 +17,8 @@ import libcst as cst
 from codemods._base import FileContext
 from codemods.catalog import (
     CLOSE_METHODS,
+    CONNECTION_STATE_ATTRIBUTES,
+    CONNECTION_STATE_METHODS,
     ENGINE_CONSTRUCTORS,
     ENGINE_PRE_PING,
     RECONNECTS_BY_ITSELF_NOTE,
@@ -35,6 +37,7 @@ from codemods.python._facts import (
     walk,
 )
 from codemods.python._guards import checks_like, driver_of, guard_of, guard_source
+from codemods.python._import_time import Substitute, env_read, read_setup, risky_reads
 from codemods.python._lambda import LambdaCodemod, entry_points
 
 # The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
@@ -347,6 +350,14 @@ class _Guarder:
         if kind == "engine":
             self._handler_engine(index, fn, call, statement, local, deps, with_item)
             return
+        changed = self._state_change(fn, local)
+        if changed:
+            self.ctx.note(
+                self.line(call),
+                f"{where}: `{changed}` changes the connection for the rest of its life; a shared one would carry it"
+                " into the next invocation (another tenant's rows); a new connection per invocation",
+            )
+            return
         assert recipe is not None
         if with_item and recipe.with_exit is WithExit.UNSURE:
             self.ctx.note(
@@ -401,6 +412,10 @@ class _Guarder:
         if late:
             self.ctx.note(self.line(call), f"{where} reads `{late[0]}`, which the module binds below `{fn.name}`")
             return
+        risky = risky_reads(call, self.facts, read_setup(self.facts), fn.local_imports)
+        if risky and self.ctx.options.init != "eager":
+            self._lazy_engine(index, fn, call, risky)
+            return
         name = local if local not in self.facts.bindings and local not in self.taken else self._free(local)
         self.taken.add(name)
         keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
@@ -420,6 +435,80 @@ class _Guarder:
             " which replaces dead pooled connections",
         )
         self._closes(fn, local, CLOSE_METHODS["engine"], WithExit.TRANSACTION, "engine")
+
+    def _lazy_engine(self, index: int, fn: Function, call: cst.Call, risky: list[cst.BaseExpression]) -> None:
+        """An engine whose URL comes from the environment: built on first use, once per URL, so that a module
+        imported before its settings exist (a test suite) imports cleanly."""
+        params: dict[int, str] = {}
+        args: dict[str, cst.BaseExpression] = {}
+        for read in risky:
+            key = (env_read(read, self.facts, fn.local_imports) or (None,))[0] or "value"
+            param = re.sub(r"\W+", "_", key).strip("_").lower() or "value"
+            while param in args and self.module.code_for_node(args[param]) != self.module.code_for_node(read):
+                param += "_"
+            params[id(read)] = param
+            args.setdefault(param, read)
+        keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+        built = call.visit(Substitute(params))
+        if ENGINE_PRE_PING not in keywords and not any(arg.star for arg in call.args):
+            built = _with_pre_ping(built)
+        factory = self._free("engine_for")
+        if "functools" not in self.facts.imports.values() and "functools" not in self.imports:
+            self.imports.append("functools")
+        cache = next((f"{local}.lru_cache" for local, q in self.facts.imports.items() if q == "functools"), "functools.lru_cache")
+        source = (
+            f"@{cache}(maxsize=32)\ndef {factory}({', '.join(args)}):\n"
+            f"    return {self.module.code_for_node(built)}\n"
+        )
+        self.inserts.setdefault(index, []).extend(self._statements(source))
+        self.replace_call[id(call)] = lambda updated: cst.Call(
+            cst.Name(factory),
+            args=[
+                cst.Arg(value, keyword=cst.Name(param), equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+                for param, value in args.items()
+            ],
+        )
+        self.ctx.change(
+            self.line(call),
+            f"`{fn.name}` reuses one engine per {', '.join(f'`{p}`' for p in args)} through `{factory}()`, built on first"
+            f" use with `{ENGINE_PRE_PING}=True` (not at import: `{self.code(risky[0])}` fails where the variable is not set yet)",
+        )
+        self._closes(fn, _assigned_local(call, fn) or "", CLOSE_METHODS["engine"], WithExit.TRANSACTION, "engine")
+
+    def _state_change(self, fn: Function, local: str) -> str:
+        """A call or assignment in ``fn`` that changes what ``local`` is connected to, per invocation."""
+        guarder = self
+        found: list[str] = []
+
+        class _Finder(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> None:
+                func = node.func
+                if (
+                    isinstance(func, cst.Attribute)
+                    and isinstance(func.value, cst.Name)
+                    and func.value.value == local
+                    and func.attr.value in CONNECTION_STATE_METHODS
+                    and guarder._varies(node.args, fn)
+                ):
+                    found.append(guarder.code(node))
+
+            def visit_Assign(self, node: cst.Assign) -> None:
+                for target in node.targets:
+                    t = target.target
+                    if (
+                        isinstance(t, cst.Attribute)
+                        and isinstance(t.value, cst.Name)
+                        and t.value.value == local
+                        and t.attr.value in CONNECTION_STATE_ATTRIBUTES
+                        and guarder._varies([cst.Arg(node.value)], fn)
+                    ):
+                        found.append(guarder.code(node))
+
+        walk(fn.node, _Finder())
+        return found[0] if found else ""
+
+    def _varies(self, args, fn: Function) -> bool:
+        return any(self._constant(fn).variant(arg.value, fn, []) for arg in args)
 
     def _constant(self, fn: Function) -> Constancy:
         if self._constants is None:
@@ -666,3 +755,10 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
     )
+
+
+def _assigned_local(call: cst.Call, fn: Function) -> str | None:
+    for name, bindings in fn.facts.bindings.items():
+        if any(b.value is call for b in bindings):
+            return name
+    return None
