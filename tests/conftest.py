@@ -13,6 +13,9 @@ import pytest
 
 from rewriter import engine
 
+# Small projects with test suites of their own, run in a subprocess by tests/test_import_time.py: not ours to collect.
+collect_ignore_glob = ["fixtures/import-time/*"]
+
 
 @pytest.fixture(autouse=True)
 def result_cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:

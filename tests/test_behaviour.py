@@ -85,9 +85,10 @@ def test_sample_handler_behaves_the_same_after_rewrite(app, case, rewritten_app,
         return
     assert rewritten != original, "samples/README.md lists a hoist here, but apply left the file alone"
     hoisted = set(after.reusable_at_import) - set(before.reusable_at_import)
-    assert hoisted, "no client or session at module scope after the rewrite"
     for name in hoisted:
         assert after.reusable_after_calls[name] is after.reusable_at_import[name], f"{name} was rebuilt"
+    # A client behind a cached factory is built by the first invocation that needs it, never again.
+    assert hoisted or sum(after.clients_built_per_call) < sum(before.clients_built_per_call), "nothing is reused"
     if any(before.clients_built_per_call):
         assert sum(after.clients_built_per_call) < sum(before.clients_built_per_call)
 
