@@ -337,6 +337,23 @@ def test_clients_table_form_gives_cache_keys(tmp_path: Path) -> None:
     assert 's3 = s3_client_for(region=event["region"])' in after
 
 
+@pytest.mark.parametrize(
+    "init, expected",
+    [
+        pytest.param(None, "    s3 = get_s3_client()\n", id="auto"),
+        pytest.param("eager", 's3 = boto3.client("s3")\n\n\ndef handler', id="eager"),
+        pytest.param("lazy", "    s3 = get_s3_client()\n", id="lazy"),
+    ],
+)
+def test_init_chooses_where_hoisted_clients_are_built(tmp_path: Path, init: str | None, expected: str) -> None:
+    repo = git_init(tmp_path)
+    write(repo, {"app.py": HANDLER})
+    if init is not None:
+        write(repo, {"lambda-rewriter.toml": f'init = "{init}"\n'})
+    assert invoke(["apply"], repo).exit_code == 0
+    assert expected in (repo / "app.py").read_text()
+
+
 def test_reconnect_gives_an_in_house_connect_a_guard(tmp_path: Path) -> None:
     repo = git_init(tmp_path)
     write(repo, {"app.py": IN_HOUSE_DB})
@@ -550,6 +567,7 @@ def test_jobs_sets_the_worker_processes_and_options_reach_them(
             "clients[1] names a.b again: list each constructor once",
             id="client-twice",
         ),
+        pytest.param('init = "later"', "init must be one of 'auto', 'eager', 'lazy', not 'later'", id="init-unknown"),
         pytest.param("colour = 1", "unknown setting {t}colour (known: codemods, disable, include", id="unknown-key"),
     ],
 )
