@@ -1,8 +1,11 @@
 """hoist-clients: build clients, sessions and connections once per execution environment.
 
-A construction moves from a function of a Lambda module to module scope when everything it reads is
-the same for every invocation. Where only a cache key (the region) varies, it goes behind a
-module-level ``functools.lru_cache`` factory. Everything else stays, with a note naming the reason.
+A construction leaves a function of a Lambda module when everything it reads is the same for every
+invocation. It moves to module scope when building it there cannot fail at import; otherwise (boto3 clients,
+settings read from the environment) it goes behind a module-level ``functools.lru_cache`` factory that the
+function calls where it built it, with every read that can fail left in place as an argument. Where only a
+cache key (the region) varies, the same factory is keyed by it. Everything else stays, with a note naming
+the reason.
 """
 from __future__ import annotations
 
@@ -252,8 +255,6 @@ class _Hoister(Constancy):
                 and set(keys) <= ctor.cache_keys
                 and not any(_unbounded(why) for _, _, why in varying)
             ):
-                if self.init == "eager":
-                    return self._plan_cache(call, ctor, fn, deps, keys, target)
                 try:
                     self._plan_lazy(call, ctor, fn, deps, target, state, keys)
                 except _Refused as refused:
@@ -435,61 +436,6 @@ class _Hoister(Constancy):
         self.inserts.append(_Insert(index, False, statement))
         self.ctx.change(self.line(call), f"hoisted `{self.code(call)}` from `{fn.name}` to module scope as `{chosen}`")
 
-    def _plan_cache(
-        self,
-        call: cst.Call,
-        ctor: Constructor,
-        fn: Function,
-        deps: list[cst.SimpleStatementLine],
-        keys: list[str],
-        target: str | None,
-    ) -> bool:
-        try:
-            if target is not None:
-                self._check_uses(target, fn, ctor)
-            if deps:
-                self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
-        except _Refused as refused:
-            self.ctx.note(self.line(call), f"left in `{fn.name}`: {refused}")
-            self._refuse(target, fn)
-            return True
-        renames = self.renames.get(id(fn.node), {})
-        keyed = call.with_changes(
-            args=[
-                arg.with_changes(value=cst.Name(arg.keyword.value))
-                if arg.keyword is not None and arg.keyword.value in keys
-                else arg
-                for arg in call.args
-            ]
-        ).visit(_Renamer(renames))
-        cache = self._lru_cache()
-        nl, indent = self.module.default_newline, self.module.default_indent
-        source = (
-            f"@{cache}(maxsize={CACHE_SIZE}){nl}"
-            f"def FACTORY({', '.join(keys)}):{nl}"
-            f"{indent}return {self.module.code_for_node(keyed)}{nl}"
-        )
-        factory, reuse = self._module_name(None, source, fn, base=f"{self._base_name(call, ctor)}_for")
-        if not reuse:
-            self.planned[factory] = source
-            definition = cst.parse_statement(source.replace("FACTORY", factory), config=self.module.config_for_parsing)
-            definition = definition.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-            reads = (names_in(call) - set(keys)) | {cache.split(".")[0]}
-            index = self._placement([], fn, extra_reads=reads)
-            self.placed_at[factory] = index
-            self.inserts.append(_Insert(index, False, lambda: definition))
-        self.replacements[id(call)] = lambda updated: updated.with_changes(
-            func=cst.Name(factory), args=_without_trailing_comma(
-                [arg for arg in updated.args if arg.keyword is not None and arg.keyword.value in keys]
-            )
-        )
-        self.ctx.change(
-            self.line(call),
-            f"`{fn.name}` now reuses one `{self.code(call.func)}(...)` per {' and '.join(f'`{k}`' for k in keys)}"
-            f" through the cached factory `{factory}`",
-        )
-        return True
-
     # -- built on first use ----------------------------------------------------------------------
 
     def _lazy_reason(self, call: cst.Call, fn: Function, deps: list[cst.SimpleStatementLine]) -> str:
@@ -636,7 +582,7 @@ class _Hoister(Constancy):
             )
 
         self.replacements[id(call)] = replace
-        if region_keys and set(params) == set(region_keys) and not body_deps and not mutations and self.init == "auto":
+        if region_keys and set(params) == set(region_keys) and not body_deps and not mutations and self.init != "lazy":
             self.ctx.change(
                 self.line(call),
                 f"`{fn.name}` now reuses one `{self.code(call.func)}(...)` per {' and '.join(f'`{k}`' for k in region_keys)}"
