@@ -282,10 +282,10 @@ class _Hoister(Constancy):
             self._refuse(target, fn)
             return True
         try:
-            if self._lazy_reason(call, fn, deps):
+            mutations = self._check_uses(target, fn, ctor) if target is not None else []
+            if self._lazy_reason(call, fn, [*deps, *mutations]):
                 self._plan_lazy(call, ctor, fn, deps, target, state, [])
             elif target is not None:
-                mutations = self._check_uses(target, fn, ctor)
                 self._hoist(fn, [*deps, state.line, *mutations], primary=state.line)
             else:
                 self._hoist_inline(fn, call, ctor, deps)
@@ -438,13 +438,13 @@ class _Hoister(Constancy):
 
     # -- built on first use ----------------------------------------------------------------------
 
-    def _lazy_reason(self, call: cst.Call, fn: Function, deps: list[cst.SimpleStatementLine]) -> str:
-        """Why this construction must not run at import ("": it can, eagerly at module scope)."""
+    def _lazy_reason(self, call: cst.Call, fn: Function, lines: list[cst.SimpleStatementLine]) -> str:
+        """Why this construction, with the statements that move with it, must not run at import ("": it can)."""
         if self.init == "eager":
             return ""
         if self.init == "lazy":
             return '`init = "lazy"` is set'
-        values = [call, *(_value(line) for line in deps)]
+        values = [call, *(_value(line) for line in lines)]
         for value in values:
             reads = risky_reads(value, self.facts, self.setup, fn.local_imports)
             if reads:
@@ -589,7 +589,7 @@ class _Hoister(Constancy):
                 f" through the cached factory `{factory}`",
             )
             return
-        why = self._lazy_reason(call, fn, deps) or "its arguments vary per invocation"
+        why = self._lazy_reason(call, fn, [*deps, *mutations]) or "its arguments vary per invocation"
         per = f", one per {' and '.join(f'`{p}`' for p in params)}" if params else ""
         self.ctx.change(
             self.line(call),
