@@ -40,6 +40,7 @@ COSTS = (
 # hoist-clients' change messages: what moved (code in backticks) and from which function.
 _HOISTED = re.compile(r"^hoisted `(?P<code>.+)` from `(?P<function>[^`]+)` (?:to module scope|with it)")
 _CACHED = re.compile(r"^`(?P<function>[^`]+)` now reuses one `(?P<code>[^`]+)\(\.\.\.\)` per ")
+_FIRST_USE = re.compile(r"^`(?P<function>[^`]+)` builds `(?P<code>.+)` once, on first use, through ")
 
 
 def cost_of(code: str) -> Cost | None:
@@ -50,7 +51,7 @@ def savings(messages: list[str]) -> dict[str, float]:
     """Function name -> estimated ms saved per warm invocation, from one file's hoist-clients changes."""
     saved: dict[str, float] = {}
     for message in messages:
-        match = _HOISTED.match(message) or _CACHED.match(message)
+        match = _HOISTED.match(message) or _CACHED.match(message) or _FIRST_USE.match(message)
         if match is None:
             continue
         code = match["code"] + ("(" if match.re is _CACHED else "")

@@ -113,8 +113,9 @@ def _rewrite(tmp_path: Path, data: bytes) -> bytes:
 def plain(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes]:
     before = SOURCE.format(word=WORD).encode()
     after = _rewrite(tmp_path_factory.mktemp("plain"), before)
-    # The cases only mean something if the rewrite moves lines and inserts indented ones.
-    assert b'\ns3 = boto3.client("s3")  # caf\xc3\xa9\n' in after
+    # The cases only mean something if the rewrite changes lines and inserts indented ones.
+    assert b'\n    s3 = get_s3_client()  # caf\xc3\xa9\n' in after
+    assert b'\n    return boto3.client("s3")\n' in after
     assert re.search(rb"\n    return boto3\.client\(\"sqs\"", after), after
     return before, after
 

@@ -51,7 +51,7 @@ def test_check_workflow_runs_check_with_sarif_and_uploads_it(tmp_path: Path) -> 
     assert result.exit_code == 1, result.output
     log = json.loads((tmp_path / output).read_text())
     assert_valid(log)
-    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["LR001"]
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["LR004"]
 
 
 def test_batch_workflow_runs_batch_on_a_schedule_with_options_the_cli_has() -> None:

@@ -165,7 +165,7 @@ def test_check_text_lists_changes_as_path_line_column_code(tmp_path: Path) -> No
     write(git_init(tmp_path), {"app.py": HANDLER})
     result = invoke(["check"], tmp_path)
     assert result.exit_code == 1
-    assert any(line.startswith("app.py:5:5: LR001 ") for line in result.stdout.splitlines()), result.stdout
+    assert any(line.startswith("app.py:5:5: LR004 ") for line in result.stdout.splitlines()), result.stdout
     assert "would change 1 file" in result.stderr
 
 

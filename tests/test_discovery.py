@@ -239,7 +239,7 @@ def test_a_broken_template_is_a_clear_error_and_the_rest_is_processed(
     assert result.exit_code == 3
     error = next(line for line in result.stderr.splitlines() if name in line)
     assert "cannot read template" in error and words in error, error
-    assert "app.py:5:5: LR001 " in result.stdout
+    assert "app.py:5:5: LR004 " in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -81,11 +81,11 @@ def test_check_fails_on_a_client_in_the_handler_and_passes_after_the_fix(
 
     check = pre_commit(["run", "lambda-rewriter-check", "--all-files"], sample, pre_commit_home)
     assert check.returncode == 1, check.stdout + check.stderr
-    assert 'src/app.py:5:5: LR001 hoisted `s3 = boto3.client("s3")`' in check.stdout
+    assert 'src/app.py:5:5: LR004 `handler` builds `boto3.client("s3")` once, on first use' in check.stdout
 
     fix = pre_commit(["run", "lambda-rewriter-fix", "--all-files", "--hook-stage", "manual"], sample, pre_commit_home)
     assert fix.returncode == 1 and "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
-    assert (sample / "src" / "app.py").read_text().startswith('import boto3\n\ns3 = boto3.client("s3")\n')
+    assert (sample / "src" / "app.py").read_text().startswith('import functools\n\nimport boto3\n\n\n@functools.lru_cache(maxsize=None)\n')
     assert (sample / "src" / "lib.py").read_text() == LIBRARY
 
     run(["git", "add", "-A"], sample)

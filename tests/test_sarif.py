@@ -50,9 +50,9 @@ def test_check_writes_valid_sarif_with_rules_results_and_notifications(tmp_path:
         assert rule["shortDescription"]["text"] and rule["help"]["text"].startswith("Example: ")
         assert rule.get("helpUri") == findings.HELP_URI
     (result,) = run["results"]  # the library's note only shows with --verbose
-    assert result["ruleId"] == "LR001" and driver["rules"][result["ruleIndex"]]["id"] == "LR001"
+    assert result["ruleId"] == "LR004" and driver["rules"][result["ruleIndex"]]["id"] == "LR004"
     assert result["level"] == "warning"
-    assert result["message"]["text"].startswith("hoisted `s3 = boto3.client")
+    assert result["message"]["text"].startswith('`handler` builds `boto3.client("s3")` once, on first use')
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "src/app.py", "uriBaseId": "%SRCROOT%"}
     assert location["region"] == {"startLine": 5, "startColumn": 5}
@@ -69,7 +69,7 @@ def test_notes_are_note_level_and_unchanged_files_only_with_verbose(tmp_path: Pa
     status, log = sarif(["--verbose"], tmp_path)
     assert status == 1
     assert_valid(log)
-    assert [r["ruleId"] for r in quiet["runs"][0]["results"]] == ["LR001"]
+    assert [r["ruleId"] for r in quiet["runs"][0]["results"]] == ["LR004"]
     by_rule = {r["ruleId"]: r for r in log["runs"][0]["results"]}
     assert by_rule["LR901"]["level"] == "note"
     assert by_rule["LR901"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "lib.py"
@@ -105,7 +105,7 @@ def test_output_option_writes_the_log_there_and_nothing_to_stdout(tmp_path: Path
     assert result.stdout == ""
     log = json.loads((tmp_path / "out" / "lambda.sarif").read_text())
     assert_valid(log)
-    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["LR001"]
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["LR004"]
 
 
 def test_a_clean_repository_gives_a_valid_log_with_no_results(tmp_path: Path) -> None:

@@ -158,17 +158,23 @@ def test_runs_on_the_tree_hoist_clients_left(tmp_path: Path) -> None:
     assert result.status is Status.CHANGED, result.reason
     assert result.after.decode() == textwrap.dedent(
         """\
+        import functools
         import json
 
         import boto3
         from aws_xray_sdk.core import patch
 
-        s3 = boto3.client("s3")
+
+        @functools.lru_cache(maxsize=None)
+        def get_s3_client():
+            return boto3.client("s3")
+
 
         patch(["botocore"], raise_errors=False)
 
 
         def lambda_handler(event, context):
+            s3 = get_s3_client()
             return json.dumps(s3.list_buckets()["Buckets"], default=str)
         """
     )

@@ -11,7 +11,10 @@ from click.testing import CliRunner
 
 from rewriter.cli import cli, main
 
-FINDING = 'app.py:5:5: LR001 hoisted `s3 = boto3.client("s3")` from `handler` to module scope'
+FINDING = (
+    'app.py:5:5: LR004 `handler` builds `boto3.client("s3")` once, on first use, through the cached factory'
+    " `get_s3_client` (not at import: boto3 resolves the region and the credentials when it builds a client)"
+)
 
 
 def test_quiet_prints_nothing_but_the_exit_status_tells(tmp_path: Path) -> None:
@@ -22,7 +25,7 @@ def test_quiet_prints_nothing_but_the_exit_status_tells(tmp_path: Path) -> None:
     assert diff.stdout.startswith("--- a/app.py\n+++ b/app.py\n") and diff.stderr == ""
     apply = invoke(["apply", "-q"], tmp_path)
     assert (apply.exit_code, apply.stdout, apply.stderr) == (0, "", "")
-    assert b"s3 = boto3.client" in (tmp_path / "app.py").read_bytes().split(b"def handler")[0]
+    assert b"def get_s3_client():" in (tmp_path / "app.py").read_bytes().split(b"def handler")[0]
 
 
 def test_quiet_still_prints_errors(tmp_path: Path) -> None:
@@ -38,7 +41,7 @@ def test_verbose_lists_findings_on_stderr_for_diff_and_apply(tmp_path: Path) -> 
     diff = invoke(["diff", "--verbose"], tmp_path)
     assert FINDING in diff.stderr.splitlines()
     assert any(line.startswith("lib.py:1:1: LR901 note: not Lambda code") for line in diff.stderr.splitlines())
-    assert "LR001" not in diff.stdout  # stdout stays a patch
+    assert "LR004" not in diff.stdout  # stdout stays a patch
     apply = invoke(["apply", "-v"], tmp_path)
     assert FINDING in apply.stderr.splitlines()
 
