@@ -31,8 +31,8 @@ def test_client_is_built_in_the_handler():
 '''
 PYTEST = f"{PYTHON} -m pytest -q -p no:cacheprovider tests"
 # Shell checks on the handler file: the same tests in the exported tree, without a Python start-up.
-CLIENT_IN_HANDLER = "#!/bin/sh\necho 'checking the handler'\n! grep -q '^s3 = ' src/app.py\n"
-CLIENT_AT_MODULE = "#!/bin/sh\ngrep -q '^s3 = ' src/app.py\n"
+CLIENT_IN_HANDLER = "#!/bin/sh\necho 'checking the handler'\n! grep -q '^def get_s3_client' src/app.py\n"
+CLIENT_AT_MODULE = "#!/bin/sh\ngrep -q '^def get_s3_client' src/app.py\n"
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +136,7 @@ def test_tests_that_pass_only_after_the_rewrite_are_recorded(tmp_path: Path) -> 
 def test_a_hanging_test_is_ended_with_its_children_and_blocks_the_branch(tmp_path: Path) -> None:
     """It passes on the base and hangs on the rewrite, with a child in the background and one in the foreground."""
     pids = tmp_path / "pids"
-    hang = (f"#!/bin/sh\necho $$ >> {pids}\ngrep -q '^s3 = ' src/app.py || exit 0\n"
+    hang = (f"#!/bin/sh\necho $$ >> {pids}\ngrep -q '^def get_s3_client' src/app.py || exit 0\n"
             f"sleep 300 &\necho $! >> {pids}\nsh -c 'echo $$ >> {pids}; sleep 300'\n")
     repo = make_repo(tmp_path, {"hang.sh": hang})
     result = invoke(["branch", "-j", "1", "--test-command", "sh hang.sh", "--test-timeout", "1"], repo)
