@@ -41,6 +41,7 @@ import git
 from codemods import all_codemods
 from rewriter import __version__, gate
 from rewriter import git as git_branch
+from rewriter import git_safety
 from rewriter.manifest import Repository
 from rewriter.redaction import redact, redacted
 
@@ -129,7 +130,8 @@ def git_environment() -> dict[str, str]:
 
 def _git(folder: Path) -> git.Git:
     runner = git.Git(str(folder))
-    runner.update_environment(**git_environment())
+    # The workspace's own clone, or no repository at all: never the configuration of one the workspace is in.
+    runner.update_environment(**git_environment(), GIT_CEILING_DIRECTORIES=str(folder.absolute().parent))
     return runner
 
 
@@ -140,7 +142,8 @@ def _detail(error: git.GitCommandError) -> str:
 
 def remote_heads(runner: git.Git, url: str, names: list[str]) -> tuple[str | None, dict[str, str]]:
     """The remote's default branch (from its HEAD) and the shas of the refs asked for."""
-    upload_pack = git_branch.service_command(url, "upload-pack")
+    # The upload-pack for where git goes once url.<base>.insteadOf applies: a local path needs the safe one.
+    upload_pack = git_branch.service_command(git_safety.fetch_url(runner, url), "upload-pack")
     out = runner.ls_remote("--symref", f"--upload-pack={upload_pack}", "--end-of-options", url, "HEAD", *names,
                            allow_unsafe_options=True)
     default, heads = None, {}
@@ -159,7 +162,7 @@ def fetch(clone: Path, url: str, source: str, target: str, depth: int = 1) -> st
     # Every time: a no-op on a whole repository, a repair of one whose first `git init` was interrupted.
     _git(clone).init("-q", "--template=")  # no sample hooks copied in either
     runner = _git(clone)
-    upload_pack = git_branch.service_command(url, "upload-pack")
+    upload_pack = git_branch.service_command(git_safety.fetch_url(runner, url), "upload-pack")
     runner.fetch("-q", f"--depth={depth}", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head",
                  f"--upload-pack={upload_pack}", "--end-of-options", url, f"+{source}:{target}")
     return runner.rev_parse("--verify", f"{target}^{{commit}}")
@@ -232,7 +235,7 @@ def process(repo: Repository, options: Options) -> dict:
     where = ["clone"]
     try:
         _process(repo, options, workspace, ledger, previous, entry, branch, tuple(codemods), where, command)
-    except git_branch.GitError as error:
+    except (git_branch.GitError, git_safety.UnsafeURL) as error:
         _failed(entry, where[0], str(error))
     except git.GitCommandError as error:
         _failed(entry, where[0], f"git {error.command[1] if len(error.command) > 1 else ''} failed: {_detail(error)}")
@@ -368,7 +371,7 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
         where[0] = "patch"
         patches = workspace / "patches"
         patches.mkdir(parents=True, exist_ok=True)
-        text = runner.format_patch("--stdout", "--no-signature", "--no-ext-diff", f"{base}..{entry['tip']}",
+        text = runner.format_patch("--stdout", "--no-signature", "--no-ext-diff", "--no-textconv", f"{base}..{entry['tip']}",
                                    stdout_as_string=False, strip_newline_in_stdout=False)
         target = patches / f"{repo.key}.patch"
         target.write_bytes(text)

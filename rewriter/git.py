@@ -5,8 +5,9 @@ no hook, no fsmonitor), the codemods run there one at a time, and each result is
 plumbing (`hash-object`, `update-index` on a temporary index, `write-tree`, `commit-tree`,
 `update-ref`) through GitPython's command line wrapper. The user's working tree, index, stash and
 HEAD are never written; the repository only gains objects and one ref (and its reflog).
-Every git call runs with configuration overridden through the environment, so hooks, fsmonitor
-commands and transport helpers planted in a repository never run.
+Every git call runs with configuration overridden through the environment, and the push runs from a
+repository the tool makes, so no program named in the repository's configuration runs: the model is in
+rewriter/git_safety.py. The branch's ref is locked and checked before the push and written after it.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import dataclasses
 import os
 import re
 import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,23 +24,19 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods, select
-from rewriter import __version__, config, engine, gate
+from rewriter import __version__, config, engine, gate, git_safety
 from rewriter.engine import FileResult, Status
 from rewriter.plan import plan
 
 TRAILER_CODEMOD = "Lambda-Rewriter-Codemod"
 TRAILER_VERSION = "Lambda-Rewriter-Version"
 ON_EXISTING = ("fail", "skip", "replace")
-_ZERO = "0" * 40
 
-# Protocols git may use to reach a remote; everything else (ext::, fd::, remote helpers) is refused.
-_PROTOCOLS = ("https", "http", "ssh", "git", "file")
-SAFE_CONFIG = (
-    ("core.fsmonitor", "false"),
-    ("core.hooksPath", "/dev/null"),
-    ("protocol.allow", "never"),
-    *((f"protocol.{name}.allow", "always") for name in _PROTOCOLS),
-)
+# Kept here for callers of the engine's git module; git_safety holds the model.
+SAFE_CONFIG = git_safety.OVERRIDES
+safe_environment = git_safety.safe_environment
+service_command = git_safety.service_command
+is_local = git_safety.is_local
 
 
 class GitError(Exception):
@@ -47,6 +45,10 @@ class GitError(Exception):
 
 class BadRequest(GitError):
     """A name, an URL or an identity given on the command line is not acceptable."""
+
+
+class PushIncomplete(GitError):
+    """A remote with several push URLs took the branch at some of them, then one refused it."""
 
 
 @dataclasses.dataclass
@@ -73,21 +75,6 @@ class Outcome:
     warnings: list[str] = dataclasses.field(default_factory=list)
 
 
-def safe_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """GIT_CONFIG_* entries appended after any the caller already has; they win over every config file."""
-    environ = dict(os.environ if environ is None else environ)
-    try:
-        count = int(environ.get("GIT_CONFIG_COUNT", "0"))
-    except ValueError:
-        count = 0
-    # No system-wide config (a shared runner's /etc/gitconfig is nobody's review), no prompt that would hang.
-    extra = {"GIT_CONFIG_COUNT": str(count + len(SAFE_CONFIG)), "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
-    for index, (key, value) in enumerate(SAFE_CONFIG, start=count):
-        extra[f"GIT_CONFIG_KEY_{index}"] = key
-        extra[f"GIT_CONFIG_VALUE_{index}"] = value
-    return extra
-
-
 def open_repository(path: Path, shallow_ok: bool = False) -> git.Repo:
     try:
         repo = git.Repo(path, search_parent_directories=True)
@@ -106,24 +93,28 @@ def open_repository(path: Path, shallow_ok: bool = False) -> git.Repo:
 
 def check_remote_url(url: str) -> None:
     """Refuse what would make git run a transport helper or read an option: ext::, fd::, foo://, -x."""
-    if not url or url.startswith("-") or any(ord(c) < 32 for c in url):
-        raise BadRequest(f"remote {url!r}: not an acceptable URL or path")
-    if re.match(r"^[A-Za-z0-9+.-]+::", url):
-        raise BadRequest(f"remote {url!r}: transport helpers (<transport>::<address>) are refused")
-    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", url)
-    if scheme and scheme.group(1).lower() not in _PROTOCOLS:
-        raise BadRequest(f"remote {url!r}: protocol {scheme.group(1)} is refused (allowed: {', '.join(_PROTOCOLS)})")
+    try:
+        git_safety.check_remote_url(url)
+    except git_safety.UnsafeURL as error:
+        raise BadRequest(str(error)) from None
 
 
 def check_remote(repo: git.Repo, remote: str) -> None:
+    """Every URL a push to ``remote`` (a remote's name, an URL or a path) would reach, checked after rewriting."""
     if remote.startswith("-"):
         raise BadRequest(f"remote {remote!r}: not an acceptable name")
-    if remote in [r.name for r in repo.remotes]:
-        urls = repo.git.remote("get-url", "--push", "--all", remote).splitlines()
-        for url in urls:
-            check_remote_url(url)
-        return
-    check_remote_url(remote)
+    with tempfile.TemporaryDirectory(prefix="lambda-rewriter-push-") as folder:
+        _push_urls(git_safety.PushRepository(repo, Path(folder)), repo, remote)
+
+
+def _push_urls(pusher: git_safety.PushRepository, repo: git.Repo, remote: str) -> list[tuple[str, str]]:
+    configured = git_safety.remote_urls(repo, remote)
+    if configured is not None and not any(configured):
+        raise GitError(f"remote {remote} has no URL")
+    try:
+        return pusher.configure(remote, *(configured or ([], [])))
+    except git_safety.UnsafeURL as error:
+        raise BadRequest(str(error)) from None
 
 
 def check_branch_name(repo: git.Repo, name: str) -> str:
@@ -377,10 +368,15 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
             outcome.status = "tests-failed"  # the commits stay unreferenced objects: no branch, no push
             return outcome
         tip = _record_tests(scratch, outcome, base_sha, identity, message)
-    if push is not None:
-        outcome.pushed = _push(repo, push, name, tip, old if tool_made else None)
-    repo.git.update_ref("-m", f"lambda-rewriter: {', '.join(c.codemod for c in outcome.commits)}",
-                        f"refs/heads/{name}", tip, old or _ZERO)
+    # Everything that can fail here fails before the push: nothing reaches the remote for a branch that cannot be.
+    update = _RefUpdate(repo, f"refs/heads/{name}", tip, old,
+                        f"lambda-rewriter: {', '.join(c.codemod for c in outcome.commits)}")
+    try:
+        if push is not None:
+            outcome.pushed = _push(repo, push, name, tip, old if tool_made else None)
+        update.commit()
+    finally:
+        update.close()
     return outcome
 
 
@@ -451,46 +447,82 @@ def _settings(repo: git.Repo, scratch: _Scratch, config_file: Path | None) -> co
     return config.read(exported if exported.is_file() else path, base=scratch.tree)
 
 
-def is_local(url: str) -> bool:
-    """Whether git reaches ``url`` by running the other side here: a path or file:// (git's own rule: a
-    colon before the first slash, as in host:path, means ssh)."""
-    if url.lower().startswith("file://"):
-        return True
-    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url) and not re.match(r"^[^/]*:", url)
+_PUSH = ("--porcelain", "--no-verify", "--no-follow-tags", "--no-signed", "--no-recurse-submodules")
 
 
-def service_command(url: str, name: str) -> str:
-    """The command git runs for the other side of a transfer (receive-pack, upload-pack): always git's
-    own, never one a config sets. For a local repository git runs it here and strips the GIT_CONFIG_*
-    overrides from its environment (they are meant for this side), so that side's hooks and fsmonitor
-    would run: the overrides go on its command line. Servers reached over ssh take only the plain name."""
-    if is_local(url):
-        return f"git -c core.hooksPath=/dev/null -c core.fsmonitor=false {name}"
-    return f"git-{name}"
-
-
-def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None,
-          receive_pack: str | None = None) -> str:
-    """Push the commits before the local branch exists, so that a refused push leaves nothing behind."""
+def _push(repo: git.Repo, remote: str, name: str, tip: str, replaced: str | None) -> str:
+    """Push exactly ``tip`` to the branch, at every push URL of ``remote``, from a repository the tool makes."""
     ref = f"refs/heads/{name}"
-    url = remote
-    if remote in [r.name for r in repo.remotes]:
-        url = repo.git.remote("get-url", "--push", remote)
-    # A configured receive-pack/upload-pack is a shell command git would run; the options win over it.
-    args = ["--porcelain", "--no-verify", f"--receive-pack={receive_pack or service_command(url, 'receive-pack')}"]
-    if replaced is not None:
-        # The branch was the tool's own; overwrite it on the remote only if it still is what we replaced.
-        there = repo.git.ls_remote(
-            f"--upload-pack={service_command(url, 'upload-pack')}", "--end-of-options", remote, ref,
-            allow_unsafe_options=True,  # git's own, see service_command
-        ).split()
-        if there and there[0] == replaced:
-            args.append(f"--force-with-lease={ref}:{replaced}")
-    try:
-        repo.git.push(*args, "--end-of-options", remote, f"{tip}:{ref}")
-    except git.GitCommandError as error:
-        raise GitError(f"push to {remote} refused: {_refusal(error)}") from None
+    with tempfile.TemporaryDirectory(prefix="lambda-rewriter-push-") as folder:
+        pusher = git_safety.PushRepository(repo, Path(folder))
+        urls = _push_urls(pusher, repo, remote)
+        # Several URLs: a dry run at each first, so that a refusal the remotes can tell in advance changes none.
+        where = {target: remote if len(urls) == 1 else f"{remote} ({url})" for target, url in urls}
+        for target, url in urls if len(urls) > 1 else ():
+            _push_one(pusher, where[target], target, url, tip, ref, replaced, ["--dry-run"])
+        for done, (target, url) in enumerate(urls):
+            try:
+                _push_one(pusher, where[target], target, url, tip, ref, replaced, [])
+            except GitError as error:
+                if done:
+                    raise PushIncomplete(f"{error}; {done} of its {len(urls)} push URLs have the branch already") \
+                        from None
+                raise
     return ref
+
+
+def _push_one(pusher, where, target, url, tip, ref, replaced, extra) -> None:
+    """Replacing the tool's own branch: with a lease on what it replaces, else (the remote has no such branch,
+    or someone else's commits) a plain push, which never overwrites."""
+    refspec = f"{tip}:{ref}"
+    if replaced is not None:
+        try:
+            pusher.push(target, url, [*_PUSH, *extra, f"--force-with-lease={ref}:{replaced}"], refspec)
+            return
+        except git.GitCommandError as error:
+            if "stale info" not in (error.stdout or ""):
+                raise GitError(f"push to {where} refused: {_refusal(error)}") from None
+    try:
+        pusher.push(target, url, [*_PUSH, *extra], refspec)
+    except git.GitCommandError as error:
+        raise GitError(f"push to {where} refused: {_refusal(error)}") from None
+
+
+class _RefUpdate:
+    """The branch's ref, locked and checked by ``git update-ref --stdin`` before the push: a ref named as a folder
+    of it (``perf`` for ``perf/hoist``) or below it, a value changed since, a lock someone holds; written after."""
+
+    def __init__(self, repo: git.Repo, ref: str, new: str, old: str | None, message: str) -> None:
+        self.process = repo.git.update_ref("-m", message, "--stdin", as_process=True, istream=subprocess.PIPE)
+        update = f"update {ref} {new} {old}" if old else f"create {ref} {new}"
+        self._send("start", update, "prepare")
+
+    def _send(self, *lines: str) -> None:
+        proc = self.process.proc
+        try:
+            proc.stdin.write("".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape"))
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        for command in (line for line in lines if line in ("start", "prepare", "commit")):
+            if proc.stdout.readline().decode(errors="replace").strip() != f"{command}: ok":
+                proc.stdin.close()
+                said = proc.stderr.read().decode("utf-8", "replace")
+                proc.wait()
+                line = next((part for part in said.splitlines() if part.strip()), "update-ref failed")
+                detail = re.sub(r"^(?:fatal|error): (?:\w+: )?", "", line.strip())
+                raise GitError(f"the branch cannot be written: {detail}")
+
+    def commit(self) -> None:
+        self._send("commit")
+        self.close()
+
+    def close(self) -> None:
+        """Without a commit: the transaction is aborted, the locks go."""
+        proc = self.process.proc
+        if proc.stdin and not proc.stdin.closed:
+            proc.stdin.close()
+        proc.wait()
 
 
 def _refusal(error: git.GitCommandError) -> str:
