@@ -402,8 +402,8 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
     except git_branch.BadRequest as error:
         raise click.UsageError(redact(str(error), remote or "")) from None
     except git_branch.GitError as error:
-        console.print(f"[red]error:[/red] {escape(redact(str(error), remote or ''))}; nothing was changed",
-                      soft_wrap=True)
+        unchanged = "" if isinstance(error, git_branch.PushIncomplete) else "; nothing was changed"
+        console.print(f"[red]error:[/red] {escape(redact(str(error), remote or ''))}{unchanged}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
     except OSError as error:  # the scratch folder: $TMPDIR full, a path of the base longer than the system takes
         console.print(f"[red]error:[/red] {escape(_os_error(error))}; nothing was changed", soft_wrap=True)
