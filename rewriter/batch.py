@@ -371,7 +371,8 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
         where[0] = "patch"
         patches = workspace / "patches"
         patches.mkdir(parents=True, exist_ok=True)
-        text = runner.format_patch("--stdout", "--no-signature", "--no-ext-diff", "--no-textconv", f"{base}..{entry['tip']}",
+        text = runner.format_patch("--stdout", "--no-signature", "--no-ext-diff", "--no-textconv",
+                                   f"{base}..{entry['tip']}",
                                    stdout_as_string=False, strip_newline_in_stdout=False)
         target = patches / f"{repo.key}.patch"
         target.write_bytes(text)

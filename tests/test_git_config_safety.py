@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -180,45 +181,56 @@ def _sign(repo: Path, sha: str, signature: str, parent: str | None = None) -> st
     if parent is not None:
         lines = [f"parent {parent}" if line.startswith("parent ") else line for line in lines]
     body = "\n".join(lines) + "\ngpgsig " + signature + "\n\n" + message + "\n"
-    return run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], repo, stdin=body.encode()).stdout.decode().strip()
+    made = run(["git", "hash-object", "-t", "commit", "-w", "--stdin"], repo, stdin=body.encode())
+    return made.stdout.decode().strip()
+
+
+@pytest.fixture(scope="module")
+def _world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once (it takes a run of the tool); each test gets a copy."""
+    root = tmp_path_factory.mktemp("world")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        repo = git_init(root / "repo")
+        git(repo, "config", "user.name", "Owner")
+        git(repo, "config", "user.email", "owner@example.com")
+        write(repo, {"app.py": HANDLER, ".gitattributes": ATTRIBUTES})
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "base")
+        git(repo, "tag", "-a", "-m", "not released", "v9-unreleased")
+        for name in ("remote.git", "other.git", "hostile.git"):
+            git(root, "init", "-q", "--bare", name)
+        git(root / "remote.git", "symbolic-ref", "HEAD", "refs/heads/main")
+        git(repo, "remote", "add", "origin", str(root / "remote.git"))
+        git(repo, "push", "-q", "origin", "main")
+        assert invoke(["branch", "-j", "1", "--push", "origin"], repo).exit_code == 0
+        # The tool's commit, signed (PGP), then two more tool commits signed x509 and ssh: replace reads them.
+        tip = git(repo, "rev-parse", "lambda-rewriter/all")
+        first = _sign(repo, tip, _PGP)
+        second = _sign(repo, first, _X509, parent=first)
+        third = _sign(repo, second, _SSH, parent=second)
+        git(repo, "update-ref", "refs/heads/lambda-rewriter/all", third)
+        git(repo, "push", "-qf", "origin", "lambda-rewriter/all")
+    return root
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> dict:
+def world(_world_template: Path, tmp_path: Path) -> dict:
     """A repository with a bare remote (which has alternates and hooks of its own), the tool's branch pushed and
     then signed three ways, an unreleased tag, and a second repository with hooks to rewrite URLs to."""
+    for name in ("repo", "remote.git", "other.git", "hostile.git"):
+        shutil.copytree(_world_template / name, tmp_path / name, symlinks=True)
+    repo, remote, hostile, other = (tmp_path / n for n in ("repo", "remote.git", "hostile.git", "other.git"))
     markers = tmp_path / "markers"
     markers.mkdir()
-    repo = git_init(tmp_path / "repo")
-    git(repo, "config", "user.name", "Owner")
-    git(repo, "config", "user.email", "owner@example.com")
-    write(repo, {"app.py": HANDLER, ".gitattributes": ATTRIBUTES})
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
-    git(repo, "tag", "-a", "-m", "not released", "v9-unreleased")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    other = tmp_path / "other.git"
-    git(tmp_path, "init", "-q", "--bare", str(other))
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    assert invoke(["branch", "-j", "1", "--push", "origin"], repo).exit_code == 0
-    # The tool's commit, signed (PGP), then two more tool commits signed x509 and ssh: replace must read them.
-    tip = git(repo, "rev-parse", "lambda-rewriter/all")
-    first = _sign(repo, tip, _PGP)
-    second = _sign(repo, first, _X509, parent=first)
-    third = _sign(repo, second, _SSH, parent=second)
-    git(repo, "update-ref", "refs/heads/lambda-rewriter/all", third)
-    git(repo, "push", "-qf", "origin", "lambda-rewriter/all")
+    git(repo, "remote", "set-url", "origin", str(remote))
     # Alternates on both sides, for core.alternateRefsCommand.
     (repo / ".git/objects/info/alternates").write_text(f"{other / 'objects'}\n")
     (remote / "objects/info/alternates").write_text(f"{other / 'objects'}\n")
-    # A repository with hooks that a rewritten URL could lead the push to.
-    hostile = tmp_path / "hostile.git"
-    git(tmp_path, "init", "-q", "--bare", str(hostile))
+    # Hooks on the remote, and on a repository that a rewritten URL could lead the push to.
     _hooks(hostile / "hooks", markers, "hostile")
     _hooks(remote / "hooks", markers, "remote")
-    git(remote, "symbolic-ref", "HEAD", "refs/heads/main")
     git(remote, "config", "receive.certNonceSeed", "seed")  # the remote asks for signed pushes, if-asked
     return {"repo": repo, "remote": remote, "hostile": hostile, "markers": markers, "tmp": tmp_path}
 
@@ -330,8 +342,8 @@ def test_batch_push_runs_nothing_the_remote_or_the_workspace_clone_names(world: 
         # receive.procReceiveRefs makes the remote refuse the push without its proc-receive hook: tested apart.
         if where != "local" or "::" in str(entries) or key == "receive.procReceiveRefs":
             continue
-        values = {"s": str(_script(tmp_path, markers, key)), "hooks": str(_hooks(tmp_path / "remote-hooks", markers, key)),
-                  "remote": str(remote)}
+        values = {"s": str(_script(tmp_path, markers, key)), "remote": str(remote),
+                  "hooks": str(_hooks(tmp_path / "remote-hooks", markers, key))}
         for name, value in entries:
             run(["git", "config", "--file", str(target), "--add", name.format(**values), value.format(**values)],
                 tmp_path)
