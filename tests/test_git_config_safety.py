@@ -70,6 +70,13 @@ PLANTS = {
     "protocol.<name>.allow": ([("protocol.ext.allow", "always"), ("url.ext::{s} %S .pushInsteadOf", "{remote}")],
                               "local"),
     "push.followTags": ([("push.followTags", "true")], "local"),
+    "fetch.recurseSubmodules": ([("fetch.recurseSubmodules", "yes"), ("submodule.sub.update", "!{s}")], "local"),
+    "submodule.recurse": ([("submodule.recurse", "true"), ("submodule.sub.update", "!{s}")], "local"),
+    "tag.forceSignAnnotated": ([("tag.forceSignAnnotated", "true"), ("gpg.program", "{s}")], "local"),
+    # The other side's: they matter where a local remote's receive-pack runs (the batch test plants them there).
+    "receive.autogc": ([("receive.autogc", "true"), ("gc.auto", "1"), ("gc.autoDetach", "false")], "local"),
+    "receive.denyCurrentBranch": ([("receive.denyCurrentBranch", "updateInstead"), ("filter.evil.smudge", "{s}")],
+                                  "local"),
     "push.recurseSubmodules": ([("push.recurseSubmodules", "on-demand"), ("submodule.recurse", "true")], "local"),
     "submodule.<name>.update": ([("submodule.sub.update", "!{s}"), ("submodule.sub.url", "{remote}"),
                                  ("submodule.sub.active", "true")], "local"),
@@ -260,8 +267,8 @@ def _remote_refs(world: dict) -> str:
     return git(world["remote"], "for-each-ref", "--format=%(refname) %(objectname)")
 
 
-def test_every_documented_program_key_is_planted_by_these_tests() -> None:
-    guarded = {k for k, v in git_safety.OVERRIDES if "protocol." not in k and v not in ("false", "no", "refuse")}
+def test_every_key_the_model_guards_is_planted_by_these_tests() -> None:
+    guarded = {k for k, _ in git_safety.OVERRIDES if not k.startswith("protocol.")}  # GIT_ALLOW_PROTOCOL: below
     guarded |= {k for k, _ in git_safety.USER_KEYS} | set(git_safety.NEVER_RUN) | {"credential.helper"}
     guarded -= {"include.path", "includeIf.<condition>.path"}  # the routes, not keys: every plant takes all three
     assert guarded - set(PLANTS) == set()
@@ -480,3 +487,20 @@ def test_a_rewrite_to_a_transport_helper_is_refused_after_rewriting(world: dict)
     result = invoke(["branch", "-j", "1", "--push", "origin", "--branch", "perf/ext"], repo)
     assert result.exit_code == 2 and "transport helpers" in result.output, result.output
     assert not marker.exists()
+
+
+def test_a_local_remote_with_the_branch_checked_out_is_not_checked_out_through_its_filters(world: dict,
+                                                                                          tmp_path: Path) -> None:
+    """receive.denyCurrentBranch=updateInstead would update that working tree: smudge filter, push-to-checkout."""
+    repo, markers = world["repo"], world["markers"]
+    checkout = tmp_path / "checkout"
+    run(["git", "clone", "-q", "-b", "lambda-rewriter/all", str(world["remote"]), str(checkout)], tmp_path)
+    git(checkout, "config", "receive.denyCurrentBranch", "updateInstead")
+    git(checkout, "config", "filter.evil.smudge", str(_script(tmp_path, markers, "checkout-smudge")))
+    _hooks(checkout / ".git" / "hooks", markers, "checkout")
+    git(repo, "remote", "add", "co", str(checkout))
+    before = git(checkout, "rev-parse", "HEAD")
+    result = invoke(["branch", "-j", "1", "--push", "co", "--on-existing", "replace"], repo)
+    assert result.exit_code == 3 and "checked out" in result.output, result.output
+    assert git(checkout, "rev-parse", "HEAD") == before
+    assert sorted(p.name for p in markers.iterdir()) == []
