@@ -504,3 +504,24 @@ def test_a_local_remote_with_the_branch_checked_out_is_not_checked_out_through_i
     assert result.exit_code == 3 and "checked out" in result.output, result.output
     assert git(checkout, "rev-parse", "HEAD") == before
     assert sorted(p.name for p in markers.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "key, where",
+    [("credential.helper", "http"), ("core.askPass", "http"), ("core.sshCommand", "ssh")],
+)
+def test_the_users_own_transport_programs_still_run_the_repositorys_do_not(world: dict, http_url: str,
+                                                                          monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path, key: str,
+                                                                          where: str) -> None:
+    """Pushes authenticate as the user set up: their global helper, askpass or ssh command, not the repository's."""
+    markers = world["markers"]
+    own = tmp_path / "own.gitconfig"
+    value = str(_script(tmp_path, markers, "user"))
+    run(["git", "config", "--file", str(own), key, f"!{value}" if key == "credential.helper" else value], tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(own))
+    _plant(world, key, "config", http_url)
+    result = invoke(["branch", "-j", "1", "--push", "origin", "--branch", "perf/own"], world["repo"])
+    assert result.exit_code == 3, result.output  # the server refuses whoever asks
+    fired = {p.name.rsplit("-", 1)[0] for p in markers.iterdir()}
+    assert fired == {"user"}, fired
