@@ -167,7 +167,9 @@ def safe_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
 
 
 def _user_entries(environ: dict[str, str]) -> list[tuple[str, str]]:
-    own = _global_config(environ.get("GIT_CONFIG_GLOBAL"), environ.get("HOME"), environ.get("XDG_CONFIG_HOME"))
+    """The user's own settings (global file, then their GIT_CONFIG_* entries) for the transport keys."""
+    own = [*_global_config(environ.get("GIT_CONFIG_GLOBAL"), environ.get("HOME"), environ.get("XDG_CONFIG_HOME")),
+           *_environment_config(environ)]
     values = dict(own)  # the last value of each key, as git takes it
     entries = []
     for key, neutral in USER_KEYS:
@@ -178,6 +180,21 @@ def _user_entries(environ: dict[str, str]) -> list[tuple[str, str]]:
     entries.append(("credential.helper", ""))
     entries += [(key, value) for key, value in own if re.fullmatch(r"credential\.(?:.+\.)?helper", key)]
     return entries
+
+
+def _environment_config(environ: dict[str, str]) -> list[tuple[str, str]]:
+    try:
+        count = int(environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        return []
+    pairs = []
+    for index in range(count):
+        key = environ.get(f"GIT_CONFIG_KEY_{index}", "")
+        section, _, rest = key.partition(".")
+        middle, _, name = rest.rpartition(".")
+        pairs.append((".".join(filter(None, (section.lower(), middle, name.lower()))),
+                      environ.get(f"GIT_CONFIG_VALUE_{index}", "")))
+    return pairs
 
 
 @functools.lru_cache(maxsize=8)

@@ -525,3 +525,16 @@ def test_the_users_own_transport_programs_still_run_the_repositorys_do_not(world
     assert result.exit_code == 3, result.output  # the server refuses whoever asks
     fired = {p.name.rsplit("-", 1)[0] for p in markers.iterdir()}
     assert fired == {"user"}, fired
+
+
+def test_the_users_own_config_variables_keep_their_transport_settings_after_the_reset() -> None:
+    env = git_safety.safe_environment({
+        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_COUNT": "2",
+        "GIT_CONFIG_KEY_0": "Credential.https://example.com.Helper", "GIT_CONFIG_VALUE_0": "store",
+        "GIT_CONFIG_KEY_1": "core.SSHCommand", "GIT_CONFIG_VALUE_1": "ssh -i deploy-key",
+    })
+    count = int(env["GIT_CONFIG_COUNT"])
+    entries = [(env[f"GIT_CONFIG_KEY_{n}"], env[f"GIT_CONFIG_VALUE_{n}"]) for n in range(2, count)]
+    assert ("core.sshCommand", "ssh -i deploy-key") in entries
+    reset = entries.index(("credential.helper", ""))
+    assert entries[reset + 1:] == [("credential.https://example.com.helper", "store")]
