@@ -538,3 +538,15 @@ def test_the_users_own_config_variables_keep_their_transport_settings_after_the_
     assert ("core.sshCommand", "ssh -i deploy-key") in entries
     reset = entries.index(("credential.helper", ""))
     assert entries[reset + 1:] == [("credential.https://example.com.helper", "store")]
+
+
+def test_a_local_remotes_alternates_command_runs_for_plain_git_and_not_for_the_tool(world: dict,
+                                                                                   tmp_path: Path) -> None:
+    repo, remote, markers = world["repo"], world["remote"], world["markers"]
+    git(remote, "config", "core.alternateRefsCommand", str(_script(tmp_path, markers, "remote-alternates")))
+    result = invoke(["branch", "-j", "1", "--push", "origin", "--branch", "perf/alternates"], repo)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in markers.iterdir()) == []
+    run(["git", "push", "-q", "--no-verify", "--receive-pack=git -c core.hooksPath=/dev/null receive-pack", "origin",
+         "main:refs/heads/plain"], repo, check=False)
+    assert [p.name for p in markers.iterdir() if p.name.startswith("remote-alternates-")]
