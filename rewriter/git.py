@@ -205,7 +205,14 @@ class _Scratch:
                 continue  # symlinks, submodules: never rewritten, so not needed here
             target = self.tree.joinpath(*path.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(repo.odb.stream(bytes.fromhex(sha)).read())
+            try:
+                data = repo.odb.stream(bytes.fromhex(sha)).read()
+            except ValueError:  # GitPython's word for "git cat-file says missing"
+                raise GitError(
+                    f"the base commit lacks the content of {path} (a partial, shallow or LFS-less clone?): "
+                    "fetch the missing objects first, or run `lambda-rewriter apply` in a full checkout"
+                ) from None
+            target.write_bytes(data)
             if mode == "100755":
                 target.chmod(0o755)
             self.modes[path] = mode

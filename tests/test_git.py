@@ -54,6 +54,15 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
+def _without_a_blob(repo: Path) -> Path:
+    """A base commit whose tree names a blob the object store does not hold (a partial or LFS-less clone)."""
+    write(repo, {"data.bin": "not in the object store\n"})
+    _commit_all(repo, "data")
+    sha = git(repo, "rev-parse", "HEAD:data.bin")
+    (repo / ".git" / "objects" / sha[:2] / sha[2:]).unlink()
+    return repo
+
+
 def _branches(repo: Path) -> dict[str, str]:
     out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)", "refs/")
     return dict(line.split(" ") for line in out.splitlines())
@@ -330,6 +339,8 @@ def test_replace_never_overwrites_commits_someone_added_on_the_remote(repo: Path
             "shallow clone",
             id="shallow",
         ),
+        pytest.param(lambda repo, tmp: _without_a_blob(repo), [], "the base commit lacks the content of data.bin",
+                     id="missing-blob"),
     ],
 )
 def test_errors_are_clear_and_change_nothing(repo: Path, tmp_path: Path, prepare, args: list[str], words: str) -> None:
