@@ -77,6 +77,8 @@ class FileContext:
     # The codemods that run on this file in this run: a note pointing at one of them is noise.
     running: frozenset[str] = frozenset()
     options: Options = NO_OPTIONS
+    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), or None.
+    project: Any = None
 
     def change(self, line: int, message: str) -> None:
         self.changes.append(Change(self.codemod, line, message))

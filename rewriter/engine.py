@@ -19,7 +19,8 @@ from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, Options
-from rewriter import pool
+from codemods.javascript._project import JsProject
+from rewriter import pool, typecheck
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
     Entry,
@@ -57,6 +58,7 @@ class FileJob:
     entry_points: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
+    project: JsProject | None = None  # a JavaScript/TypeScript file's tsconfig settings and test mocks
 
 
 @dataclasses.dataclass
@@ -140,7 +142,7 @@ def _process(
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
     if _GENERATED in data[:_GENERATED_SNIFF]:
         return _fail(result, Status.SKIPPED, "generated file (@generated in its header): change its generator instead")
-    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project)
     codemods = []
     for codemod in _codemods_for(names, language.name):
         if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
@@ -188,7 +190,10 @@ def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileC
     """The second pass verification makes: the same codemods on the result, in a fresh context."""
 
     def rerun(text: bytes, tree) -> bytes:
-        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running)
+        fresh = FileContext(
+            job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running,
+            project=job.project,
+        )
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 
@@ -307,6 +312,8 @@ def run(
             lambda position, result: done(pending[position], result),
             lambda position, reason: done(pending[position], _lost(jobs[pending[position]], reason)),
         )
+    # One compiler run per tsconfig, not per file: after every file, and before the stat index records them.
+    typecheck.verify(jobs, [results[i] for i in range(len(jobs))])
     if cache is not None and lookup is not None:
         lookup.record(jobs, results)
         cache.trim()

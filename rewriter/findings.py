@@ -42,6 +42,9 @@ FINDINGS: tuple[Finding, ...] = (
             "not Lambda code: no exported handler (no template names one here)", r"^not Lambda code"),
     Finding("LR902", "*", NOTE, "a template names a handler the file does not define",
             "the template names handler `main`, which is not a top-level function here", r"^the template names handler"),
+    Finding("LR903", "*", NOTE, "TypeScript output not checked by the TypeScript compiler, with the reason",
+            "not type-checked: no TypeScript compiler here (put `tsc` on PATH or name it in $LAMBDA_REWRITER_TSC); ...",
+            r"^not type-checked"),
     # -- hoist-clients -------------------------------------------------------------------------------
     Finding("LR004", "hoist-clients", CHANGE, "built once per execution environment, on first use: building it at import could fail",
             "`handler` builds `boto3.client(\"s3\")` once, on first use, through the cached factory `get_s3_client` (...)",

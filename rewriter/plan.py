@@ -9,6 +9,7 @@ from rewriter import config
 from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
 from rewriter.gitignore import compiled
+from rewriter.jsproject import Projects
 
 
 @dataclasses.dataclass
@@ -60,6 +61,7 @@ def plan(
     excluded_all = not found.files and bool(settings.exclude) and bool(
         discover(paths, selection=dataclasses.replace(selection, exclude=())).files)
     prefix = str(found.root).rstrip(os.sep) + os.sep
+    projects = Projects(found.root, found.files)
     jobs = [
         FileJob(
             str(path),
@@ -68,6 +70,7 @@ def plan(
             found.entry_points.get(path),
             settings.max_file_bytes,
             settings.options,
+            projects.project_for(path),
         )
         for path in found.files
     ]
