@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -424,3 +427,196 @@ def test_typescript_declaration_files_are_not_read(tmp_path: Path) -> None:
                                "app.ts": "import AWS from 'aws-sdk';\nexport const handler = async () => new AWS.S3();\n"})
     _, report = invoke_json(["check", "--format", "json", "--no-cache"], tmp_path)
     assert [f["path"] for f in report["files"]] == ["app.ts"]
+
+
+# -- TypeScript must still compile (issue 15, section 3) ------------------------------------------------------
+
+JS_PACKAGES = Path(__file__).resolve().parent / "js" / "node_modules"
+TSC = JS_PACKAGES / ".bin" / "tsc"
+needs_tsc = pytest.mark.skipif(
+    shutil.which("node") is None or not TSC.exists(), reason="needs node and tests/js/node_modules (npm ci)"
+)
+# What the handler module of each project looks like before the rewrite: named, namespace and default imports
+# of the whole v2 SDK, and a module-level namespace whose name a hoisted client would take.
+TS_HANDLER = textwrap.dedent("""\
+    import { DynamoDB } from 'aws-sdk';
+    import * as AWS from 'aws-sdk';
+
+    namespace s3 {
+      export const bucket = 'reports';
+    }
+
+    export const handler = async (event: { id: string }) => {
+      const table = new DynamoDB.DocumentClient();
+      const s3 = new AWS.S3();
+      const queue: AWS.SQS = new AWS.SQS();
+      await s3.putObject({ Bucket: s3Bucket(), Key: event.id, Body: '' }).promise();
+      console.log(queue.config.region);
+      return table.get({ TableName: 'orders', Key: { id: event.id } }).promise();
+    };
+
+    function s3Bucket(): string {
+      return s3.bucket;
+    }
+    """)
+TS_SETTINGS = [
+    pytest.param({"module": "commonjs"}, None, "require", id="commonjs-no-interop"),
+    pytest.param({"module": "commonjs", "esModuleInterop": True}, None, "default", id="esModuleInterop"),
+    pytest.param({"module": "node16"}, "module", "default", id="node16-esm"),
+    pytest.param({"module": "nodenext"}, "commonjs", "default", id="nodenext-cjs"),
+    pytest.param({"module": "esnext", "moduleResolution": "bundler"}, None, "default", id="bundler"),
+]
+
+
+def ts_project(folder: Path, options: dict, package_type: str | None, extends: bool = False) -> Path:
+    """A small TypeScript project: tsconfig.json (with a comment and a trailing comma), package.json, src/app.ts."""
+    settings = {**options, "strict": True, "skipLibCheck": True, "types": []}
+    body = json.dumps({"compilerOptions": {**settings, "outDir": "out"}, "include": ["src"]}, indent=2)
+    if extends:  # the settings come from a package, as `@tsconfig/node20` gives them
+        base = folder / "node_modules" / "@acme" / "tsconfig"
+        base.mkdir(parents=True)
+        (base / "tsconfig.json").write_text(json.dumps({"compilerOptions": settings}))
+        body = json.dumps({"extends": "@acme/tsconfig/tsconfig.json", "compilerOptions": {"outDir": "out"},
+                           "include": ["src"]})
+        for entry in JS_PACKAGES.iterdir():
+            (folder / "node_modules" / entry.name).symlink_to(entry)
+    else:
+        (folder / "node_modules").symlink_to(JS_PACKAGES, target_is_directory=True)
+    (folder / "tsconfig.json").write_text("// the project's settings\n" + body.replace('"include"', '"include"', 1)[:-1] + ",\n}\n")
+    (folder / "package.json").write_text(json.dumps({"name": "reports", **({"type": package_type} if package_type else {})}))
+    write(folder, {"src/app.ts": TS_HANDLER})
+    return folder
+
+
+def tsc(folder: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(TSC), "-p", str(folder), *extra], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def user_tsc(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LAMBDA_REWRITER_TSC", str(TSC))
+    return TSC
+
+
+def test_tsconfig_reads_comments_trailing_commas_and_extends(tmp_path: Path) -> None:
+    from rewriter.jsproject import compiler_options
+
+    package = tmp_path / "node_modules" / "@tsconfig" / "node20"
+    package.mkdir(parents=True)
+    (package / "tsconfig.json").write_text('{"compilerOptions": {"module": "node16", "target": "es2022", "strict": true}}')
+    (tmp_path / "base.json").write_text('{\n  /* shared */ "compilerOptions": {"strict": false, "esModuleInterop": true,},\n}\n')
+    (tmp_path / "tsconfig.json").write_text(
+        '// comments, "strings // that look like comments", trailing commas\n'
+        '{"extends": ["@tsconfig/node20/tsconfig.json", "./base"],\n'
+        ' "compilerOptions": {"outDir": "a//b", "target": "ES2023",},}\n'
+    )
+    assert compiler_options(tmp_path / "tsconfig.json") == {
+        "module": "node16", "target": "ES2023", "strict": False, "esModuleInterop": True, "outDir": "a//b"
+    }
+    (tmp_path / "loop.json").write_text('{"extends": "./loop.json", "compilerOptions": {"module": "amd"}}')
+    assert compiler_options(tmp_path / "loop.json") == {"module": "amd"}
+
+
+@needs_tsc
+@pytest.mark.parametrize("options, package_type, form", TS_SETTINGS)
+def test_typescript_compiles_and_loads_after_rewrite(tmp_path, options, package_type, form, user_tsc) -> None:
+    folder = ts_project(git_init(tmp_path), options, package_type, extends=form == "require")
+    before = tsc(folder, "--noEmit")
+    assert before.returncode == 0, before.stdout
+
+    result = invoke(["apply", "--no-cache"], folder)
+    assert result.exit_code == 0, result.output
+    rewritten = (folder / "src" / "app.ts").read_text()
+    if form == "require":
+        assert "import DynamoDB = require('aws-sdk/clients/dynamodb');" in rewritten
+    else:
+        assert "import DynamoDB from 'aws-sdk/clients/dynamodb.js';" in rewritten
+    assert "\n  const s3 = new S3();" in rewritten, "`s3` is the namespace's name: that client stays"
+    assert "\nconst table = new DynamoDB.DocumentClient();" in rewritten
+
+    after = tsc(folder)  # type-checks, then emits (nothing when it finds an error)
+    assert after.returncode == 0, after.stdout
+    if options.get("moduleResolution") == "bundler":
+        return  # a bundler's input: what tsc emits is not meant for Node as it is
+    # What tsc emits loads under Node and builds its clients (the code emitted for TS1259 reads a missing
+    # `.default` at load: `DynamoDB is not a constructor`).
+    load = "import(process.argv[1])" if package_type == "module" else "Promise.resolve(require(process.argv[1]))"
+    loaded = subprocess.run(
+        ["node", "-e", f"{load}.then((m) => {{ if (typeof m.handler !== 'function') process.exit(3); }})",
+         str(folder / "out" / "app.js")],
+        capture_output=True, text=True, timeout=60, cwd=folder, env={"PATH": os.environ["PATH"], "AWS_REGION": "x"},
+    )
+    assert loaded.returncode == 0, loaded.stderr
+
+
+@needs_tsc
+def test_no_import_form_compiles_the_whole_import_stays(tmp_path, user_tsc) -> None:
+    """`module: esnext` with node resolution and no interop: a default import fails (TS1259), `import =` fails
+    (TS1202), and a namespace import is not constructable once run: the import is left, with the reason."""
+    folder = ts_project(git_init(tmp_path), {"module": "esnext", "moduleResolution": "node"}, None)
+    _, report = invoke_json(["check", "--no-cache"], folder)
+    notes = [n["message"] for f in report["files"] for n in f["notes"]]
+    assert any("no import of a single service compiles and runs" in n for n in notes), notes
+    assert tsc(folder, "--noEmit").returncode == 0
+
+
+@needs_tsc
+def test_tsc_verification_fails_only_errors_the_rewrite_added(tmp_path, user_tsc) -> None:
+    from rewriter import typecheck
+    from rewriter.engine import FileResult
+
+    folder = ts_project(git_init(tmp_path), {"module": "commonjs"}, None)
+    old = "export const broken: number = 'already wrong';\nexport const fine = 1;\n"
+    write(folder, {"src/old.ts": old, "src/new.ts": old})
+    jobs = [FileJob(str(folder / "src" / name), f"src/{name}", str(folder)) for name in ("old.ts", "new.ts")]
+    results = [
+        FileResult("src/old.ts", "typescript", Status.CHANGED, after=("// a comment\n" + old).encode()),
+        FileResult("src/new.ts", "typescript", Status.CHANGED, after=old.replace("= 1", "= 1 + undefined").encode()),
+    ]
+    typecheck.verify(jobs, results)
+    assert results[0].status is Status.CHANGED, results[0].reason  # its error was there before
+    assert results[1].status is Status.ERROR and results[1].after is None
+    assert "tsc (tsconfig.json) reports line 2: error TS18050" in results[1].reason
+
+
+@needs_tsc
+def test_one_compiler_process_per_tsconfig(tmp_path, user_tsc, monkeypatch) -> None:
+    from rewriter import typecheck
+
+    root = git_init(tmp_path)
+    for name in ("reports", "orders"):
+        (root / name).mkdir()
+        ts_project(root / name, {"module": "commonjs", "esModuleInterop": True}, None)
+        write(root / name, {"src/other.ts": TS_HANDLER.replace("handler", "other")})
+    runs = []
+    real = subprocess.run
+    monkeypatch.setattr(typecheck.subprocess, "run", lambda *a, **k: runs.append(k["cwd"]) or real(*a, **k))
+    result, report = invoke_json(["check", "--no-cache"], root)
+    assert [f["status"] for f in report["files"] if f["path"].endswith(".ts")] == ["changed"] * 4, result.output
+    assert sorted(runs) == [str(root / "orders"), str(root / "reports")]
+
+
+def test_without_a_compiler_the_run_says_so_once(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("LAMBDA_REWRITER_TSC", raising=False)
+    monkeypatch.setenv("PATH", str(Path(shutil.which("node") or "/usr/bin/node").parent))
+    root = git_init(tmp_path)
+    write(root, {"tsconfig.json": '{"compilerOptions": {"esModuleInterop": true}}',
+                 "a.ts": TS_HANDLER, "b.ts": TS_HANDLER.replace("handler", "other")})
+    result, report = invoke_json(["check", "--no-cache"], root)
+    assert [f["status"] for f in report["files"] if f["path"].endswith(".ts")] == ["changed", "changed"], result.output
+    said = [n for f in report["files"] for n in f["notes"] if n["code"] == "LR903"]
+    assert len(said) == 1 and "no TypeScript compiler" in said[0]["message"]
+
+
+@needs_tsc
+def test_the_repository_s_own_compiler_is_never_run(tmp_path, monkeypatch) -> None:
+    root = git_init(tmp_path)
+    folder = ts_project(root, {"module": "commonjs", "esModuleInterop": True}, None)
+    planted = folder / "tools" / "typescript"
+    (planted / "lib").mkdir(parents=True)
+    (planted / "lib" / "typescript.js").write_text("require('fs').writeFileSync('RAN', '');\n")
+    monkeypatch.setenv("LAMBDA_REWRITER_TSC", str(planted))
+    _, report = invoke_json(["check", "--no-cache"], folder)
+    notes = [n["message"] for f in report["files"] for n in f["notes"]]
+    assert any("the repository's own: not run" in n for n in notes), notes
+    assert not (folder / "RAN").exists()
