@@ -25,6 +25,8 @@ PINNED = [
     ("hoist-clients/left_register_per_event.in.py", 5, "LR002", None),
     ("hoist-clients/subresource_from_event.in.py", 5, "LR002", None),
     ("hoist-clients/left_from_event.in.js", 4, "LR002", 3),
+    ("hoist-clients/left_init_let.in.js", 12, "LR002", 3),
+    ("hoist-clients/left_env_written.in.js", 5, "LR002", 3),
     ("hoist-clients/java_left.in.java", 16, "LR002", 9),
     ("hoist-clients/left_in_try.in.py", 7, "LR003", 9),
     ("hoist-clients/left_with_block.in.py", 5, "LR003", 5),

@@ -114,6 +114,8 @@ def test_every_suffix_and_handler_shape_has_a_fixture() -> None:
         pytest.param("hoist-clients", "left_mutated", 4, "`s3.config` changes or ends the client", id="mutated"),
         pytest.param("hoist-clients", "left_config_update", 5, "the code changes that config on line 4", id="config"),
         pytest.param("hoist-clients", "not_lambda", 1, "not Lambda code", id="not-lambda"),
+        pytest.param("hoist-clients", "left_init_let", 12, "`settings`, which `init` assigns on line 7", id="init"),
+        pytest.param("hoist-clients", "left_env_written", 5, "writes `process.env` on line 4", id="env-written"),
     ],
 )
 def test_decision_is_recorded(codemod: str, case: str, line: int, words: str) -> None:
@@ -292,8 +294,96 @@ def test_both_codemods_together_hoist_then_narrow() -> None:
             "const s3 = new S3({ region: process.env['REGION'] });",
             "",
             None,
-            True,
+            "cached",
             id="environment",
+        ),
+        pytest.param(
+            "exports.handler = async (event) => {",
+            "const AWS = require('aws-sdk');\n  const s3 = new AWS.S3();",
+            "",
+            None,
+            "cached",
+            id="require-in-handler",
+        ),
+        pytest.param(
+            "exports.handler = async (event) => {",
+            "const s3 = new S3({ maxRetries: JSON.parse('3') });",
+            "",
+            None,
+            "cached",
+            id="calls-json-parse",
+        ),
+        pytest.param(
+            "let region;\nasync function init() { region = 'x'; }\nexports.handler = async (event) => {\n  await init();",
+            "const s3 = new S3({ region });",
+            "",
+            None,
+            False,
+            id="let-assigned-by-init",
+        ),
+        pytest.param(
+            "const options = {};\nexports.handler = async (event) => {\n  options.region = event.region;",
+            "const s3 = new S3(options);",
+            "",
+            None,
+            False,
+            id="module-options-mutated",
+        ),
+        pytest.param(
+            "const options = {};\nfunction configure(o) { o.region = 'x'; }\nexports.handler = async (event) => {",
+            "const s3 = new S3(options);",
+            "",
+            None,
+            True,
+            id="parameter-of-the-same-name",
+        ),
+        pytest.param(
+            "const options = {};\nObject.assign(options, { region: 'x' });\nexports.handler = async (event) => {",
+            "const s3 = new S3(options);",
+            "",
+            None,
+            True,
+            id="options-set-at-init",
+        ),
+        pytest.param(
+            "exports.handler = async (event) => {",
+            "const s3 = new S3(options);",
+            "const options = {};\nObject.assign(options, { region: 'x' });\n",
+            None,
+            False,
+            id="options-set-below",
+        ),
+        pytest.param(
+            "exports.handler = async (event) => {\n  process.env.AWS_REGION = event.region;",
+            "const s3 = new S3();",
+            "",
+            None,
+            False,
+            id="handler-writes-environment",
+        ),
+        pytest.param(
+            "function setUp() { delete process.env['X']; }\nexports.handler = async (event) => {",
+            "const s3 = new S3();",
+            "",
+            None,
+            False,
+            id="function-deletes-from-environment",
+        ),
+        pytest.param(
+            "process.env.AWS_NODEJS_CONNECTION_REUSE_ENABLED = '1';\nexports.handler = async (event) => {",
+            "const s3 = new S3();",
+            "",
+            None,
+            True,
+            id="environment-set-at-init",
+        ),
+        pytest.param(
+            "exports.handler = async (event) => {",
+            "const s3 = new S3({ params: { ...process.env } });",
+            "",
+            None,
+            False,
+            id="whole-environment",
         ),
         pytest.param(
             "exports.handler = async function (event, context) {",
@@ -341,8 +431,10 @@ def test_both_codemods_together_hoist_then_narrow() -> None:
 def test_hoist_cases(head: str, body: str, tail: str, entry_points, hoisted: bool) -> None:
     source = f"const S3 = require('aws-sdk/clients/s3');\n{head}\n  {body}\n  return s3;\n}};\n{tail}"
     result, ctx = rewrite(source, "app.js", ("hoist-clients",), entry_points)
-    assert (result != source.encode()) is hoisted, (result.decode(), ctx.notes)
-    if hoisted:
+    assert (result != source.encode()) is bool(hoisted), (result.decode(), ctx.notes)
+    if hoisted == "cached":  # reads the environment or calls code: built at the first invocation, kept after
+        assert b"  const s3 = reusedClient('s3', " in result and b"\nfunction reusedClient(" in result
+    elif hoisted:
         assert b"\nconst s3 = new S3(" in result
     else:
         assert ctx.notes
