@@ -712,3 +712,44 @@ def test_the_repository_s_own_compiler_is_never_run(tmp_path, monkeypatch) -> No
     notes = [n["message"] for f in report["files"] for n in f["notes"]]
     assert any("the repository's own: not run" in n for n in notes), notes
     assert not (folder / "RAN").exists()
+
+
+# -- Tests that mock the SDK (issue 15, section 1) --------------------------------------------------------------
+
+V2_HANDLER = textwrap.dedent("""\
+    const AWS = require('aws-sdk');
+    const { S3Client } = require('@aws-sdk/client-s3');
+
+    exports.handler = async (event) => {
+      const sns = new AWS.SNS();
+      const s3 = new S3Client({});
+      return [sns, s3];
+    };
+    """)
+
+
+@pytest.mark.parametrize(
+    "files, v2_left, v3_left",
+    [
+        pytest.param({"package.json": '{"devDependencies": {"aws-sdk-mock": "^6"}}'}, True, False, id="aws-sdk-mock"),
+        pytest.param({"test/app.test.js": "const mock = require('aws-sdk-mock');\n"}, True, False, id="required"),
+        pytest.param({"app.spec.js": "jest.mock('aws-sdk', () => ({}));\n"}, True, False, id="jest-mock-v2"),
+        pytest.param({"app.test.ts": "vi.mock(\"@aws-sdk/client-s3\");\n"}, False, True, id="vi-mock-v3"),
+        pytest.param({"__mocks__/aws-sdk.js": "module.exports = {};\n"}, True, False, id="manual-mock"),
+        pytest.param({"other/package.json": "{}", "other/t.test.js": "jest.mock('aws-sdk');\n"}, False, False,
+                     id="another-package"),
+        pytest.param({"app.test.js": "jest.mock('./db');\n"}, False, False, id="mocks-something-else"),
+    ],
+)
+def test_tests_that_mock_the_sdk_keep_its_clients_in_the_handler(tmp_path, files, v2_left, v3_left) -> None:
+    root = git_init(tmp_path)
+    write(root, {"package.json": "{}", "app.js": V2_HANDLER, **files})
+    _, report = invoke_json(["diff", "--no-cache"], root)
+    app = next(f for f in report["files"] if f["path"] == "app.js")
+    notes = [n["message"] for n in app["notes"]]
+    diff = app.get("diff", "")
+    assert ("-  const sns = new AWS.SNS();" not in diff) is v2_left, diff
+    assert ("-  const s3 = new S3Client({});" not in diff) is v3_left, diff
+    assert any("tests mock `aws-sdk`" in n for n in notes) is v2_left, notes
+    assert any("whole `aws-sdk` import left in place: the tests mock" in n for n in notes) is v2_left, notes
+    assert any("tests mock `@aws-sdk/client-s3`" in n for n in notes) is v3_left, notes
