@@ -27,6 +27,7 @@ from rewriter.cache import (
     ResultCache,
     StatIndex,
     job_key,
+    project_key,
     settings_key,
     stat_key,
     tool_fingerprint,
@@ -358,7 +359,9 @@ class _StatLookup:
     @staticmethod
     @functools.cache
     def _fields(kind: type) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points"))
+        return tuple(
+            f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points", "project")
+        )
 
     def _index(self, job: FileJob) -> StatIndex:
         # The jobs of a run share their settings' objects: known by identity, the key is worked out once.
@@ -390,6 +393,7 @@ class _StatLookup:
             record is None
             or record.get("stat") != stat_key(stat)
             or record.get("entry_points") != _entry_points(job)
+            or record.get("project") != project_key(job)
         ):
             return None
         try:
@@ -442,7 +446,12 @@ class _StatLookup:
                 return None  # changed while the run read it
         except OSError:
             return None
-        made: dict = {"stat": stat_key(stat), "entry_points": _entry_points(job), "status": result.status.value}
+        made: dict = {
+            "stat": stat_key(stat),
+            "entry_points": _entry_points(job),
+            "project": project_key(job),
+            "status": result.status.value,
+        }
         if result.status is Status.CHANGED:
             if result.before is None:
                 return None

@@ -205,6 +205,7 @@ def tsoptions(config: Path) -> TsOptions | None:
         target=word("target"),
         es_module_interop=flag("esmoduleinterop"),
         allow_synthetic_default_imports=flag("allowsyntheticdefaultimports"),
+        erasable_syntax_only=flag("erasablesyntaxonly"),
     )
 
 

@@ -753,3 +753,47 @@ def test_tests_that_mock_the_sdk_keep_its_clients_in_the_handler(tmp_path, files
     assert any("tests mock `aws-sdk`" in n for n in notes) is v2_left, notes
     assert any("whole `aws-sdk` import left in place: the tests mock" in n for n in notes) is v2_left, notes
     assert any("tests mock `@aws-sdk/client-s3`" in n for n in notes) is v3_left, notes
+
+
+def test_a_compiler_that_does_not_finish_is_stopped_and_said(tmp_path, monkeypatch) -> None:
+    from rewriter import typecheck
+    from rewriter.engine import FileResult
+
+    stuck = tmp_path / "tools" / "typescript"
+    (stuck / "lib").mkdir(parents=True)
+    (stuck / "lib" / "typescript.js").write_text("for (;;) {}\n")
+    monkeypatch.setenv("LAMBDA_REWRITER_TSC", str(stuck))
+    repo = git_init(tmp_path / "repo")
+    write(repo, {"tsconfig.json": "{}", "app.ts": "export const a = 1;\n"})
+    jobs = [FileJob(str(repo / "app.ts"), "app.ts", str(repo))]
+    results = [FileResult("app.ts", "typescript", Status.CHANGED, after=b"export const a = 2;\n")]
+    typecheck.verify(jobs, results, timeout=1)
+    assert results[0].status is Status.CHANGED
+    assert [n.message for n in results[0].notes] == ["not type-checked: tsc took longer than 1 s on tsconfig.json"]
+
+
+@pytest.mark.parametrize(
+    "options, package_type, path, default, require",
+    [
+        pytest.param({}, None, "a.ts", False, True, id="no-options: commonjs"),
+        pytest.param({"target": "es2022"}, None, "a.ts", False, False, id="es2022: es2015 modules"),
+        pytest.param({"module": "CommonJS", "esModuleInterop": True}, None, "a.ts", True, True, id="interop"),
+        pytest.param({"module": "commonjs", "allowSyntheticDefaultImports": True}, None, "a.ts", True, True,
+                     id="synthetic"),
+        pytest.param({"module": "NodeNext"}, "module", "a.ts", True, False, id="nodenext-esm"),
+        pytest.param({"module": "nodenext", "esModuleInterop": False}, None, "a.cts", False, True, id="nodenext-cts"),
+        pytest.param({"module": "nodenext", "esModuleInterop": False}, "module", "a.ts", True, False,
+                     id="nodenext-esm-without-interop"),
+        pytest.param({"module": "preserve"}, None, "a.ts", True, True, id="preserve"),
+        pytest.param({"module": "esnext", "moduleResolution": "bundler"}, None, "a.ts", True, False, id="bundler"),
+        pytest.param({"module": "commonjs", "erasableSyntaxOnly": True}, None, "a.ts", False, False, id="erasable"),
+    ],
+)
+def test_import_forms_each_tsconfig_accepts(tmp_path, options, package_type, path, default, require) -> None:
+    from rewriter.jsproject import Projects
+
+    write(tmp_path, {"tsconfig.json": json.dumps({"compilerOptions": options}), path: "",
+                     "package.json": json.dumps({"type": package_type} if package_type else {})})
+    project = Projects(tmp_path, []).project_for(tmp_path / path)
+    assert project.default_import_of_export_equals(path) is default
+    assert project.import_require(path) is require

@@ -20,6 +20,7 @@ class TsOptions:
     target: str | None = None
     es_module_interop: bool | None = None
     allow_synthetic_default_imports: bool | None = None
+    erasable_syntax_only: bool | None = None  # TS 5.8: `import x = require()` is not erasable
 
     @property
     def effective_module(self) -> str:
@@ -73,6 +74,8 @@ class JsProject:
         """Whether TypeScript's `import S3 = require('...')` compiles in ``path``."""
         if self.tsconfig is None:
             return True
+        if self.tsconfig.erasable_syntax_only:
+            return False
         module = self.tsconfig.effective_module
         if module == "preserve":
             return True
