@@ -541,7 +541,7 @@ TS_HANDLER = textwrap.dedent("""\
     export const handler = async (event: { id: string }) => {
       const table = new DynamoDB.DocumentClient();
       const s3 = new AWS.S3();
-      const queue: AWS.SQS = new AWS.SQS();
+      const queue: AWS.SQS = new AWS.SQS({ endpoint: process.env.QUEUE_ENDPOINT });
       await s3.putObject({ Bucket: s3Bucket(), Key: event.id, Body: '' }).promise();
       console.log(queue.config.region);
       return table.get({ TableName: 'orders', Key: { id: event.id } }).promise();
@@ -562,7 +562,7 @@ TS_SETTINGS = [
 
 def ts_project(folder: Path, options: dict, package_type: str | None, extends: bool = False) -> Path:
     """A small TypeScript project: tsconfig.json (with a comment and a trailing comma), package.json, src/app.ts."""
-    settings = {**options, "strict": True, "skipLibCheck": True, "types": []}
+    settings = {**options, "strict": True, "noUncheckedIndexedAccess": True, "skipLibCheck": True, "types": ["node"]}
     body = json.dumps({"compilerOptions": {**settings, "outDir": "out"}, "include": ["src"]}, indent=2)
     if extends:  # the settings come from a package, as `@tsconfig/node20` gives them
         base = folder / "node_modules" / "@acme" / "tsconfig"
@@ -625,6 +625,8 @@ def test_typescript_compiles_and_loads_after_rewrite(tmp_path, options, package_
         assert "import DynamoDB from 'aws-sdk/clients/dynamodb.js';" in rewritten
     assert "\n  const s3 = new S3();" in rewritten, "`s3` is the namespace's name: that client stays"
     assert "\nconst table = new DynamoDB.DocumentClient();" in rewritten
+    assert "const queue: SQS = reusedClient('queue', JSON.stringify([process.env.QUEUE_ENDPOINT]), () => new SQS(" in rewritten
+    assert "function reusedClient<T>(name: string, key: string, build: () => T): T {" in rewritten
 
     after = tsc(folder)  # type-checks, then emits (nothing when it finds an error)
     assert after.returncode == 0, after.stdout

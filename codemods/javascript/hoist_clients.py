@@ -221,7 +221,7 @@ class _Hoister:
         declares a name of its own is not counted for the module's name."""
         found: dict[str, list[_Write]] = {}
         for node in walk(self.root):
-            target, assigned = None, False
+            target = None
             if node.type in ("assignment_expression", "augmented_assignment_expression"):
                 target = node.child_by_field_name("left")
             elif node.type == "update_expression":
@@ -238,7 +238,6 @@ class _Hoister:
             root, chain = _root_of(self.data, target)
             if root is None:
                 continue
-            assigned = target.type == "identifier"
             name = "process.env" if root == "process" and chain[1:2] == ["env"] else root
             if name == "process":
                 continue
@@ -249,7 +248,7 @@ class _Hoister:
             while top.parent is not None and top.parent != self.root:
                 top = top.parent
             found.setdefault(name, []).append(
-                _Write(line(node), self._function_name(function), top.start_byte, assigned)
+                _Write(line(node), self._function_name(function), top.start_byte, target.type == "identifier")
             )
         return found
 
