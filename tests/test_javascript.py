@@ -306,6 +306,22 @@ def test_both_codemods_together_hoist_then_narrow() -> None:
             id="require-in-handler",
         ),
         pytest.param(
+            "const config = require('./config');\nexports.handler = async (event) => {",
+            "const s3 = new S3({ region: config.region });",
+            "",
+            None,
+            "cached",
+            id="another-module-s-value",  # it may be a getter that reads process.env when asked
+        ),
+        pytest.param(
+            "const REGION = 'eu-west-1';\nexports.handler = async (event) => {",
+            "const s3 = new S3({ region: REGION });",
+            "",
+            None,
+            True,
+            id="module-constant",
+        ),
+        pytest.param(
             "exports.handler = async (event) => {",
             "const s3 = new S3({ maxRetries: JSON.parse('3') });",
             "",

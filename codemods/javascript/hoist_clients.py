@@ -41,6 +41,7 @@ DATABASE_MODULES = {
     "pg": ("Client", "Pool"),
 }
 GLOBAL_SDK = ("aws-sdk", "aws-sdk/global")
+SDK_MODULES = ("aws-sdk", "@aws-sdk/")
 # Calls whose result depends only on their (constant) arguments.
 PURE_CALLS = frozenset({"Number", "String", "Boolean", "parseInt", "parseFloat", "JSON.parse"})
 CONSTANT_LEAVES = frozenset(
@@ -643,6 +644,11 @@ class _Hoister:
                     continue
                 if self._defined_in(name, handler.function):
                     return refuse(node, f"it reads `{name}`, which the handler computes per invocation")
+                module = self.bindings.get(name)
+                if module is not None and not module.startswith(SDK_MODULES):
+                    # What another module exports may be read through a getter (`config.region` reading
+                    # process.env when asked): read at import, it could differ, or throw.
+                    reads.calls = True
                 where = self.module_names.get(name)
                 if where is not None and where > handler.statement.start_byte:
                     return refuse(node, f"it reads `{name}`, defined after the handler")
