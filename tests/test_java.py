@@ -68,6 +68,35 @@ def test_what_stays_is_noted_with_the_reason(tmp_path: Path) -> None:
     assert set(notes) == {16, 17, 18, 20, 23, 26, 29}
 
 
+def test_a_local_that_is_not_constant_is_named_with_where_its_value_comes_from(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_local_left.in.java").read_bytes(), "java_local_left")
+    notes = {note.line: note.message for note in result.notes}
+    assert result.status is Status.UNCHANGED
+    assert notes == {
+        16: "left `fromInput` in handleRequest: `endpoint` comes from `input`, a parameter of the handler: it differs "
+            "per invocation",
+        21: "left `reassigned` in handleRequest: `region` is assigned again in handleRequest",
+        23: "left `timed` in handleRequest: `stamp` comes from `currentTimeMillis()`, which differs per call",
+        26: "left `looped` in handleRequest: `name` changes with each pass of a loop",
+    }
+
+
+def test_constant_locals_are_written_into_the_field_and_go_when_nothing_else_reads_them(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_constant_local.in.java").read_bytes(), "java_constant_local")
+    changes = {change.line: change.message for change in result.changes}
+    assert "removed the local `region`" in changes[15] and "removed the local `west`" in changes[18]
+    assert b"String bucket = PREFIX" in result.after  # read by a call that stays: the local stays
+    assert "`target` comes from `input`" in {n.line: n.message for n in result.notes}[22]
+
+
+def test_a_client_reading_a_variable_lambda_may_not_set_is_built_lazily(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_unset_variable.in.java").read_bytes(), "java_unset_variable")
+    changes = {change.line: change.message for change in result.changes}
+    assert "reads `BUCKET_REGION`, which may be unset" in changes[14]
+    assert "reads `TABLE_REGION`, which may be unset" in changes[15]  # through a static final field
+    assert "static final field" in changes[16]  # AWS_REGION: Lambda always sets it
+
+
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
     assert result.status is Status.UNCHANGED and not result.notes and not result.changes
