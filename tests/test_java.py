@@ -97,6 +97,17 @@ def test_a_client_reading_a_variable_lambda_may_not_set_is_built_lazily(tmp_path
     assert "static final field" in changes[16]  # AWS_REGION: Lambda always sets it
 
 
+def test_handlers_without_the_interface_and_the_helpers_they_call_are_reached(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_no_interface.in.java").read_bytes(), "java_no_interface")
+    changes = {change.line: change.message for change in result.changes}
+    assert "(in handleRequest)" in changes[23] and "(in stream)" in changes[30]  # by signature alone
+    assert "(in Orders.save)" in changes[37]  # through a field declared as `Orders`
+    assert "(in Receipts.key)" in changes[44]  # a static call
+    assert [(n.line, n.message) for n in result.notes] == [
+        (19, "left `queue` in the constructor: Lambda builds the handler once per execution environment, so it is "
+             "built once already")]
+
+
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
     assert result.status is Status.UNCHANGED and not result.notes and not result.changes

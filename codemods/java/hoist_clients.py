@@ -130,9 +130,28 @@ class HoistClients(Codemod):
     def transform(self, tree, ctx: FileContext):
         data = tree.data
         edits: list[Edit] = []
-        for node in _walk(tree.tree.root_node):
-            if node.type == "class_declaration":
-                edits += _Class(data, node, ctx).run()
+        classes = {node.start_byte: _Class(data, node, ctx) for node in _walk(tree.tree.root_node)
+                   if node.type == "class_declaration"}
+        entries = {key: handler_methods(data, c.node, ctx.entry_points) for key, c in classes.items()}
+        handlers = {key for key, entry in entries.items() if entry}
+        by_name: dict[str, list[_Class]] = {}
+        for c in classes.values():
+            by_name.setdefault(c._name(c.node), []).append(c)
+        # Helper classes of the same file whose methods a handler calls per invocation: reached from it as well.
+        todo = list(handlers)
+        while todo:
+            key = todo.pop()
+            for name, methods in classes[key].helper_calls(entries[key]).items():
+                if len(by_name.get(name, ())) != 1:
+                    continue
+                helper = by_name[name][0].node.start_byte
+                if not methods <= entries[helper]:
+                    entries[helper] = entries[helper] | methods
+                    todo.append(helper)
+        for key, c in classes.items():
+            if entries[key]:
+                c.helper = key not in handlers
+                edits += c.run(entries[key])
         return tree.replaced(apply(data, edits)) if edits else tree
 
 
@@ -144,6 +163,7 @@ class _Class:
         self.methods = [m for m in self.members if m.type == "method_declaration"]
         self.fields = [m for m in self.members if m.type == "field_declaration"]
         self.nl = newline(data)
+        self.helper = False  # a class the handler uses, not the handler: its objects may be built per invocation
 
     def _name(self, node) -> str:
         found = node.child_by_field_name("name")
@@ -193,12 +213,61 @@ class _Class:
     def _all_fields(self) -> set[str]:
         return {self._name(d) for f in self.fields for d in f.children_by_field_name("declarator")}
 
-    def run(self) -> list[Edit]:
+    def helper_calls(self, entry: set[str]) -> dict[str, set[str]]:
+        """Methods of other classes that the methods ``entry`` reaches call: `Helper.m()`, `new Helper().m()`, and
+        `h.m()` on a local, parameter or field declared as `Helper`; by class name."""
+        found: dict[str, set[str]] = {}
+        for method in self._reached(entry):
+            declared = {}
+            for node in _walk(method):
+                if node.type in ("local_variable_declaration", "formal_parameter"):
+                    kind = node.child_by_field_name("type")
+                    names = node.children_by_field_name("declarator") if node.type != "formal_parameter" else [node]
+                    for declarator in names:
+                        if kind is not None:
+                            declared[self._name(declarator)] = _base_name(self.data, kind)
+            for field in self.fields:
+                kind = field.child_by_field_name("type")
+                for declarator in field.children_by_field_name("declarator"):
+                    declared.setdefault(self._name(declarator), _base_name(self.data, kind))
+            for call in _walk(method):
+                if call.type != "method_invocation":
+                    continue
+                target = call.child_by_field_name("object")
+                if target is None:
+                    continue
+                if target.type == "object_creation_expression":
+                    owner = _base_name(self.data, target.child_by_field_name("type"))
+                elif target.type == "identifier":
+                    name = _text(self.data, target)
+                    owner = declared.get(name, name if name[:1].isupper() else None)
+                else:
+                    continue
+                if owner and owner != self._name(self.node):
+                    found.setdefault(owner, set()).add(self._name(call))
+        return found
+
+    def _constructor_notes(self) -> None:
+        """A client a handler's constructor builds is built once per execution environment already."""
+        for constructor in (m for m in self.members if m.type == "constructor_declaration"):
+            for node in _walk(constructor):
+                name, value = None, None
+                if node.type == "local_variable_declaration":
+                    declarators = node.children_by_field_name("declarator")
+                    if len(declarators) == 1:
+                        name, value = self._name(declarators[0]), declarators[0].child_by_field_name("value")
+                elif node.type == "assignment_expression":
+                    name = _text(self.data, node.child_by_field_name("left")).removeprefix("this.")
+                    value = node.child_by_field_name("right")
+                if name and construction_kind(self.data, value):
+                    self.ctx.note(_line(node), f"left `{name}` in the constructor: Lambda builds the handler once "
+                                  "per execution environment, so it is built once already")
+
+    def run(self, entry: set[str]) -> list[Edit]:
         if self.body is None:
             return []
-        entry = handler_methods(self.data, self.node, self.ctx.entry_points)
-        if not entry:
-            return []
+        if not self.helper:
+            self._constructor_notes()
         constants = self._static_fields()
         taken = self._all_fields()
         hoisted: dict[str, str] = {}  # name -> value text
@@ -299,6 +368,8 @@ class _Class:
         inlined: dict = {}
         reads_instance = self._check_constant(value, constants - instance, parameters, instance,
                                               _Scope(self, method, statement, inlined))
+        if reads_instance and self.helper:
+            raise _Left(f"it reads fields of `{self._name(self.node)}`, which the handler may build per invocation")
         if reads_instance:
             modifiers = next((c for c in method.children if c.type == "modifiers"), None)
             if kind != "client" or (modifiers is not None and "static" in _text(self.data, modifiers).split()):
@@ -438,7 +509,7 @@ class _Class:
                 start, end = first.start_byte, plan.statement.end_byte
             statement_indent = indent_at(data, plan.statement.start_byte)
             value = self._reindent(self._render(plan.value, plan.inlined).encode(), statement_indent, indent)
-            where = f"in {self._name(plan.method)}"
+            where = f"in {self._name(self.node) + '.' if self.helper else ''}{self._name(plan.method)}"
             if plan.lazy:
                 guard = (statement_indent + b"if (%s == null) {" % plan.name.encode() + nl
                          + statement_indent + unit + plan.name.encode() + b" = "
