@@ -32,6 +32,8 @@ CLOSERS = frozenset({"close", "shutdown", "shutdownNow"})
 # v1 clients are mutable: a per-invocation change to a shared client would leak into the next invocation.
 MUTATORS = frozenset({"setRegion", "setEndpoint", "setS3ClientOptions", "addRequestHandler", "setSignerRegionOverride",
                       "setTimeOffset", "setServiceNameIntern"})
+# Objects built on a client (`new DynamoDB(client)`): as cheap to keep, and they move with the client they wrap.
+WRAPPERS = frozenset({"DynamoDBMapper", "DynamoDB"})
 _V1_CONSTRUCTED = re.compile(r"^(?:Amazon|AWS)\w*Client$")
 VALID_TIMEOUT_SECONDS = 2
 LOOPS = ("for_statement", "enhanced_for_statement", "while_statement", "do_statement")
@@ -85,7 +87,7 @@ def construction_kind(data: bytes, value) -> str | None:
         return None
     if value.type == "object_creation_expression":
         name = _base_name(data, value.child_by_field_name("type"))
-        return "client" if name == "DynamoDBMapper" or _V1_CONSTRUCTED.match(name) else None
+        return "client" if name in WRAPPERS or _V1_CONSTRUCTED.match(name) else None
     if value.type != "method_invocation":
         return None
     root, *calls = _chain(value)
@@ -163,6 +165,7 @@ class _Class:
         self.methods = [m for m in self.members if m.type == "method_declaration"]
         self.fields = [m for m in self.members if m.type == "field_declaration"]
         self.nl = newline(data)
+        self.unwrap: list = []  # `try` statements left with nothing but their body
         self.helper = False  # a class the handler uses, not the handler: its objects may be built per invocation
 
     def _name(self, node) -> str:
@@ -541,7 +544,7 @@ class _Class:
                     declaration = plan.declaration
                     edits.append(Edit(line_start(data, declaration.start_byte), line_end(data, declaration.end_byte), b""))
                 self.ctx.change(_line(plan.statement), f"`{plan.name}` ({plan.type}) is now a static field opened "
-                                f"once and reopened when `isValid()` fails (was opened per invocation in {where})")
+                                f"once and reopened when `isValid()` fails (was opened per invocation {where})")
             else:
                 edits.append(Edit(start, end, b""))
                 if plan.name not in done:
@@ -568,7 +571,29 @@ class _Class:
             edits.append(self._constructor_assignments(assignments, unit))
         at = self._field_position(plans)
         edits.append(Edit(at, at, b"".join(fields)))
+        for statement, clause in self.unwrap:
+            edits = self._unwrapped(statement, clause, edits, unit)
         return edits
+
+    def _unwrapped(self, statement, clause, edits: list[Edit], unit: bytes) -> list[Edit]:
+        """A `try { ... } finally { conn.close(); }` without catches becomes its body, one level less indented,
+        with the edits made inside it."""
+        body = statement.child_by_field_name("body")
+        inner_start = line_end(self.data, body.children[0].end_byte)
+        inner_end = line_start(self.data, body.children[-1].start_byte)
+        start, end = line_start(self.data, statement.start_byte), line_end(self.data, statement.end_byte)
+        inside = [e for e in edits if inner_start <= e.start and e.end <= inner_end]
+        if any(e not in inside and e.start < end and e.end > start for e in edits) or inner_end <= inner_start:
+            # Shared with another edit: the try stays, and only what its finally did goes.
+            block = clause.named_children[-1]
+            return edits + [Edit(line_end(self.data, block.children[0].end_byte),
+                                 line_start(self.data, block.children[-1].start_byte), b"")]
+        text = apply(self.data[inner_start:inner_end],
+                     [Edit(e.start - inner_start, e.end - inner_start, e.text) for e in inside])
+        outer = indent_at(self.data, statement.start_byte)
+        lines = text.split(b"\n")
+        text = b"\n".join(line[len(unit):] if line.startswith(outer + unit) else line for line in lines)
+        return [e for e in edits if e not in inside] + [Edit(start, end, text)]
 
     def _unread_locals(self, plans: list[_Hoist]) -> list[tuple[object, str]]:
         """Constant locals that only hoisted clients read: once their value is written into the fields, they go."""
@@ -615,6 +640,16 @@ class _Class:
                 if target is None or _text(self.data, target) != name:
                     continue
                 doomed = _emptied(node)
+                if doomed.type == "finally_clause":
+                    holder = doomed.parent
+                    if any(c.type in ("catch_clause", "resource_specification") for c in holder.children):
+                        # `} finally {}` goes from the end of what precedes it: the `try` keeps its catches.
+                        edits.append(Edit(doomed.prev_sibling.end_byte, doomed.end_byte, b""))
+                    else:
+                        self.unwrap.append((holder, doomed))  # done last: it takes in the edits made inside the `try`
+                    self.ctx.change(_line(node), f"removed `{_text(self.data, call)}` and the `finally` it was "
+                                                 "alone in: the connection is kept for the next invocation")
+                    continue
                 start, end = line_start(self.data, doomed.start_byte), line_end(self.data, doomed.end_byte)
                 if self.data[start:doomed.start_byte].strip() or self.data[doomed.end_byte:end].strip():
                     start, end = doomed.start_byte, doomed.end_byte
@@ -706,6 +741,9 @@ class _Scope:
             raise _Left(f"reads `{name}`, which is not a constant", f"`{name}`, which is not a constant")
         if value is None:
             raise _Left(f"`{name}` is set by an assignment in {where}, not where it is declared")
+        if construction_kind(data, value):
+            # Its own note says why it stays; a copy of it in the field would be a second client.
+            raise _Left(f"it is built on `{name}`, which stays in {where}")
         for node in _walk(body):
             target = None
             if node.type == "assignment_expression":
@@ -739,6 +777,9 @@ def _emptied(statement):
                     holder.child_by_field_name("alternative") is None:
                 doomed = holder
                 continue
+        if parent.type == "block" and len(parent.named_children) == 1 and parent.parent is not None and \
+                parent.parent.type == "finally_clause":
+            return parent.parent
         if parent.type == "if_statement" and parent.child_by_field_name("consequence") == doomed and \
                 parent.child_by_field_name("alternative") is None:
             doomed = parent
