@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
-from codemods._base import NO_OPTIONS, Options
+from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
 from codemods.javascript._project import JsProject
 from rewriter import pool, typecheck
 from rewriter.cache import (
@@ -60,6 +60,7 @@ class FileJob:
     max_bytes: int = DEFAULT_MAX_BYTES
     options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
     project: JsProject | None = None  # a JavaScript/TypeScript file's tsconfig settings and test mocks
+    traits: FunctionTraits = NO_TRAITS  # what the template says about the functions of this file
 
 
 @dataclasses.dataclass
@@ -143,7 +144,8 @@ def _process(
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
     if _GENERATED in data[:_GENERATED_SNIFF]:
         return _fail(result, Status.SKIPPED, "generated file (@generated in its header): change its generator instead")
-    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project)
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project,
+                      traits=job.traits)
     codemods = []
     for codemod in _codemods_for(names, language.name):
         if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
@@ -193,7 +195,7 @@ def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileC
     def rerun(text: bytes, tree) -> bytes:
         fresh = FileContext(
             job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running,
-            project=job.project,
+            project=job.project, traits=job.traits,
         )
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)

@@ -5,6 +5,7 @@ import dataclasses
 import os
 from pathlib import Path
 
+from codemods._base import NO_TRAITS
 from rewriter import config
 from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
@@ -71,6 +72,7 @@ def plan(
             settings.max_file_bytes,
             settings.options,
             projects.project_for(path),
+            found.traits.get(path, NO_TRAITS),
         )
         for path in found.files
     ]

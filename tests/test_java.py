@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from codemods._base import FunctionTraits
 from codemods.java.hoist_clients import construction_kind
 from rewriter.engine import FileJob, Status, process_file
 from rewriter.languages import JAVA, language_for
@@ -27,11 +28,16 @@ def _public_class(source: bytes) -> str:
     return re.search(rb"public (?:final )?class (\w+)", source).group(1).decode()
 
 
+# How the template deploys the function (`SnapStart`, `CapacityProviderConfig`).
+TRAITS = {"java_managed_instances": FunctionTraits(managed_instances=True), "java_snap_start": FunctionTraits(True)}
+
+
 def _run(tmp_path: Path, source: bytes, case: str):
     path = tmp_path / "src" / "main" / "java" / "com" / "example" / f"{_public_class(source)}.java"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(source)
-    job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case))
+    job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case),
+                  traits=TRAITS.get(case, FunctionTraits()))
     return process_file(job, ("hoist-clients",))
 
 
@@ -106,6 +112,43 @@ def test_handlers_without_the_interface_and_the_helpers_they_call_are_reached(tm
     assert [(n.line, n.message) for n in result.notes] == [
         (19, "left `queue` in the constructor: Lambda builds the handler once per execution environment, so it is "
              "built once already")]
+
+
+def test_managed_instances_leave_a_jdbc_connection_and_still_hoist_sdk_clients(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_managed_instances.in.java").read_bytes(), "java_managed_instances")
+    notes = {note.line: note.message for note in result.notes}
+    assert "Lambda Managed Instances" in notes[16] and "share one connection" in notes[16]
+    assert [change.line for change in result.changes] == [14]
+
+
+def test_snap_start_is_named_in_the_notes_of_connections(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_snap_start.in.java").read_bytes(), "java_snap_start")
+    notes = {note.line: note.message for note in result.notes}
+    assert "SnapStart, so it is opened before the snapshot and is stale after a restore" in notes[15]
+    assert notes[21].startswith("the template enables SnapStart: `conn` is opened by the first invocation")
+    plain = _run(tmp_path / "plain", (FIXTURES / "java_snap_start.in.java").read_bytes(), "plain")
+    assert not any("SnapStart" in note.message for note in plain.notes)
+
+
+def test_templates_say_which_functions_use_snap_start_or_managed_instances(tmp_path: Path) -> None:
+    from rewriter.discovery import discover
+
+    source = tmp_path / "src" / "main" / "java" / "com" / "example"
+    source.mkdir(parents=True)
+    for name in ("Restored", "Concurrent", "Plain"):
+        (source / f"{name}.java").write_text(f"package com.example;\npublic class {name} {{}}\n")
+    (tmp_path / "template.yaml").write_text(
+        "Globals:\n  Function:\n    Runtime: java21\nResources:\n"
+        "  Restored:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Restored\n"
+        "      SnapStart:\n        ApplyOn: PublishedVersions\n"
+        "  Concurrent:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Concurrent\n"
+        "      CapacityProviderConfig:\n        Arn: !GetAtt Provider.Arn\n"
+        "  Plain:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Plain\n"
+        "      SnapStart:\n        ApplyOn: None\n")
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # read, written to the cache, read from it
+        found = discover([tmp_path], cache_dir=cache)
+        assert found.traits == {source / "Restored.java": FunctionTraits(snap_start=True),
+                                source / "Concurrent.java": FunctionTraits(managed_instances=True)}
 
 
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:

@@ -262,9 +262,13 @@ class _Class:
                 elif node.type == "assignment_expression":
                     name = _text(self.data, node.child_by_field_name("left")).removeprefix("this.")
                     value = node.child_by_field_name("right")
-                if name and construction_kind(self.data, value):
+                kind = construction_kind(self.data, value) if name else None
+                if kind:
+                    stale = (": the template enables SnapStart, so it is opened before the snapshot and is stale after "
+                             "a restore; check it with `isValid()` before use") if (
+                        kind == "connection" and self.ctx.traits.snap_start) else ""
                     self.ctx.note(_line(node), f"left `{name}` in the constructor: Lambda builds the handler once "
-                                  "per execution environment, so it is built once already")
+                                  f"per execution environment, so it is built once already{stale}")
 
     def run(self, entry: set[str]) -> list[Edit]:
         if self.body is None:
@@ -362,6 +366,9 @@ class _Class:
             if parent.type in LOOPS and kind == "connection":
                 raise _Left("a connection opened in a loop")
             parent = parent.parent
+        if kind == "connection" and self.ctx.traits.managed_instances:
+            raise _Left("the template runs this function on Lambda Managed Instances, where one execution "
+                        "environment serves requests concurrently: they would share one connection")
         declared = statement if statement.type == "local_variable_declaration" else self._assigned_connection(
             body, statement)[2]
         type_text = _text(self.data, declared.child_by_field_name("type"))
@@ -545,6 +552,10 @@ class _Class:
                     edits.append(Edit(line_start(data, declaration.start_byte), line_end(data, declaration.end_byte), b""))
                 self.ctx.change(_line(plan.statement), f"`{plan.name}` ({plan.type}) is now a static field opened "
                                 f"once and reopened when `isValid()` fails (was opened per invocation {where})")
+                if self.ctx.traits.snap_start:
+                    self.ctx.note(_line(plan.statement), f"the template enables SnapStart: `{plan.name}` is opened by "
+                                  "the first invocation, not during init, so no snapshot holds it; after a restore "
+                                  "`isValid()` reopens one that went stale")
             else:
                 edits.append(Edit(start, end, b""))
                 if plan.name not in done:
