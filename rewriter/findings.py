@@ -51,6 +51,13 @@ FINDINGS: tuple[Finding, ...] = (
             r"once, on first use"),
     Finding("LR001", "hoist-clients", CHANGE, "a client, session or connection is built once per execution environment",
             "hoisted `s3 = boto3.client(\"s3\")` from `handler` to module scope"),
+    Finding("LR007", "hoist-clients", NOTE, "how the template deploys the function (SnapStart, Managed Instances) decides",
+            "left `conn` in handleRequest: the template runs this function on Lambda Managed Instances, where one "
+            "execution environment serves requests concurrently: they would share one connection",
+            r"SnapStart|Managed Instances"),
+    Finding("LR006", "hoist-clients", NOTE, "already built once per execution environment: nothing to move",
+            "left `queue` in the constructor: Lambda builds the handler once per execution environment, so it is "
+            "built once already", r"built once already"),
     Finding("LR002", "hoist-clients", NOTE, "left in the handler: it depends on, or is changed by, each invocation",
             "left in `handler`: `boto3.client(...)`: `region_name` comes from `event`",
             r"per invocation|on every invocation|comes from `|reads `|cannot prove constant"),

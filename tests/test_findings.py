@@ -33,6 +33,7 @@ PINNED = [
     ("hoist-clients/left_in_try.in.js", 5, "LR003", 5),
     ("hoist-clients/java_left.in.java", 23, "LR003", 9),
     ("hoist-clients/java_left.in.java", 17, "LR009", 9),
+    ("hoist-clients/java_no_interface.in.java", 19, "LR006", 9),
     ("hoist-clients/left_closed.in.py", 5, "LR009", 5),
     ("hoist-clients/left_async_client.in.py", 7, "LR009", 5),
     ("hoist-clients/left_not_lambda.in.py", 1, "LR901", 1),

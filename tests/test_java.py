@@ -10,6 +10,7 @@ import pytest
 
 from codemods._base import FunctionTraits
 from codemods.java.hoist_clients import construction_kind
+from rewriter.findings import NOTE, classify
 from rewriter.engine import FileJob, Status, process_file
 from rewriter.languages import JAVA, language_for
 
@@ -98,9 +99,10 @@ def test_constant_locals_are_written_into_the_field_and_go_when_nothing_else_rea
 def test_a_client_reading_a_variable_lambda_may_not_set_is_built_lazily(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_unset_variable.in.java").read_bytes(), "java_unset_variable")
     changes = {change.line: change.message for change in result.changes}
-    assert "reads `BUCKET_REGION`, which may be unset" in changes[14]
-    assert "reads `TABLE_REGION`, which may be unset" in changes[15]  # through a static final field
-    assert "static final field" in changes[16]  # AWS_REGION: Lambda always sets it
+    assert "reads `BUCKET_REGION`, which may be unset" in changes[15]
+    assert "reads `TABLE_REGION`, which may be unset" in changes[16]  # through a static final field
+    assert "reads `TABLE_REGION`, which may be unset" in changes[17]  # it wraps `dynamo`, null at class init
+    assert "static final field" in changes[18]  # AWS_REGION: Lambda always sets it
 
 
 def test_handlers_without_the_interface_and_the_helpers_they_call_are_reached(tmp_path: Path) -> None:
@@ -118,6 +120,7 @@ def test_managed_instances_leave_a_jdbc_connection_and_still_hoist_sdk_clients(t
     result = _run(tmp_path, (FIXTURES / "java_managed_instances.in.java").read_bytes(), "java_managed_instances")
     notes = {note.line: note.message for note in result.notes}
     assert "Lambda Managed Instances" in notes[16] and "share one connection" in notes[16]
+    assert classify("hoist-clients", NOTE, notes[16]).code == "LR007"
     assert [change.line for change in result.changes] == [14]
 
 
@@ -128,6 +131,7 @@ def test_snap_start_is_named_in_the_notes_of_connections(tmp_path: Path) -> None
     assert notes[21].startswith("the template enables SnapStart: `conn` is opened by the first invocation")
     plain = _run(tmp_path / "plain", (FIXTURES / "java_snap_start.in.java").read_bytes(), "plain")
     assert not any("SnapStart" in note.message for note in plain.notes)
+    assert {classify("hoist-clients", NOTE, notes[line]).code for line in (15, 21)} == {"LR007"}
 
 
 def test_templates_say_which_functions_use_snap_start_or_managed_instances(tmp_path: Path) -> None:

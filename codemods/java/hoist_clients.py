@@ -278,6 +278,7 @@ class _Class:
         constants = self._static_fields()
         taken = self._all_fields()
         hoisted: dict[str, str] = {}  # name -> value text
+        lazy: dict[str, str] = {}  # hoisted names built by the first invocation -> the variable that may be unset
         instance = self._instance_finals()  # final instance fields, and clients hoisted to instance fields
         set_by_constructor = self._instance_finals(blank=True)
         plans: list[_Hoist] = []
@@ -308,6 +309,11 @@ class _Class:
                     continue
                 try:
                     plan = self._plan(method, body, statement, name, value, kind, constants | set(hoisted), instance)
+                    wrapped = next((lazy[n] for n in self._reads(plan) if n in lazy), None)
+                    if wrapped and not plan.static:
+                        raise _Left("it is built on a client that the first invocation builds")
+                    if wrapped and kind == "client":
+                        plan.lazy = plan.lazy or wrapped  # a field initialiser would see it still null
                     if not plan.static and any(n.type == "identifier" and _text(self.data, n) in set_by_constructor
                                                for n in _walk(value)):
                         if self._constructor() is None:
@@ -328,6 +334,8 @@ class _Class:
                 hoisted[name] = _text(self.data, value)
                 if not plan.static:
                     instance.add(name)
+                if plan.lazy:
+                    lazy[name] = plan.lazy
                 if plan.in_constructor:
                     set_by_constructor.add(name)
         return self._edits(plans) if plans else []
@@ -400,6 +408,10 @@ class _Class:
         lazy = self._may_be_unset(value, inlined) if kind == "client" and not reads_instance else None
         return _Hoist(statement, method, name, type_text, value, kind, [], static=not reads_instance, inlined=inlined,
                       lazy=lazy)
+
+    def _reads(self, plan: _Hoist) -> set[str]:
+        nodes = [plan.value, *plan.inlined.values()]
+        return {_text(self.data, n) for node in nodes for n in _walk(node) if n.type == "identifier" and _is_reference(n)}
 
     def _may_be_unset(self, value, inlined: dict, seen: frozenset[str] = frozenset()) -> str | None:
         """A variable of the environment (or system property) the construction reads, directly or through a
