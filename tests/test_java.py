@@ -155,6 +155,22 @@ def test_templates_say_which_functions_use_snap_start_or_managed_instances(tmp_p
                                 source / "Concurrent.java": FunctionTraits(managed_instances=True)}
 
 
+def test_the_template_setting_reaches_the_codemod_through_the_cli(tmp_path: Path) -> None:
+    from cli_support import git_init, invoke_json
+
+    source = git_init(tmp_path) / "src" / "main" / "java" / "com" / "example"
+    source.mkdir(parents=True)
+    (source / "Concurrent.java").write_bytes((FIXTURES / "java_managed_instances.in.java").read_bytes())
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: java21\n"
+        "      Handler: com.example.Concurrent::handleRequest\n      CapacityProviderConfig:\n"
+        "        Arn: !GetAtt Provider.Arn\n")
+    _, report = invoke_json(["check", "-j", "1"], tmp_path)
+    (entry,) = report["files"]
+    assert [(n["line"], n["code"]) for n in entry["notes"]] == [(16, "LR007")]
+    assert [c["line"] for c in entry["changes"]] == [14]
+
+
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
     assert result.status is Status.UNCHANGED and not result.notes and not result.changes
