@@ -10,7 +10,7 @@ import pytest
 
 from codemods._base import FunctionTraits
 from codemods.java.hoist_clients import construction_kind
-from rewriter.findings import NOTE, classify
+from rewriter.findings import CHANGE, NOTE, classify
 from rewriter.engine import FileJob, Status, process_file
 from rewriter.languages import JAVA, language_for
 
@@ -103,6 +103,7 @@ def test_a_client_reading_a_variable_lambda_may_not_set_is_built_lazily(tmp_path
     assert "reads `TABLE_REGION`, which may be unset" in changes[16]  # through a static final field
     assert "reads `TABLE_REGION`, which may be unset" in changes[17]  # it wraps `dynamo`, null at class init
     assert "static final field" in changes[18]  # AWS_REGION: Lambda always sets it
+    assert {classify("hoist-clients", CHANGE, changes[line]).code for line in (15, 16, 17)} == {"LR004"}
 
 
 def test_handlers_without_the_interface_and_the_helpers_they_call_are_reached(tmp_path: Path) -> None:

@@ -543,10 +543,9 @@ class _Class:
                     # volatile: under Managed Instances concurrent requests read it from other threads
                     fields.append(indent + b"private static volatile " + plan.type.encode() + b" " + plan.name.encode()
                                   + b";" + nl)
-                self.ctx.change(_line(plan.statement), f"`{plan.name}` ({plan.type}) is now a static field built by the "
-                                f"first invocation that reaches it (was built per invocation {where}): it reads "
-                                f"`{plan.lazy}`, which may be unset, so it is not built at class initialisation, where "
-                                "a failure would fail every invocation")
+                self.ctx.change(_line(plan.statement), f"`{plan.name}` ({plan.type}) is now a static field built "
+                                f"once, on first use (was built per invocation {where}): it reads `{plan.lazy}`, which "
+                                "may be unset; built at class initialisation, a failure would fail every invocation")
             elif plan.kind == "connection":
                 guard = (statement_indent + b"if (%s == null || !%s.isValid(%d)) {" % (
                     plan.name.encode(), plan.name.encode(), VALID_TIMEOUT_SECONDS) + nl
