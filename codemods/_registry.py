@@ -36,11 +36,13 @@ def all_codemods() -> dict[str, list[type[Codemod]]]:
 
 
 # Codemods run in this order within a file: hoisting first, so later codemods see the hoisted result.
-CODEMOD_ORDER = ("hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports", "slim-dependencies")
+# sdk-v3 comes before them all: the others rewrite the v3 code it makes (hoist-clients hoists its clients).
+CODEMOD_ORDER = ("sdk-v3", "hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports", "slim-dependencies")
 
 
 def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
-    """The implementations of the named codemods (all but the opt-in ones when none are named), in run order."""
+    """The implementations of the named codemods (all but the opt-in ones when none are named), in run order.
+    Opt-in is per implementation: targeted-imports runs by default on Python, only when named on JavaScript."""
     registry = all_codemods()
     unknown = [name for name in names if name not in registry]
     if unknown:
@@ -48,5 +50,5 @@ def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
     if names:
         chosen = [name for name in registry if name in names]
     else:
-        chosen = [name for name in registry if not any(getattr(impl, "OPT_IN", False) for impl in registry[name])]
+        return [impl for impls in registry.values() for impl in impls if not getattr(impl, "OPT_IN", False)]
     return [impl for name in chosen for impl in registry[name]]

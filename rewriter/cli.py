@@ -135,7 +135,11 @@ def cli() -> None:
 @cli.command("list")
 def list_codemods() -> None:
     """List the codemods, the languages they read, and what they do."""
-    rows = [(name, ", ".join(impl.LANGUAGE for impl in impls), impls[0].DESCRIPTION) for name, impls in all_codemods().items()]
+    rows = [
+        (name, ", ".join(impl.LANGUAGE + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "") for impl in impls),
+         impls[0].DESCRIPTION)
+        for name, impls in all_codemods().items()
+    ]
     widths = [max((len(row[i]) for row in rows), default=0) for i in (0, 1)]
     for name, languages, description in rows:
         click.echo(f"{name:<{widths[0]}}  {languages:<{widths[1]}}  {description}")

@@ -437,8 +437,8 @@ class _Hoister:
             return services[0] in SERVICES and services[1:] in ([], ["DocumentClient"])
         if module.startswith("aws-sdk/clients/"):
             return rest in ([], ["DocumentClient"])
-        if module.startswith("@aws-sdk/client-"):
-            return not rest and name.endswith("Client")
+        if module.startswith("@aws-sdk/client-"):  # `S3Client`, or the aggregated `S3` that sdk-v3 writes
+            return not rest and (name.endswith("Client") or name in SERVICES)
         return False
 
     def _hoist_from(self, handler: _Handler) -> list[Edit]:

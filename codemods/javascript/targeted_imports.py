@@ -59,6 +59,7 @@ class TargetedImports(Codemod):
     DESCRIPTION = "Imports of the whole AWS SDK v2 become per-service imports (aws-sdk/clients/<service>)"
     LANGUAGE = "javascript"
     MARKERS = (SDK.encode(),)
+    OPT_IN = True  # sdk-v3 is the default for v2 code: narrowing within v2 only when asked for
 
     def transform(self, tree, ctx: FileContext):
         data, root = tree.data, tree.tree.root_node
