@@ -67,3 +67,10 @@ def plant_slow(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
         monkeypatch.setattr(sys.modules[__name__], "_SLOW_ON", [name])
 
     return plant
+
+
+@pytest.fixture(autouse=True)
+def no_aws_sdk_js_codemod(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """sdk-v3 finds no aws-sdk-js-codemod (it leaves v2 code with a note), unless a test asks for it
+    (tests/sdk_v3_support.py `with_tool`): the other tests do not depend on what is installed in the home folder."""
+    monkeypatch.setenv("LAMBDA_REWRITER_NODE_MODULES", str(tmp_path_factory.mktemp("no-node-modules")))

@@ -1,21 +1,26 @@
-// Runs aws-sdk-js-codemod's v2-to-v3 transform on one source text read from stdin and prints
-// {"source": ...} (the result) on stdout. It reads nothing but stdin and the tool's own package.
+// Runs aws-sdk-js-codemod's v2-to-v3 transform on the sources read from stdin as a JSON list of
+// {"path", "source"} and prints the list of results (JSON strings) on stdout. It reads nothing but stdin
+// and the tool's own package: starting Node and jscodeshift costs far more than a file, so files come in batches.
 "use strict";
 const path = require("node:path");
 
-const [tool, filename] = process.argv.slice(2);
+const [tool] = process.argv.slice(2);
 const fromTool = (name) => require(require.resolve(name, { paths: [tool] }));
 
 async function main() {
   const chunks = [];
   for await (const chunk of process.stdin) chunks.push(chunk);
-  const source = Buffer.concat(chunks).toString("utf8");
+  const files = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   const transformer = require(path.join(tool, "dist", "transforms", "v2-to-v3", "transformer.js"));
   const jscodeshift = fromTool("jscodeshift");
   const j = jscodeshift.withParser(transformer.parser || "babylon");
   const api = { jscodeshift: j, j, stats: () => {}, report: () => {} };
-  const result = await transformer.default({ path: filename, source }, api, {});
-  process.stdout.write(JSON.stringify({ source: typeof result === "string" ? result : source }));
+  const results = [];
+  for (const file of files) {
+    const result = await transformer.default(file, api, {});
+    results.push(typeof result === "string" ? result : file.source);
+  }
+  process.stdout.write(JSON.stringify(results));
 }
 
 main().catch((error) => {

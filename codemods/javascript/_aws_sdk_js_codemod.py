@@ -69,24 +69,38 @@ def fingerprint() -> str:
     return found if isinstance(found, str) else f"{found.package}={VERSION}"
 
 
+_DONE: dict[tuple[str, str], str] = {}  # (suffix, source) -> result, within this process
+
+
 def translate(source: str, suffix: str) -> str:
     """The tool's v2-to-v3 result for ``source`` of a file ending in ``suffix`` (".js", ".ts"...)."""
+    return translate_many([(source, suffix)])[0]
+
+
+def translate_many(files: list[tuple[str, str]]) -> list[str]:
+    """:func:`translate` for many sources in one Node process; results are kept for this process."""
     tool = find()
-    env = {"PATH": os.environ.get("PATH", ""), "AWS_SDK_JS_CODEMOD_SUPRESS_WARNING": "1", "NODE_OPTIONS": ""}
-    try:
-        ran = subprocess.run(
-            [tool.node, str(DRIVER), str(tool.package), f"input{suffix}"],
-            input=source.encode(),
-            capture_output=True,
-            timeout=TIMEOUT,
-            env=env,
-            cwd=tool.package,
-        )
-    except subprocess.TimeoutExpired:
-        raise Unavailable(f"{PACKAGE} did not finish within {TIMEOUT} s") from None
-    if ran.returncode != 0:
-        raise Unavailable(f"{PACKAGE} failed: {ran.stderr.decode('utf-8', 'replace').strip()[:200]}")
-    try:
-        return json.loads(ran.stdout)["source"]
-    except (ValueError, KeyError):
-        raise Unavailable(f"{PACKAGE} gave no result") from None
+    wanted = [file for file in dict.fromkeys(files) if file not in _DONE]
+    if wanted:
+        payload = json.dumps([{"path": f"input{suffix}", "source": source} for source, suffix in wanted])
+        env = {"PATH": os.environ.get("PATH", ""), "AWS_SDK_JS_CODEMOD_SUPRESS_WARNING": "1", "NODE_OPTIONS": ""}
+        timeout = TIMEOUT + 2 * len(wanted)
+        try:
+            ran = subprocess.run(
+                [tool.node, str(DRIVER), str(tool.package)],
+                input=payload.encode(),
+                capture_output=True,
+                timeout=timeout,
+                env=env,
+                cwd=tool.package,
+            )
+        except subprocess.TimeoutExpired:
+            raise Unavailable(f"{PACKAGE} did not finish within {timeout} s") from None
+        if ran.returncode != 0:
+            raise Unavailable(f"{PACKAGE} failed: {ran.stderr.decode('utf-8', 'replace').strip()[:200]}")
+        try:
+            results = json.loads(ran.stdout)
+        except ValueError:
+            raise Unavailable(f"{PACKAGE} gave no result") from None
+        _DONE.update(zip(wanted, results))
+    return [_DONE[file] for file in files]
