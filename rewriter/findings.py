@@ -116,15 +116,13 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR509", "framework-advice", NOTE, "a heavy framework in a cold-started function",
             "Flask (with a WSGI adapter) behind a Lambda handler: for a single-purpose function a plain handler ..."),
     # -- sdk-v3 ---------------------------------------------------------------------------------------
-    Finding("LR601", "sdk-v3", CHANGE, "the v2 SDK became the v3 clients (aws-sdk-js-codemod's translation)",
-            "AWS SDK v2 translated to v3 (aws-sdk-js-codemod): modular clients, no `.promise()`", r"^AWS SDK v2 translated"),
     Finding("LR602", "sdk-v3", CHANGE, "a callback handler became an async handler (nodejs24.x has no callbacks)",
             "callback handler `handler` made async (it returns a promise that `callback` settles): it can run on "
             "nodejs24.x", r"^callback handler .* made async"),
     Finding("LR603", "sdk-v3", CHANGE, "a v3 response difference handled: an S3 `Body` is a stream",
             "S3 `Body` (a stream in v3) read with `await transformToString()`", r"`Body`"),
-    Finding("LR604", "sdk-v3", CHANGE, "package.json: aws-sdk out, the v3 packages the code uses in",
-            "dependencies: aws-sdk replaced by @aws-sdk/client-s3, @aws-sdk/lib-storage (^3.1169.0)", r"^dependencies"),
+    Finding("LR601", "sdk-v3", CHANGE, "the v2 SDK became the v3 clients (aws-sdk-js-codemod's translation)",
+            "AWS SDK v2 translated to v3 (aws-sdk-js-codemod): modular clients, no `.promise()`"),
     Finding("LR605", "sdk-v3", NOTE, "the v2 SDK left in place: the translation would not be whole, or cannot run",
             "v2 SDK left in place: `AWS.HttpClient` has no v3 equivalent to translate to", r"v2 SDK left in place|aws-sdk stays"),
     Finding("LR606", "sdk-v3", NOTE, "callbackWaitsForEmptyEventLoop removed, or a callback handler left as it is",
