@@ -59,8 +59,8 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
     lines = result.splitlines()
     untranslated = [i + 1 for i, text_ in enumerate(lines) if any(mark in text_ for mark in _aws_sdk_js_codemod.UNTRANSLATED)]
     if untranslated:
-        for at in _original_lines(source.splitlines(), lines, untranslated):
-            ctx.note(at, f"v2 SDK left in place: {_comment_at(lines, at, untranslated)}")
+        for at, comment in _marked(source.splitlines(), lines, untranslated):
+            ctx.note(at, f"v2 SDK left in place: {comment}")
         return None
     encoded = result.encode()
     if V2_IMPORT.search(encoded):
@@ -79,19 +79,15 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
     return (b"\xef\xbb\xbf" if bom else b"") + result.encode()
 
 
-def _original_lines(original: list[str], lines: list[str], marked: list[int]) -> list[int]:
-    """The original line of the code each tool comment stands above (the first such line, by its text)."""
-    found = []
+def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tuple[int, str]]:
+    """(original line, the tool's comment) for each comment the tool wrote: the line is that of the code below the
+    comment, found by its start (the tool may reprint the statement over several lines)."""
+    found = {}
     for at in marked:
         code = next((l.strip() for l in lines[at:] if not l.strip().startswith("//")), "")
-        found.append(next((i + 1 for i, l in enumerate(original) if code and l.strip() == code), 1))
-    return sorted(set(found))
-
-
-def _comment_at(lines: list[str], at: int, marked: list[int]) -> str:
-    for i in marked:
-        return lines[i - 1].strip().lstrip("/ ").rstrip(".") + " (aws-sdk-js-codemod)"
-    return "not supported in v3"
+        where = next((i + 1 for i, l in enumerate(original) if code and l.strip().startswith(code)), 1)
+        found.setdefault(where, lines[at - 1].strip().lstrip("/ ").rstrip(".") + " (aws-sdk-js-codemod)")
+    return sorted(found.items())
 
 
 def _read_bodies(tree, ctx: FileContext):

@@ -1,0 +1,97 @@
+"""sdk-v3: fixture pairs (tests/fixtures/sdk-v3), notes, the run with hoist-clients, tsc, package lookup."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codemods._base import FileContext
+from codemods.javascript.sdk_v3 import SdkV3
+from rewriter.cli import cli
+from rewriter.languages import language_for
+from sdk_v3_support import NODE_MODULES, needs_tool, with_tool  # noqa: F401 (a fixture)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "sdk-v3"
+CASES = sorted(FIXTURES.glob("*.in.*"))
+
+
+def rewrite(data: bytes, name: str, entry_points=None) -> tuple[bytes, FileContext]:
+    language = language_for(name)
+    ctx = FileContext(name, entry_points, codemod="sdk-v3")
+    return language.render(SdkV3().transform(language.parse(data), ctx)), ctx
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fixture(case: Path) -> None:
+    source = case.read_bytes()
+    expected = case.with_name(case.name.replace(".in.", ".out."))
+    result, ctx = rewrite(source, case.name)
+    assert result == (expected.read_bytes() if expected.exists() else source)
+    if not expected.exists():
+        assert ctx.notes, "a file left as it is says why"
+    language_for(case.name).check(result, case.name)  # `node --check` on JavaScript
+    again, _ = rewrite(result, case.name)
+    assert again == result, "a second run changed the result"
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+@pytest.mark.parametrize(
+    "case, line, words",
+    [
+        ("left_http_client.in.js", 3, "`AWS.HttpClient` has no v3 equivalent"),
+        ("waiter_callback.in.js", 6, "Waiters with callbacks are not supported"),
+        ("left_returns_value.in.js", 3, "Lambda ignores from a callback handler"),
+        ("callback_handler.in.js", 4, "`context.callbackWaitsForEmptyEventLoop` removed"),
+    ],
+)
+def test_notes_at_the_line(case: str, line: int, words: str) -> None:
+    _, ctx = rewrite((FIXTURES / case).read_bytes(), case)
+    assert any(n.line == line and words in n.message for n in ctx.notes), ctx.notes
+
+
+def test_without_the_tool_files_stay_with_one_note() -> None:
+    source = (FIXTURES / "v2_callbacks.in.js").read_bytes()
+    result, ctx = rewrite(source, "app.js")
+    assert result == source and not ctx.changes
+    assert len(ctx.notes) == 1 and "npm install --prefix" in ctx.notes[0].message
+
+
+def test_callback_handlers_only_where_a_template_names_them() -> None:
+    source = (FIXTURES / "callback_handler.in.js").read_bytes()
+    result, ctx = rewrite(source, "app.js", frozenset({"other"}))
+    assert result == source and not ctx.changes
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_one_run_migrates_then_hoists_the_v3_clients(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_bytes((FIXTURES / "v2_callbacks.in.js").read_bytes())
+    result = CliRunner().invoke(cli, ["apply", "--no-cache", "-j", "1", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = (tmp_path / "app.js").read_text()
+    assert "aws-sdk'" not in out and "require('@aws-sdk/client-dynamodb')" in out
+    table = out.index("const table = DynamoDBDocument.from(new DynamoDB()")
+    assert table < out.index("module.exports.handler = async function (event, context)"), "hoisted to module scope"
+    assert out.index("const s3 = new S3(") > out.index("module.exports.handler"), "region comes from event: stays"
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_typescript_result_type_checks(tmp_path: Path) -> None:
+    tsc = NODE_MODULES / ".bin" / "tsc"
+    if not tsc.exists() or shutil.which("node") is None:
+        pytest.skip("needs tsc from tests/js")
+    (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    shutil.copy(FIXTURES / "typescript_types.out.ts", tmp_path / "handler.ts")
+    checked = subprocess.run(
+        [str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution",
+         "nodenext", "--skipLibCheck", str(tmp_path / "handler.ts")],
+        capture_output=True, timeout=300, cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout.decode()
