@@ -121,6 +121,8 @@ FINDINGS: tuple[Finding, ...] = (
             "nodejs24.x", r"^callback handler .* made async"),
     Finding("LR603", "sdk-v3", CHANGE, "a v3 response difference handled: an S3 `Body` is a stream",
             "S3 `Body` (a stream in v3) read with `await transformToString()`", r"`Body`"),
+    Finding("LR604", "sdk-v3", CHANGE, "package.json: aws-sdk out, the v3 packages the code imports in, at one version",
+            "dependencies: aws-sdk replaced by @aws-sdk/client-s3, @aws-sdk/lib-storage (^3.1169.0)", r"^dependencies: "),
     Finding("LR601", "sdk-v3", CHANGE, "the v2 SDK became the v3 clients (aws-sdk-js-codemod's translation)",
             "AWS SDK v2 translated to v3 (aws-sdk-js-codemod): modular clients, no `.promise()`"),
     Finding("LR605", "sdk-v3", NOTE, "the v2 SDK left in place: the translation would not be whole, or cannot run",
@@ -128,6 +130,8 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR606", "sdk-v3", NOTE, "callbackWaitsForEmptyEventLoop removed, or a callback handler left as it is",
             "`context.callbackWaitsForEmptyEventLoop` removed: an async handler answers when its promise settles",
             r"callbackWaitsForEmptyEventLoop|callback handler|Node.js 24 passes no callback|`arguments`"),
+    Finding("LR607", "sdk-v3", NOTE, "a lock file left for the package manager to update",
+            "package-lock.json not edited: run the package manager (`npm install`) to update it", r"not edited: run"),
     Finding("LR609", "sdk-v3", NOTE, "left for a person to finish, for the reason given",
             "`Body` is a stream in v3: read it with `await ….transformToString()`"),
     # -- the tool itself ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """sdk-v3: fixture pairs (tests/fixtures/sdk-v3), notes, the run with hoist-clients, tsc, package lookup."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,3 +96,39 @@ def test_typescript_result_type_checks(tmp_path: Path) -> None:
         capture_output=True, timeout=300, cwd=tmp_path,
     )
     assert checked.returncode == 0, checked.stdout.decode()
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_package_json_moves_to_the_v3_packages_the_code_imports(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(
+        '{\n  "name": "orders",\n  "dependencies": {\n    "aws-sdk": "^2.1693.0",\n    "uuid": "^9.0.0"\n  }\n}\n'
+    )
+    (tmp_path / "package-lock.json").write_text("{}\n")
+    (tmp_path / "app.js").write_bytes((FIXTURES / "v2_callbacks.in.js").read_bytes())
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "json", "-c", "sdk-v3", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert any("package-lock.json not edited" in n["message"] for n in files["package.json"]["notes"])
+    CliRunner().invoke(cli, ["apply", "--no-cache", "-c", "sdk-v3", str(tmp_path)])
+    assert (tmp_path / "package.json").read_text() == (
+        '{\n  "name": "orders",\n  "dependencies": {\n'
+        '    "@aws-sdk/client-dynamodb": "^3.1169.0",\n    "@aws-sdk/client-s3": "^3.1169.0",\n'
+        '    "@aws-sdk/lib-dynamodb": "^3.1169.0",\n    "uuid": "^9.0.0"\n  }\n}\n'
+    )
+    assert (tmp_path / "package-lock.json").read_text() == "{}\n"
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_package_json_keeps_aws_sdk_while_a_source_stays_on_v2(tmp_path: Path) -> None:
+    manifest = '{\n  "dependencies": {\n    "aws-sdk": "^2.1693.0"\n  }\n}\n'
+    (tmp_path / "package.json").write_text(manifest)
+    (tmp_path / "app.js").write_bytes((FIXTURES / "v2_callbacks.in.js").read_bytes())
+    (tmp_path / "agent.js").write_bytes((FIXTURES / "left_http_client.in.js").read_bytes())
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--format", "json", "-c", "sdk-v3", str(tmp_path)])
+    files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert files["package.json"]["status"] == "unchanged"
+    assert any("aws-sdk stays: agent.js keeps the v2 SDK" in n["message"] for n in files["package.json"]["notes"])
+    CliRunner().invoke(cli, ["apply", "--no-cache", "-c", "sdk-v3", str(tmp_path)])
+    assert (tmp_path / "package.json").read_text() == manifest
