@@ -131,6 +131,7 @@ def run_node(folder: Path, case: HandlerCase, endpoint: str, monkeypatch: pytest
             "HOME": str(folder),
             **FAKE_AWS_ENV,
             "MOTO_ENDPOINT": endpoint,
+            "AWS_ENDPOINT_URL": endpoint,  # the v3 SDK's way (sdk-v3's results); v2 reads MOTO_ENDPOINT in the preload
             "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1",
             "AWS_REGION": "us-east-1",
             **{name: substitute(value, names) for name, value in case.env.items()},
