@@ -303,10 +303,13 @@ def _json_default(value: Any) -> Any:
     return f"<{type(value).__name__}>"  # not repr(): it often holds a memory address
 
 
-def rewritten_copies(base_factory, prepare: Callable[[Path], None] | None = None) -> Callable[[str], tuple[Path, Path]]:
+def rewritten_copies(
+    base_factory, prepare: Callable[[Path], None] | None = None, codemods: tuple[str, ...] = ()
+) -> Callable[[str], tuple[Path, Path]]:
     """app -> (pristine copy, copy after `lambda-rewriter apply`) of a sample app, each made once.
 
-    ``base_factory`` is pytest's ``tmp_path_factory``; ``prepare`` runs on both copies (after the rewrite).
+    ``base_factory`` is pytest's ``tmp_path_factory``; ``prepare`` runs on both copies (after the rewrite);
+    ``codemods``: the ones `apply` runs (none named: the default set).
     """
     copies: dict[str, tuple[Path, Path]] = {}
 
@@ -316,7 +319,7 @@ def rewritten_copies(base_factory, prepare: Callable[[Path], None] | None = None
             before, after = base / "before", base / "after"
             shutil.copytree(SAMPLES / app, before)
             shutil.copytree(SAMPLES / app, after)
-            result = CliRunner().invoke(cli, ["apply", "-j", "1", str(after)])
+            result = CliRunner().invoke(cli, ["apply", "-j", "1", *(f"-c{name}" for name in codemods), str(after)])
             assert result.exit_code == 0, result.output
             if prepare is not None:
                 prepare(before)

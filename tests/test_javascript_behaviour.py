@@ -81,9 +81,12 @@ def moto_endpoint():
 
 @pytest.fixture(scope="module")
 def sample_copies(tmp_path_factory):
-    """(pristine copy, copy after `lambda-rewriter apply`) of a sample app, each with the test's node_modules."""
+    """(pristine copy, copy after `lambda-rewriter apply`) of a sample app, each with the test's node_modules.
+    The v2 rewrites (hoisting, the opt-in narrowing): tests/test_sdk_v3_behaviour.py runs the move to v3."""
     return rewritten_copies(
-        tmp_path_factory, lambda copy: (copy / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+        tmp_path_factory,
+        lambda copy: (copy / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True),
+        codemods=("hoist-clients", "targeted-imports"),
     )
 
 
