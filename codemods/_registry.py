@@ -52,3 +52,11 @@ def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
     else:
         return [impl for impls in registry.values() for impl in impls if not getattr(impl, "OPT_IN", False)]
     return [impl for name in chosen for impl in registry[name]]
+
+
+def external_tools() -> str:
+    """What the results of codemods that run another program depend on (sdk-v3: aws-sdk-js-codemod, where it is
+    installed and which version), for the result cache's key: installing the program must not serve old results."""
+    from codemods.javascript import _aws_sdk_js_codemod
+
+    return _aws_sdk_js_codemod.fingerprint()

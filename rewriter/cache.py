@@ -83,6 +83,9 @@ def tool_fingerprint() -> str:
             digest.update(f"{name}={metadata.version(name)}\0".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{name}=-\0".encode())
+    from codemods._registry import external_tools
+
+    digest.update(external_tools().encode())  # a codemod that wraps another program: its presence and version
     top = Path(__file__).resolve().parent.parent
     for package in _PACKAGES:
         for path in sorted((top / package).rglob("*.py")):

@@ -69,8 +69,11 @@ def plant_slow(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     return plant
 
 
-@pytest.fixture(autouse=True)
-def no_aws_sdk_js_codemod(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def no_aws_sdk_js_codemod(tmp_path_factory: pytest.TempPathFactory):
     """sdk-v3 finds no aws-sdk-js-codemod (it leaves v2 code with a note), unless a test asks for it
-    (tests/sdk_v3_support.py `with_tool`): the other tests do not depend on what is installed in the home folder."""
-    monkeypatch.setenv("LAMBDA_REWRITER_NODE_MODULES", str(tmp_path_factory.mktemp("no-node-modules")))
+    (tests/sdk_v3_support.py `with_tool`): the other tests do not depend on what is installed in the home folder.
+    For the session, so that a test's own `monkeypatch.undo()` does not take it away."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAMBDA_REWRITER_NODE_MODULES", str(tmp_path_factory.mktemp("no-node-modules")))
+        yield
