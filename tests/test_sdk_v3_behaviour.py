@@ -2,7 +2,9 @@
 give the same results and leave the same state, run under Node against a moto server on loopback."""
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -48,3 +50,27 @@ def test_v3_handler_behaves_as_the_v2_one(app, case, v2_and_v3, moto_endpoint, m
 def test_the_manifest_moves_with_the_code(v2_and_v3):
     manifest = (v2_and_v3[1] / "package.json").read_text()
     assert '"aws-sdk"' not in manifest and '"@aws-sdk/client-dynamodb": "^3.1169.0"' in manifest
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: v3 input types make every member optional (`PutObjectCommandInput.Key?: string`), so "
+    "daily.ts's `return { key: put.Key }` no longer type-checks as `string` under `strict`; sdk-v3 does not "
+    "rewrite user types yet (the engine's tsc verification is what must refuse such a result)",
+)
+def test_typescript_sample_moves_to_v3_and_type_checks(tmp_path_factory) -> None:
+    """ts-reports: daily.ts moves (types too) and `tsc -p` passes; export.ts keeps v2 with a note, since its
+    `AWS.config.update({ maxRetries })` has no whole translation."""
+    folder = tmp_path_factory.mktemp("sdk-v3-ts") / "ts-reports"
+    shutil.copytree(SAMPLES / "ts-reports", folder)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAMBDA_REWRITER_NODE_MODULES", str(NODE_MODULES))
+        result = CliRunner().invoke(cli, ["check", "--no-cache", "-j", "1", "--format", "json", str(folder)])
+        CliRunner().invoke(cli, ["apply", "--no-cache", "-j", "1", str(folder)])
+    files = {f["path"].rsplit("/", 1)[-1]: f for f in json.loads(result.stdout)["files"]}
+    assert any(n["codemod"] == "sdk-v3" and "AWS.config.update" in n["message"] for n in files["export.ts"]["notes"])
+    daily = (folder / "src" / "daily.ts").read_text()
+    assert "from 'aws-sdk'" not in daily and "PutObjectCommandInput" in daily
+    (folder / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    checked = subprocess.run([str(NODE_MODULES / ".bin" / "tsc"), "-p", str(folder)], capture_output=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout.decode()
