@@ -635,7 +635,7 @@ def test_typescript_compiles_and_loads_after_rewrite(tmp_path, options, package_
     before = tsc(folder, "--noEmit")
     assert before.returncode == 0, before.stdout
 
-    result = invoke(["apply", "--no-cache"], folder)
+    result = invoke(["apply", "--no-cache", "-c", "hoist-clients", "-c", "targeted-imports"], folder)
     assert result.exit_code == 0, result.output
     rewritten = (folder / "src" / "app.ts").read_text()
     if form == "require":
@@ -667,7 +667,7 @@ def test_no_import_form_compiles_the_whole_import_stays(tmp_path, user_tsc) -> N
     """`module: esnext` with node resolution and no interop: a default import fails (TS1259), `import =` fails
     (TS1202), and a namespace import is not constructable once run: the import is left, with the reason."""
     folder = ts_project(git_init(tmp_path), {"module": "esnext", "moduleResolution": "node"}, None)
-    _, report = invoke_json(["check", "--no-cache"], folder)
+    _, report = invoke_json(["check", "--no-cache", "-c", "hoist-clients", "-c", "targeted-imports"], folder)
     notes = [n["message"] for f in report["files"] for n in f["notes"]]
     assert any("no import of a single service compiles and runs" in n for n in notes), notes
     assert tsc(folder, "--noEmit").returncode == 0
@@ -704,7 +704,7 @@ def test_one_compiler_process_per_tsconfig(tmp_path, user_tsc, monkeypatch) -> N
     runs = []
     real = subprocess.run
     monkeypatch.setattr(typecheck.subprocess, "run", lambda *a, **k: runs.append(k["cwd"]) or real(*a, **k))
-    result, report = invoke_json(["check", "--no-cache"], root)
+    result, report = invoke_json(["check", "--no-cache", "-c", "hoist-clients", "-c", "targeted-imports"], root)
     assert [f["status"] for f in report["files"] if f["path"].endswith(".ts")] == ["changed"] * 4, result.output
     assert sorted(runs) == [str(root / "orders"), str(root / "reports")]
 
@@ -715,7 +715,7 @@ def test_without_a_compiler_the_run_says_so_once(tmp_path, monkeypatch) -> None:
     root = git_init(tmp_path)
     write(root, {"tsconfig.json": '{"compilerOptions": {"esModuleInterop": true}}',
                  "a.ts": TS_HANDLER, "b.ts": TS_HANDLER.replace("handler", "other")})
-    result, report = invoke_json(["check", "--no-cache"], root)
+    result, report = invoke_json(["check", "--no-cache", "-c", "hoist-clients", "-c", "targeted-imports"], root)
     assert [f["status"] for f in report["files"] if f["path"].endswith(".ts")] == ["changed", "changed"], result.output
     said = [n for f in report["files"] for n in f["notes"] if n["code"] == "LR903"]
     assert len(said) == 1 and "no TypeScript compiler" in said[0]["message"]
@@ -729,7 +729,7 @@ def test_the_repository_s_own_compiler_is_never_run(tmp_path, monkeypatch) -> No
     (planted / "lib").mkdir(parents=True)
     (planted / "lib" / "typescript.js").write_text("require('fs').writeFileSync('RAN', '');\n")
     monkeypatch.setenv("LAMBDA_REWRITER_TSC", str(planted))
-    _, report = invoke_json(["check", "--no-cache"], folder)
+    _, report = invoke_json(["check", "--no-cache", "-c", "hoist-clients", "-c", "targeted-imports"], folder)
     notes = [n["message"] for f in report["files"] for n in f["notes"]]
     assert any("the repository's own: not run" in n for n in notes), notes
     assert not (folder / "RAN").exists()
