@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, Options
+from codemods._lambda_code import decide
 from rewriter import pool
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
@@ -140,17 +141,7 @@ def _process(
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
     if _GENERATED in data[:_GENERATED_SNIFF]:
         return _fail(result, Status.SKIPPED, "generated file (@generated in its header): change its generator instead")
-    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options)
-    codemods = []
-    for codemod in _codemods_for(names, language.name):
-        if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
-            continue
-        ctx.codemod = codemod.NAME
-        reason = codemod.declines(data, ctx)
-        if reason is None:
-            codemods.append(codemod)
-        elif not any(note.message == reason for note in ctx.notes):
-            ctx.note(1, reason)
+    ctx, codemods = _selected(job, language, names, data)
     if not codemods:
         result.notes = ctx.notes
         return result
@@ -165,6 +156,24 @@ def _process(
     if result.status is not Status.ERROR:
         cache.put(key, _to_entry(result))
     return result
+
+
+def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: bytes) -> tuple[FileContext, list[Codemod]]:
+    """The codemods that run on the file, in order, and its context: whether it is Lambda code is decided
+    here, once, before any codemod runs; a file that is not gets one note (LR901) and no codemod."""
+    lambda_code = decide(job.display, data, job.entry_points, language.name)
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, lambda_code=lambda_code)
+    codemods = []
+    for codemod in _codemods_for(names, language.name):
+        if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
+            continue
+        ctx.codemod = codemod.NAME
+        reason = codemod.declines(data, ctx) if lambda_code.is_lambda else lambda_code.why
+        if reason is None:
+            codemods.append(codemod)
+        elif not any(note.message == reason for note in ctx.notes):
+            ctx.note(1, reason)
+    return ctx, codemods
 
 
 def _trusted(
@@ -188,7 +197,7 @@ def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileC
     """The second pass verification makes: the same codemods on the result, in a fresh context."""
 
     def rerun(text: bytes, tree) -> bytes:
-        fresh = FileContext(job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running)
+        fresh = dataclasses.replace(ctx, changes=[], notes=[])
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 

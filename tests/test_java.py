@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from codemods._lambda_code import NOT_LAMBDA_JAVA
 from codemods.java.hoist_clients import construction_kind
 from rewriter.engine import FileJob, Status, process_file
 from rewriter.languages import JAVA, language_for
@@ -70,7 +71,8 @@ def test_what_stays_is_noted_with_the_reason(tmp_path: Path) -> None:
 
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
-    assert result.status is Status.UNCHANGED and not result.notes and not result.changes
+    assert result.status is Status.UNCHANGED and not result.changes
+    assert [n.message for n in result.notes] == [NOT_LAMBDA_JAVA]
 
 
 def test_jdbc_close_goes_with_its_try_when_it_was_alone_there(tmp_path: Path) -> None:

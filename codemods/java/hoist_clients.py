@@ -16,9 +16,10 @@ import dataclasses
 import re
 
 from codemods._base import Codemod, FileContext
+from codemods._lambda_code import JAVA_HANDLER_INTERFACES
 from codemods.manifests._text import Edit, apply, indent_at, line_end, line_start, newline
 
-HANDLER_INTERFACES = frozenset({"RequestHandler", "RequestStreamHandler"})
+HANDLER_INTERFACES = JAVA_HANDLER_INTERFACES  # the shared rule (codemods._lambda_code)
 HANDLER_METHOD = "handleRequest"
 # Calls whose result differs from one call to the next: a client built from them is not constant.
 PER_CALL = frozenset({"now", "randomUUID", "currentTimeMillis", "nanoTime", "random", "nextInt", "nextLong",
