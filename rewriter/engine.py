@@ -145,7 +145,6 @@ def _process(
     if not codemods:
         result.notes = ctx.notes
         return result
-    ctx.running = frozenset(codemod.NAME for codemod in codemods)
     if cache is None or language.name in UNCACHED_LANGUAGES:
         return _analyse(job, language, codemods, ctx, data, result)
     key = job_key(job, language.name, names, data)
@@ -173,6 +172,7 @@ def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: by
             codemods.append(codemod)
         elif not any(note.message == reason for note in ctx.notes):
             ctx.note(1, reason)
+    ctx.running = frozenset(codemod.NAME for codemod in codemods)
     return ctx, codemods
 
 
@@ -252,6 +252,48 @@ def _analyse(
         return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
     result.status, result.before, result.after = Status.CHANGED, data, after
     return result
+
+
+def steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
+    """A changed file's one-pass result cut after each codemod that changed it: (that codemod, the bytes
+    then), ending at ``result.after``; for a branch with one commit per codemod whose tip is what ``diff``
+    shows. Each step passes verification with the codemods up to it; one that does not folds into the
+    next. A pass that does not give ``result.after`` again is one step, at the last codemod."""
+    assert result.status is Status.CHANGED and result.before is not None and result.after is not None
+    try:
+        return _steps(job, names, result)
+    except Exception:  # as process_file: a codemod's bug costs the split, not the run
+        return [(_last_changer(names, result), result.after)]
+
+
+def _last_changer(names: tuple[str, ...], result: FileResult) -> str:
+    made = {change.codemod for change in result.changes}
+    return next(impl.NAME for impl in reversed(select(names)) if impl.NAME in made)
+
+
+def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
+    language = language_for(job.path)
+    ctx, codemods = _selected(job, language, names, result.before)
+    tree, previous, found = language.parse(result.before), result.before, []
+    for index, codemod in enumerate(codemods):
+        ctx.codemod = codemod.NAME
+        tree = codemod.transform(tree, ctx)
+        text = language.render(tree)
+        if text == previous:
+            continue
+        if text != result.after:
+
+            def rerun(again: bytes, parsed, upto=codemods[: index + 1]) -> bytes:
+                fresh = dataclasses.replace(ctx, changes=[], notes=[])
+                return language.render(_run_codemods(language.parse(again) if parsed is None else parsed, upto, fresh))
+
+            try:
+                verify(job.display, result.before, text, language, rerun)
+            except VerificationFailed:
+                continue
+        found.append((codemod.NAME, text))
+        previous = text
+    return found if found and found[-1][1] == result.after else [(_last_changer(names, result), result.after)]
 
 
 def _through_link_to_outside(path: Path, root: Path) -> bool:
