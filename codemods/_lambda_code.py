@@ -69,6 +69,8 @@ _JS_EVENT_FUNCTION = re.compile(
     re.X,
 )
 _JS_EXPORTS = re.compile(rb"\bexports\b|\bexport\s")
+# A command module of yargs or commander also exports a `handler`, called with the parsed arguments.
+_JS_COMMAND_MODULE = re.compile(rb"\b(?:exports\.command|export\s+const\s+command)\s*=|\bhandler\s*[:=(]\s*(?:async\s*)?\(?\s*argv\b")
 
 # Java: a class that implements one of the runtime's handler interfaces.
 JAVA_HANDLER_INTERFACES = frozenset({"RequestHandler", "RequestStreamHandler"})
@@ -89,6 +91,8 @@ def decide(path: str, data: bytes, named: frozenset[str] | None, language: str) 
     if language not in CODE_LANGUAGES:
         return LambdaCode(True, None, "not function code: a manifest")
     kind = _kind_by_path(path, language)
+    if kind is None and language in _SCRIPT_LANGUAGES and data.startswith(b"#!"):
+        kind = "a script (a #! line)"
     if kind is None and language in _SCRIPT_LANGUAGES:
         kind = _browser(data)
     if kind is not None:
@@ -128,7 +132,7 @@ def _has_handler(data: bytes, language: str) -> bool:
         return _python_handler_def(data)
     if language == "java":
         return _JAVA_HANDLER.search(data) is not None
-    if _JS_EXPORTED_HANDLER.search(data) is not None:
+    if _JS_EXPORTED_HANDLER.search(data) is not None and _JS_COMMAND_MODULE.search(data) is None:
         return True
     return _JS_EXPORTS.search(data) is not None and _JS_EVENT_FUNCTION.search(data) is not None
 

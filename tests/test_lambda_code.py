@@ -43,6 +43,7 @@ def _language(path: str) -> str:
         pytest.param("src/testing/app.py", PY_HANDLER, id="testing-folder"),
         pytest.param("src/contest.py", PY_HANDLER, id="contest"),
         pytest.param("src/app/handler.js", JS_HANDLER, id="app-folder-handler"),
+        pytest.param("src/app.py", "#!/usr/bin/env python3\n" + PY_HANDLER, id="python-handler-with-a-shebang"),
     ],
 )
 def test_lambda_code(path: str, source: str) -> None:
@@ -77,6 +78,11 @@ def test_lambda_code(path: str, source: str) -> None:
                      "const AWS = require('aws-sdk');\nfunction loadReceipt(bucket, id) {}\nmodule.exports = { loadReceipt };\n",
                      "no exported handler", id="shared-module"),
         pytest.param("src/lib.js", "function handler(event) {}\n", "no exported handler", id="js-not-exported"),
+        pytest.param("src/commands/get.js", "exports.command = 'get <id>';\nexports.handler = async (argv) => {};\n",
+                     "no exported handler", id="yargs-command-module"),
+        pytest.param("src/get.mjs", "export const handler = async (argv) => {};\n", "no exported handler",
+                     id="handler-of-argv"),
+        pytest.param("src/cli.js", "#!/usr/bin/env node\n" + JS_HANDLER, "a script (a #! line)", id="js-shebang"),
         pytest.param("src/lib.py", "def load(bucket, key):\n    pass\n", "(event, context)", id="python-library"),
         pytest.param("src/Lib.java", "public class Lib { void run() {} }\n", "RequestHandler", id="java-plain-class"),
     ],
