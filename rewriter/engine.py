@@ -160,12 +160,14 @@ def _process(
 def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: bytes) -> tuple[FileContext, list[Codemod]]:
     """The codemods that run on the file, in order, and its context: whether it is Lambda code is decided
     here, once, before any codemod runs; a file that is not gets one note (LR901) and no codemod."""
-    lambda_code = decide(job.display, data, job.entry_points, language.name)
+    wanting = [
+        codemod for codemod in _codemods_for(names, language.name)
+        if codemod.wants(data) or (language.name == "python" and job.options.mentioned_in(data))
+    ]
+    lambda_code = decide(job.display, data, job.entry_points, language.name) if wanting else None
     ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, lambda_code=lambda_code)
     codemods = []
-    for codemod in _codemods_for(names, language.name):
-        if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
-            continue
+    for codemod in wanting:
         ctx.codemod = codemod.NAME
         reason = codemod.declines(data, ctx) if lambda_code.is_lambda else lambda_code.why
         if reason is None:
