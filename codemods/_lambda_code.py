@@ -30,7 +30,7 @@ CODE_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx", "java"}
 _SCRIPT_LANGUAGES = frozenset({"javascript", "typescript", "tsx"})
 
 # Folders whose files run on a developer's machine or in CI, never as the function.
-TEST_FOLDERS = frozenset({"tests", "test", "__tests__", "spec"})
+TEST_FOLDERS = frozenset({"tests", "test", "__tests__", "__mocks__", "spec", "e2e", "cypress"})
 SCRIPT_FOLDERS = frozenset({"scripts", "bin", "tools"})
 _TEST_FILE = re.compile(r"(?:.+\.(?:test|spec)\.[^.]+|test_.+\.py|.+_test\.py|conftest\.py)")
 # Next.js: every file under pages/ is a page; under app/ these names are its routes and layouts.

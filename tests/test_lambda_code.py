@@ -62,6 +62,8 @@ def test_lambda_code(path: str, source: str) -> None:
         pytest.param("src/__tests__/app.js", JS_HANDLER, "a test (under __tests__/)", id="jest-folder"),
         pytest.param("src/app.test.js", JS_HANDLER, "a test file", id="jest-file"),
         pytest.param("spec/app.spec.ts", JS_HANDLER, "a test (under spec/)", id="spec"),
+        pytest.param("src/__mocks__/aws-sdk.js", JS_HANDLER, "a test (under __mocks__/)", id="jest-mocks"),
+        pytest.param("e2e/orders.ts", JS_HANDLER, "a test (under e2e/)", id="e2e"),
         pytest.param("src/test/java/App.java", JAVA_HANDLER, "a test (under test/)", id="maven-test"),
         pytest.param("scripts/deploy.py", PY_HANDLER, "a script (under scripts/)", id="scripts"),
         pytest.param("bin/cli.js", JS_HANDLER, "a script (under bin/)", id="bin"),
