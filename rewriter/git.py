@@ -219,13 +219,12 @@ class _Scratch:
             self.modes[path] = mode
 
     def record(self, files: list[tuple[str, bytes]]) -> None:
-        """New contents for some files (relative "/" paths) in the index; the exported tree stays the base."""
+        """New contents for some files (relative "/" paths), in the exported tree and the index. Only once the
+        codemods' one pass is over: they read the base."""
         records = []
         for path, data in files:
-            with tempfile.NamedTemporaryFile(dir=self.index.parent) as blob:
-                blob.write(data)
-                blob.flush()
-                sha = self.repo.git.hash_object("-w", "--no-filters", "--", blob.name)
+            (self.tree / path).write_bytes(data)
+            sha = self.repo.git.hash_object("-w", "--no-filters", "--", str(self.tree / path))
             records.append(f"{self.modes[path]} {sha}\t{path}\0")
         with tempfile.TemporaryFile() as stream:
             stream.write("".join(records).encode("utf-8", "surrogateescape"))
