@@ -54,7 +54,7 @@ PINNED = [
     ("slim-dependencies/npm_notes/in/package.json", 7, "LR402", 5),
     ("slim-dependencies/maven_no_sources/in/pom.xml", 7, "LR409", 5),
     # A requirements.txt below tests/ is no function's: the pip families are pinned on copies (test_pip_families).
-    ("slim-dependencies/pip_trim/in/requirements.txt", 1, "LR405", 1),
+    ("tests/slim-dependencies/pip_trim/in/requirements.txt", 1, "LR405", 1),
 ]
 LAZY = [
     ("lazy-imports/rare_helper.in.py", 3, "LR301", 1),
@@ -80,6 +80,10 @@ def fixture_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str
     cases_root = tmp_path_factory.mktemp("findings") / "cases"
     shutil.copytree(FIXTURES, cases_root)  # whole: a manifest's codemods read the sources beside it
     (cases_root / ".git").mkdir()
+    for case in PINNED:  # a case named under tests/ is one because it is there: copied there again
+        if case[0].startswith("tests/"):
+            folder = Path(case[0]).parent
+            shutil.copytree(FIXTURES / folder.relative_to("tests"), cases_root / folder, dirs_exist_ok=True)
     found = {}
     for args, cases in ((["check", "-v", "--format", "json"], PINNED), (["check", "-v", "--format", "json", "-c", "lazy-imports"], LAZY)):
         files = sorted({str(cases_root / case[0]) for case in cases})
