@@ -63,6 +63,17 @@ class Options:
 NO_OPTIONS = Options()
 
 
+@dataclasses.dataclass(frozen=True)
+class FunctionTraits:
+    """How a template deploys the functions whose handler is in a file (any one of them, when there are several)."""
+
+    snap_start: bool = False  # `SnapStart: ApplyOn: PublishedVersions`: init runs once, then restores from a snapshot
+    managed_instances: bool = False  # `CapacityProviderConfig`: one environment serves requests concurrently
+
+
+NO_TRAITS = FunctionTraits()
+
+
 @dataclasses.dataclass
 class FileContext:
     """What a codemod may know about the file it rewrites; it records its decisions here."""
@@ -79,6 +90,9 @@ class FileContext:
     # The codemods that run on this file in this run: a note pointing at one of them is noise.
     running: frozenset[str] = frozenset()
     options: Options = NO_OPTIONS
+    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), or None.
+    project: Any = None
+    traits: FunctionTraits = NO_TRAITS
     # The engine's decision that the file is Lambda code (codemods run on no other file); None when a
     # codemod runs on its own (fixtures, LibCST's runner) and finds handlers in the tree by itself.
     lambda_code: LambdaCode | None = None

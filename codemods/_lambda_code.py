@@ -80,15 +80,25 @@ _JS_COMMAND_MODULE = (
     re.compile(rb"handler\s*[:=(]\s*(?:async\s*)?\(?\s*argv\b"),
 )
 
-# Java: a class that implements one of the runtime's handler interfaces.
+# Java: a class that implements one of the runtime's handler interfaces; or, in a file that imports the runtime's
+# package (the runtime finds the method by name), `handleRequest(..., Context)` or a method taking
+# `(InputStream, OutputStream, Context)`. codemods/java/_handlers.py makes the same decision per class on the tree.
 JAVA_HANDLER_INTERFACES = frozenset({"RequestHandler", "RequestStreamHandler"})
+JAVA_RUNTIME_PACKAGE = b"com.amazonaws.services.lambda.runtime"
 _JAVA_HANDLER = re.compile(rb"\bimplements\b[^{]*\b(?:" + "|".join(sorted(JAVA_HANDLER_INTERFACES)).encode() + rb")\b")
+_JAVA_BY_SIGNATURE = re.compile(
+    rb"\bhandleRequest\s*\([^()]*\bContext\s+\w+\s*\)"
+    rb"|\(\s*(?:final\s+)?InputStream\s+\w+\s*,\s*(?:final\s+)?OutputStream\s+\w+\s*,\s*(?:final\s+)?Context\s+\w+\s*\)"
+)
 
 NOT_LAMBDA_PYTHON = (
     "not Lambda code: no template names a handler here and no top-level function takes (event, context); left alone"
 )
 NOT_LAMBDA_JS = "not Lambda code: no exported handler (no template names one here); left alone"
-NOT_LAMBDA_JAVA = "not Lambda code: no class implements RequestHandler (no template names one here); left alone"
+NOT_LAMBDA_JAVA = (
+    "not Lambda code: no class implements RequestHandler or has a handleRequest(..., Context) method "
+    "(no template names one here); left alone"
+)
 _NO_HANDLER = {"python": NOT_LAMBDA_PYTHON, "java": NOT_LAMBDA_JAVA}
 
 
@@ -141,7 +151,8 @@ def _has_handler(data: bytes, language: str) -> bool:
     if language == "python":
         return _python_handler_def(data)
     if language == "java":
-        return _JAVA_HANDLER.search(data) is not None
+        return _JAVA_HANDLER.search(data) is not None or (
+            JAVA_RUNTIME_PACKAGE in data and _JAVA_BY_SIGNATURE.search(data) is not None)
     if b"andler" in data and _JS_EXPORTED_HANDLER.search(data) is not None and not any(p.search(data) for p in _JS_COMMAND_MODULE):
         return True
     return _JS_EXPORTS.search(data) is not None and any(

@@ -385,13 +385,20 @@ INDEX_FORMAT = "index-v1"
 
 
 def settings_key(job: Any, codemod_names: tuple[str, ...]) -> str:
-    """Everything that decides a file's result except its bytes, its place and its entry points."""
-    where = {"path": "", "display": "", "root": "", "entry_points": None}
+    """Everything that decides a file's result except its bytes, its place, its entry points and its
+    project's facts (those two vary by file: each record holds its own)."""
+    where = {"path": "", "display": "", "root": "", "entry_points": None, "project": None}
     blank = dataclasses.replace(job, **{name: value for name, value in where.items() if hasattr(job, name)})
     settings = json.dumps(
         [FORMAT, INDEX_FORMAT, tool_fingerprint(), list(codemod_names), _canonical(blank)], sort_keys=True
     )
     return hashlib.sha256(settings.encode()).hexdigest()
+
+
+def project_key(job: Any) -> Any:
+    """A job's project facts (a JavaScript file's tsconfig settings and test mocks) as a stat index record
+    holds them."""
+    return _canonical(getattr(job, "project", None))
 
 
 def stat_key(stat: os.stat_result) -> list[int]:

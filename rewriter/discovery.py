@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from codemods._base import NO_TRAITS, FunctionTraits
 from rewriter.gitignore import GitIgnore
 from rewriter.languages import language_for
 
@@ -93,6 +94,8 @@ class Discovery:
     files: list[Path]
     entry_points: dict[Path, frozenset[str]]
     problems: list[tuple[Path, str]]
+    # What templates say about how the functions of a file are deployed; files without a trait are not listed.
+    traits: dict[Path, FunctionTraits] = dataclasses.field(default_factory=dict)
 
 
 class _Ignore:
@@ -221,11 +224,16 @@ def discover(
                 seen.add(found)
                 files.append(found)
     entry_points: dict[Path, set[str]] = {}
+    traits: dict[Path, FunctionTraits] = {}
     known = _TemplateCache(cache_dir, root) if cache_dir is not None else None
     for template in dict.fromkeys(templates):
         try:
-            for module, function in _handlers_in(template, root, known):
+            for module, function, found in _handlers_in(template, root, known):
                 entry_points.setdefault(module, set()).add(function)
+                if found != NO_TRAITS:
+                    had = traits.get(module, NO_TRAITS)
+                    traits[module] = _traits(had.snap_start or found.snap_start,
+                                             had.managed_instances or found.managed_instances)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
         except RecursionError:
@@ -237,7 +245,16 @@ def discover(
         for path in files:
             if _matches(spec, path, selection.base or root):
                 entry_points.setdefault(path, set()).add(function)
-    return Discovery(root, files, {p: frozenset(f) for p, f in entry_points.items()}, ignore.problems + problems)
+    entry = {p: frozenset(f) for p, f in entry_points.items()}
+    return Discovery(root, files, entry, ignore.problems + problems, traits)
+
+
+def _traits(snap_start: bool, managed_instances: bool) -> FunctionTraits:
+    # One object per value: the engine knows a job's settings by the identity of their objects.
+    return _TRAITS[snap_start, managed_instances]
+
+
+_TRAITS = {(s, m): FunctionTraits(s, m) if s or m else NO_TRAITS for s in (False, True) for m in (False, True)}
 
 
 def _templates_above(path: Path, root: Path, templates: list[Path]) -> None:
@@ -311,19 +328,23 @@ def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _handlers_in(template: Path, root: Path, known: _TemplateCache | None = None) -> Iterator[tuple[Path, str]]:
+def _handlers_in(
+    template: Path, root: Path, known: _TemplateCache | None = None
+) -> Iterator[tuple[Path, str, FunctionTraits]]:
     declared = known.get(template) if known is not None else None
     if declared is None:
         declared = list(_declared(template, root))
         if known is not None:
             known.put(template, declared)
-    for folder, handler, runtime in declared:
+    for folder, handler, runtime, snap_start, managed in declared:
         # Which file a handler names depends on the files there now: worked out on every run.
-        yield from _module_of(Path(folder), handler, runtime)
+        for module, function in _module_of(Path(folder), handler, runtime):
+            yield module, function, _traits(snap_start, managed)
 
 
-def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str]]:
-    """(code folder, handler, runtime) of each function the template declares: what its text alone says."""
+def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str, bool, bool]]:
+    """(code folder, handler, runtime, SnapStart, Managed Instances) of each function the template declares: what
+    its text alone says."""
     if os.path.islink(template) and not _inside(Path(os.path.realpath(template)), root):
         raise ValueError("a symbolic link to outside the repository: not read")
     data = _load(template)
@@ -334,7 +355,7 @@ def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str]]:
         for function in _mapping(data.get("functions")).values():
             function = _mapping(function)
             if isinstance(function.get("handler"), str):
-                yield str(base), function["handler"], str(function.get("runtime", runtime))
+                yield str(base), function["handler"], str(function.get("runtime", runtime)), False, False
         return
     globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
     for resource in _mapping(data.get("Resources")).values():
@@ -347,7 +368,9 @@ def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str]]:
         if not isinstance(handler, str):
             continue
         folder = base / code if isinstance(code, str) and "://" not in code else base
-        yield str(folder), handler, str(properties.get("Runtime", "python"))
+        snap_start = _mapping(properties.get("SnapStart")).get("ApplyOn") == "PublishedVersions"
+        managed = bool(properties.get("CapacityProviderConfig"))
+        yield str(folder), handler, str(properties.get("Runtime", "python")), snap_start, managed
 
 
 class _TemplateCache:
@@ -380,16 +403,17 @@ class _TemplateCache:
             return None
         return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev]
 
-    def get(self, template: Path) -> list[tuple[str, str, str]] | None:
+    def get(self, template: Path) -> list[tuple[str, str, str, bool, bool]] | None:
         entry = self.entries.get(str(template))
         if not isinstance(entry, dict) or entry.get("stat") != self._stat(template):
             return None
         try:
-            return [(str(folder), str(handler), str(runtime)) for folder, handler, runtime in entry["declared"]]
+            return [(str(folder), str(handler), str(runtime), snap is True, managed is True)
+                    for folder, handler, runtime, snap, managed in entry["declared"]]
         except (KeyError, TypeError, ValueError):
             return None
 
-    def put(self, template: Path, declared: list[tuple[str, str, str]]) -> None:
+    def put(self, template: Path, declared: list[tuple[str, str, str, bool, bool]]) -> None:
         stat = self._stat(template)
         if stat is None or max(stat[1], stat[2]) >= self.now - self.RACY_NS:
             self.dirty = self.entries.pop(str(template), None) is not None or self.dirty

@@ -18,15 +18,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
-from codemods._base import NO_OPTIONS, Options
+from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
 from codemods._lambda_code import decide
-from rewriter import pool
+from codemods.javascript._project import JsProject
+from rewriter import pool, typecheck
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
     Entry,
     ResultCache,
     StatIndex,
     job_key,
+    project_key,
     settings_key,
     stat_key,
     tool_fingerprint,
@@ -58,6 +60,8 @@ class FileJob:
     entry_points: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
+    project: JsProject | None = None  # a JavaScript/TypeScript file's tsconfig settings and test mocks
+    traits: FunctionTraits = NO_TRAITS  # what the template says about the functions of this file
 
 
 @dataclasses.dataclass
@@ -165,7 +169,8 @@ def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: by
         if codemod.wants(data) or (language.name == "python" and job.options.mentioned_in(data))
     ]
     lambda_code = decide(job.display, data, job.entry_points, language.name) if wanting else None
-    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, lambda_code=lambda_code)
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project,
+                      traits=job.traits, lambda_code=lambda_code)
     codemods = []
     for codemod in wanting:
         ctx.codemod = codemod.NAME
@@ -360,6 +365,8 @@ def run(
             lambda position, result: done(pending[position], result),
             lambda position, reason: done(pending[position], _lost(jobs[pending[position]], reason)),
         )
+    # One compiler run per tsconfig, not per file: after every file, and before the stat index records them.
+    typecheck.verify(jobs, [results[i] for i in range(len(jobs))])
     if cache is not None and lookup is not None:
         lookup.record(jobs, results)
         cache.trim()
@@ -404,7 +411,9 @@ class _StatLookup:
     @staticmethod
     @functools.cache
     def _fields(kind: type) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points"))
+        return tuple(
+            f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points", "project")
+        )
 
     def _index(self, job: FileJob) -> StatIndex:
         # The jobs of a run share their settings' objects: known by identity, the key is worked out once.
@@ -436,6 +445,7 @@ class _StatLookup:
             record is None
             or record.get("stat") != stat_key(stat)
             or record.get("entry_points") != _entry_points(job)
+            or record.get("project") != project_key(job)
         ):
             return None
         try:
@@ -488,7 +498,12 @@ class _StatLookup:
                 return None  # changed while the run read it
         except OSError:
             return None
-        made: dict = {"stat": stat_key(stat), "entry_points": _entry_points(job), "status": result.status.value}
+        made: dict = {
+            "stat": stat_key(stat),
+            "entry_points": _entry_points(job),
+            "project": project_key(job),
+            "status": result.status.value,
+        }
         if result.status is Status.CHANGED:
             if result.before is None:
                 return None

@@ -42,12 +42,22 @@ FINDINGS: tuple[Finding, ...] = (
             "not Lambda code: no exported handler (no template names one here)", r"^not Lambda code"),
     Finding("LR902", "*", NOTE, "a template names a handler the file does not define",
             "the template names handler `main`, which is not a top-level function here", r"^the template names handler"),
+    Finding("LR903", "*", NOTE, "TypeScript output not checked by the TypeScript compiler, with the reason",
+            "not type-checked: no TypeScript compiler here (put `tsc` on PATH or name it in $LAMBDA_REWRITER_TSC); ...",
+            r"^not type-checked"),
     # -- hoist-clients -------------------------------------------------------------------------------
     Finding("LR004", "hoist-clients", CHANGE, "built once per execution environment, on first use: building it at import could fail",
             "`handler` builds `boto3.client(\"s3\")` once, on first use, through the cached factory `get_s3_client` (...)",
             r"once, on first use"),
     Finding("LR001", "hoist-clients", CHANGE, "a client, session or connection is built once per execution environment",
             "hoisted `s3 = boto3.client(\"s3\")` from `handler` to module scope"),
+    Finding("LR007", "hoist-clients", NOTE, "how the template deploys the function (SnapStart, Managed Instances) decides",
+            "left `conn` in handleRequest: the template runs this function on Lambda Managed Instances, where one "
+            "execution environment serves requests concurrently: they would share one connection",
+            r"SnapStart|Managed Instances"),
+    Finding("LR006", "hoist-clients", NOTE, "already built once per execution environment: nothing to move",
+            "left `queue` in the constructor: Lambda builds the handler once per execution environment, so it is "
+            "built once already", r"built once already"),
     Finding("LR002", "hoist-clients", NOTE, "left in the handler: it depends on, or is changed by, each invocation",
             "left in `handler`: `boto3.client(...)`: `region_name` comes from `event`",
             r"per invocation|on every invocation|comes from `|reads `|cannot prove constant"),

@@ -5,10 +5,12 @@ import dataclasses
 import os
 from pathlib import Path
 
+from codemods._base import NO_TRAITS
 from rewriter import config
 from rewriter.discovery import Discovery, Selection, discover, find_root
 from rewriter.engine import FileJob
 from rewriter.gitignore import compiled
+from rewriter.jsproject import Projects
 
 
 @dataclasses.dataclass
@@ -60,6 +62,7 @@ def plan(
     excluded_all = not found.files and bool(settings.exclude) and bool(
         discover(paths, selection=dataclasses.replace(selection, exclude=())).files)
     prefix = str(found.root).rstrip(os.sep) + os.sep
+    projects = Projects(found.root, found.files)
     jobs = [
         FileJob(
             str(path),
@@ -68,6 +71,8 @@ def plan(
             found.entry_points.get(path),
             settings.max_file_bytes,
             settings.options,
+            projects.project_for(path),
+            found.traits.get(path, NO_TRAITS),
         )
         for path in found.files
     ]

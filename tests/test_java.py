@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from codemods._base import FunctionTraits
 from codemods._lambda_code import NOT_LAMBDA_JAVA
 from codemods.java.hoist_clients import construction_kind
+from rewriter.findings import CHANGE, NOTE, classify
 from rewriter.engine import FileJob, Status, process_file
 from rewriter.languages import JAVA, language_for
 
@@ -28,11 +30,16 @@ def _public_class(source: bytes) -> str:
     return re.search(rb"public (?:final )?class (\w+)", source).group(1).decode()
 
 
+# How the template deploys the function (`SnapStart`, `CapacityProviderConfig`).
+TRAITS = {"java_managed_instances": FunctionTraits(managed_instances=True), "java_snap_start": FunctionTraits(True)}
+
+
 def _run(tmp_path: Path, source: bytes, case: str):
     path = tmp_path / "src" / "main" / "java" / "com" / "example" / f"{_public_class(source)}.java"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(source)
-    job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case))
+    job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case),
+                  traits=TRAITS.get(case, FunctionTraits()))
     return process_file(job, ("hoist-clients",))
 
 
@@ -67,6 +74,103 @@ def test_what_stays_is_noted_with_the_reason(tmp_path: Path) -> None:
     assert "closed per invocation" in notes[26]
     assert "changed per invocation (`moved.setRegion(...)`)" in notes[29]
     assert set(notes) == {16, 17, 18, 20, 23, 26, 29}
+
+
+def test_a_local_that_is_not_constant_is_named_with_where_its_value_comes_from(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_local_left.in.java").read_bytes(), "java_local_left")
+    notes = {note.line: note.message for note in result.notes}
+    assert result.status is Status.UNCHANGED
+    assert notes == {
+        16: "left `fromInput` in handleRequest: `endpoint` comes from `input`, a parameter of the handler: it differs "
+            "per invocation",
+        21: "left `reassigned` in handleRequest: `region` is assigned again in handleRequest",
+        23: "left `timed` in handleRequest: `stamp` comes from `currentTimeMillis()`, which differs per call",
+        26: "left `looped` in handleRequest: `name` changes with each pass of a loop",
+    }
+
+
+def test_constant_locals_are_written_into_the_field_and_go_when_nothing_else_reads_them(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_constant_local.in.java").read_bytes(), "java_constant_local")
+    changes = {change.line: change.message for change in result.changes}
+    assert "removed the local `region`" in changes[15] and "removed the local `west`" in changes[18]
+    assert b"String bucket = PREFIX" in result.after  # read by a call that stays: the local stays
+    assert "`target` comes from `input`" in {n.line: n.message for n in result.notes}[22]
+
+
+def test_a_client_reading_a_variable_lambda_may_not_set_is_built_lazily(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_unset_variable.in.java").read_bytes(), "java_unset_variable")
+    changes = {change.line: change.message for change in result.changes}
+    assert "reads `BUCKET_REGION`, which may be unset" in changes[15]
+    assert "reads `TABLE_REGION`, which may be unset" in changes[16]  # through a static final field
+    assert "reads `TABLE_REGION`, which may be unset" in changes[17]  # it wraps `dynamo`, null at class init
+    assert "static final field" in changes[18]  # AWS_REGION: Lambda always sets it
+    assert {classify("hoist-clients", CHANGE, changes[line]).code for line in (15, 16, 17)} == {"LR004"}
+
+
+def test_handlers_without_the_interface_and_the_helpers_they_call_are_reached(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_no_interface.in.java").read_bytes(), "java_no_interface")
+    changes = {change.line: change.message for change in result.changes}
+    assert "(in handleRequest)" in changes[23] and "(in stream)" in changes[30]  # by signature alone
+    assert "(in Orders.save)" in changes[37]  # through a field declared as `Orders`
+    assert "(in Receipts.key)" in changes[44]  # a static call
+    assert [(n.line, n.message) for n in result.notes] == [
+        (19, "left `queue` in the constructor: Lambda builds the handler once per execution environment, so it is "
+             "built once already")]
+
+
+def test_managed_instances_leave_a_jdbc_connection_and_still_hoist_sdk_clients(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_managed_instances.in.java").read_bytes(), "java_managed_instances")
+    notes = {note.line: note.message for note in result.notes}
+    assert "Lambda Managed Instances" in notes[16] and "share one connection" in notes[16]
+    assert classify("hoist-clients", NOTE, notes[16]).code == "LR007"
+    assert [change.line for change in result.changes] == [14]
+
+
+def test_snap_start_is_named_in_the_notes_of_connections(tmp_path: Path) -> None:
+    result = _run(tmp_path, (FIXTURES / "java_snap_start.in.java").read_bytes(), "java_snap_start")
+    notes = {note.line: note.message for note in result.notes}
+    assert "SnapStart, so it is opened before the snapshot and is stale after a restore" in notes[15]
+    assert notes[21].startswith("the template enables SnapStart: `conn` is opened by the first invocation")
+    plain = _run(tmp_path / "plain", (FIXTURES / "java_snap_start.in.java").read_bytes(), "plain")
+    assert not any("SnapStart" in note.message for note in plain.notes)
+    assert {classify("hoist-clients", NOTE, notes[line]).code for line in (15, 21)} == {"LR007"}
+
+
+def test_templates_say_which_functions_use_snap_start_or_managed_instances(tmp_path: Path) -> None:
+    from rewriter.discovery import discover
+
+    source = tmp_path / "src" / "main" / "java" / "com" / "example"
+    source.mkdir(parents=True)
+    for name in ("Restored", "Concurrent", "Plain"):
+        (source / f"{name}.java").write_text(f"package com.example;\npublic class {name} {{}}\n")
+    (tmp_path / "template.yaml").write_text(
+        "Globals:\n  Function:\n    Runtime: java21\nResources:\n"
+        "  Restored:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Restored\n"
+        "      SnapStart:\n        ApplyOn: PublishedVersions\n"
+        "  Concurrent:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Concurrent\n"
+        "      CapacityProviderConfig:\n        Arn: !GetAtt Provider.Arn\n"
+        "  Plain:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: com.example.Plain\n"
+        "      SnapStart:\n        ApplyOn: None\n")
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # read, written to the cache, read from it
+        found = discover([tmp_path], cache_dir=cache)
+        assert found.traits == {source / "Restored.java": FunctionTraits(snap_start=True),
+                                source / "Concurrent.java": FunctionTraits(managed_instances=True)}
+
+
+def test_the_template_setting_reaches_the_codemod_through_the_cli(tmp_path: Path) -> None:
+    from cli_support import git_init, invoke_json
+
+    source = git_init(tmp_path) / "src" / "main" / "java" / "com" / "example"
+    source.mkdir(parents=True)
+    (source / "Concurrent.java").write_bytes((FIXTURES / "java_managed_instances.in.java").read_bytes())
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: java21\n"
+        "      Handler: com.example.Concurrent::handleRequest\n      CapacityProviderConfig:\n"
+        "        Arn: !GetAtt Provider.Arn\n")
+    _, report = invoke_json(["check", "-j", "1"], tmp_path)
+    (entry,) = report["files"]
+    assert [(n["line"], n["code"]) for n in entry["notes"]] == [(16, "LR007")]
+    assert [c["line"] for c in entry["changes"]] == [14]
 
 
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:

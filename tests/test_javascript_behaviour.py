@@ -230,3 +230,147 @@ def test_typescript_sample_type_checks_before_and_after(sample_copies) -> None:
             [str(NODE_MODULES / ".bin" / "tsc"), "-p", str(folder)], capture_output=True, timeout=300
         )
         assert checked.returncode == 0, (folder.name, checked.stdout.decode())
+
+
+# -- Importing a rewritten module raises nothing new; tests that set process.env later still work (issue 15) --
+
+SUITE_HANDLER = """\
+const AWS = require('aws-sdk');
+
+exports.handler = async (event) => {
+  const limits = JSON.parse(process.env.LIMITS);
+  const s3 = new AWS.S3({ params: { Bucket: process.env.BUCKET }, maxRetries: limits.retries });
+  const listed = await s3.listObjectsV2({ Prefix: event.prefix }).promise();
+  return listed.Contents.map((o) => o.Key);
+};
+"""
+MOCKED_HANDLER = """\
+const AWS = require('aws-sdk');
+
+exports.handler = async (event) => {
+  const s3 = new AWS.S3();
+  const listed = await s3.listObjectsV2({ Bucket: 'one', Prefix: event.prefix }).promise();
+  return listed.Contents.map((o) => o.Key);
+};
+"""
+# The naive hoist of SUITE_HANDLER, as the tool wrote it before issue 15: settings read at import.
+NAIVE = """\
+const AWS = require('aws-sdk');
+
+const limits = JSON.parse(process.env.LIMITS);
+const s3 = new AWS.S3({ params: { Bucket: process.env.BUCKET }, maxRetries: limits.retries });
+
+exports.handler = async (event) => {
+  const listed = await s3.listObjectsV2({ Prefix: event.prefix }).promise();
+  return listed.Contents.map((o) => o.Key);
+};
+"""
+SUITE_RESOURCES = {
+    "s3_buckets": ["one", "two"],
+    "s3_objects": [{"bucket": "one", "key": "a", "body": "1"}, {"bucket": "two", "key": "b", "body": "2"}],
+}
+
+
+def run_suite(folder: Path, module: str, tests: list[dict], endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The module imported with no AWS variable and none of its settings; each test's beforeEach sets them."""
+    requests.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
+    with monkeypatch.context() as mp:
+        for name, value in FAKE_AWS_ENV.items():
+            mp.setenv(name, value)
+        for name in UNSET_ENV:
+            mp.delenv(name, raising=False)
+        mp.setenv("AWS_ENDPOINT_URL", endpoint)
+        boto3.setup_default_session()
+        create_resources(SUITE_RESOURCES)
+        boto3.setup_default_session()
+    settings = {**FAKE_AWS_ENV, "AWS_REGION": "us-east-1"}
+    suite = folder / ".suite.json"
+    suite.write_text(json.dumps({
+        "module": str(folder / module),
+        "handler": "handler",
+        "tests": [{**test, "env": {**settings, **test.get("env", {})}} for test in tests],
+    }))
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(folder), "MOTO_ENDPOINT": endpoint,
+           "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
+    ran = subprocess.run(
+        [NODE, "-r", str(JS / "moto_preload.cjs"), str(JS / "run_suite.mjs"), str(suite)],
+        cwd=folder, env=env, capture_output=True, timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr.decode()
+    return json.loads(ran.stdout)
+
+
+def _project(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    return folder
+
+
+def _applied(folder: Path) -> Path:
+    from click.testing import CliRunner
+
+    from rewriter.cli import cli
+
+    result = CliRunner().invoke(cli, ["apply", "--no-cache", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+SUITE_TESTS = [
+    {"env": {"BUCKET": "one", "LIMITS": '{"retries": 1}'}, "events": [{"prefix": ""}, {"prefix": ""}]},
+    {"env": {"BUCKET": "two", "LIMITS": '{"retries": 1}'}, "events": [{"prefix": ""}, {"prefix": ""}]},
+]
+
+
+def test_suite_that_sets_the_environment_after_import_passes_after_rewrite(tmp_path, moto_endpoint, monkeypatch):
+    before_dir = _project(tmp_path / "before", {"app.js": SUITE_HANDLER})
+    after_dir = _applied(_project(tmp_path / "after", {"app.js": SUITE_HANDLER}))
+    rewritten = (after_dir / "app.js").read_text()
+    assert "reusedClient('s3', JSON.stringify([process.env.BUCKET, process.env.LIMITS])" in rewritten
+
+    before = run_suite(before_dir, "app.js", SUITE_TESTS, moto_endpoint, monkeypatch)
+    after = run_suite(after_dir, "app.js", SUITE_TESTS, moto_endpoint, monkeypatch)
+
+    assert before["imported"] is None and after["imported"] is None  # no failure moved to import time
+    assert before["results"] == [["a"], ["a"], ["b"], ["b"]]
+    assert after["results"] == before["results"]
+    # Built once per environment it reads (here: per test), where it was built per invocation.
+    assert before["clientsBuilt"] == [1, 1, 1, 1] and after["clientsBuilt"] == [1, 0, 1, 0]
+
+
+def test_suite_sees_what_a_naive_hoist_breaks(tmp_path, moto_endpoint, monkeypatch):
+    """The same suite on the module-scope form: the import fails, as JSON.parse reads a setting not set yet."""
+    naive = run_suite(_project(tmp_path / "naive", {"app.js": NAIVE}), "app.js", SUITE_TESTS, moto_endpoint, monkeypatch)
+    assert naive["imported"] is not None and naive["imported"]["raised"] == "SyntaxError"
+    lenient = NAIVE.replace("JSON.parse(process.env.LIMITS)", "{ retries: 1 }")
+    naive = run_suite(_project(tmp_path / "lenient", {"app.js": lenient}), "app.js", SUITE_TESTS, moto_endpoint,
+                      monkeypatch)
+    assert naive["imported"] is None
+    assert naive["results"][0] != ["a"], "a client built at import has no bucket: the test's BUCKET came later"
+
+
+MOCK_TESTS = [
+    {"mock": {"service": "S3", "method": "listObjectsV2", "returns": {"Contents": [{"Key": "mocked"}]}},
+     "events": [{"prefix": ""}]},
+    {"events": [{"prefix": ""}]},
+]
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["aws-sdk-mock-declared", "no-mock-declared"])
+def test_aws_sdk_mock_suites_keep_their_clients_in_the_handler(tmp_path, moto_endpoint, monkeypatch, declared):
+    """aws-sdk-mock replaces `AWS.S3` on the SDK per test: only a client built inside the handler, from the
+    whole SDK's module, is the mock. With aws-sdk-mock in devDependencies nothing moves or narrows."""
+    package = json.dumps({"name": "fn", "devDependencies": {"aws-sdk-mock": "^6.2.0"} if declared else {}})
+    files = {"app.js": MOCKED_HANDLER, "package.json": package}
+    before = run_suite(_project(tmp_path / "before", files), "app.js", MOCK_TESTS, moto_endpoint, monkeypatch)
+    after_dir = _applied(_project(tmp_path / "after", files))
+    after = run_suite(after_dir, "app.js", MOCK_TESTS, moto_endpoint, monkeypatch)
+    assert before["results"] == [["mocked"], ["a"]]
+    if declared:
+        assert (after_dir / "app.js").read_text() == MOCKED_HANDLER
+        assert after["results"] == before["results"]
+    else:  # what the rule prevents: hoisted and narrowed, the client escapes the mock
+        assert (after_dir / "app.js").read_text() != MOCKED_HANDLER
+        assert after["results"] != before["results"]

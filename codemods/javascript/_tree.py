@@ -119,8 +119,16 @@ def is_declaration_site(node: Node) -> bool:
         "type_alias_declaration",
         "interface_declaration",
         "enum_declaration",
+        # TypeScript: `namespace s3 {}` and `module s3 {}` take the name `s3` as a value too (TS2300 for a
+        # `const s3` beside them), as do `abstract class` and `declare function`.
+        "internal_module",
+        "module",
+        "abstract_class_declaration",
+        "function_signature",
     ):
         return parent.child_by_field_name("name") == node
+    if parent.type == "import_alias":  # `import s3 = AWS.S3`
+        return parent.named_children[0] == node
     if parent.type in ("import_clause", "namespace_import", "import_require_clause"):
         return True
     if parent.type == "import_specifier":

@@ -16,6 +16,7 @@ from codemods.javascript._services import SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
     FUNCTIONS,
+    NAME_LEAVES,
     Edit,
     Node,
     apply,
@@ -41,6 +42,7 @@ DATABASE_MODULES = {
     "pg": ("Client", "Pool"),
 }
 GLOBAL_SDK = ("aws-sdk", "aws-sdk/global")
+SDK_MODULES = ("aws-sdk", "@aws-sdk/")
 # Calls whose result depends only on their (constant) arguments.
 PURE_CALLS = frozenset({"Number", "String", "Boolean", "parseInt", "parseFloat", "JSON.parse"})
 CONSTANT_LEAVES = frozenset(
@@ -96,6 +98,29 @@ class _Local:
     statement: Node
     name: str
     depends: list[str]
+    # The `process.env` reads it depends on (its own and its locals'), in order, as written.
+    env: tuple[str, ...] = ()
+    # Whether it must stay in the function: it reads the environment, calls something (`require`,
+    # `JSON.parse`: either may throw), or is a client built behind the per-invocation cache.
+    stays: bool = False
+
+
+@dataclasses.dataclass
+class _Reads:
+    """What ``_constant`` saw in a value besides names: environment reads and calls."""
+
+    env: list[str] = dataclasses.field(default_factory=list)
+    calls: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class _Write:
+    """An assignment to, or change of, a name (or of `process.env`) somewhere in the module."""
+
+    line: int
+    function: str | None  # the function it is in; None at module level
+    start: int  # where the statement holding it starts, at module level
+    assigned: bool  # the name itself is assigned (else: something it holds is changed)
 
 
 class HoistClients(Codemod):
@@ -124,6 +149,11 @@ class _Hoister:
         self.module_names = self._module_names()
         self.hoisted_names: set[str] = set()
         self.declared: dict[int, set[str]] = {}  # function -> the names declared in it
+        self.writes = self._writes()
+        self.inserts: dict[int, list[bytes]] = {}  # byte -> blocks to insert there, in order
+        self.cached: list[_Handler] = []  # functions with a client behind the per-invocation cache
+        self.cache_names: tuple[str, str] | None = None  # (the cache, the function that reads it)
+        self.cache_keys: set[str] = set()
 
     def run(self):
         handlers = self._handlers()
@@ -134,6 +164,11 @@ class _Hoister:
         edits: list[Edit] = []
         for handler in handlers:
             edits += self._hoist_from(handler)
+        if self.cached:
+            first = min(self.cached, key=lambda h: h.statement.start_byte)
+            anchor = _leading_comments_start(self.data, first.statement)
+            self.inserts.setdefault(anchor, []).insert(0, self._cache_helper(first))
+        edits += [Edit(at, at, b"".join(blocks)) for at, blocks in self.inserts.items()]
         return apply(self.tree, edits)
 
     # What the module binds.
@@ -181,6 +216,76 @@ class _Hoister:
                 ):
                     names.setdefault(text(self.data, leaf), statement.start_byte)
         return names
+
+    def _writes(self) -> dict[str, list[_Write]]:
+        """Name -> where the module assigns it or changes what it holds (`x = ...`, `x.y = ...`, `x++`,
+        `delete x.y`, `Object.assign(x, ...)`); "process.env" for writes to the environment. A function that
+        declares a name of its own is not counted for the module's name."""
+        found: dict[str, list[_Write]] = {}
+        for node in walk(self.root):
+            target = None
+            if node.type in ("assignment_expression", "augmented_assignment_expression"):
+                target = node.child_by_field_name("left")
+            elif node.type == "update_expression":
+                target = node.child_by_field_name("argument")
+            elif node.type == "unary_expression" and node.children[0].type == "delete":
+                target = node.child_by_field_name("argument")
+            elif node.type == "call_expression" and text(self.data, node.child_by_field_name("function")).replace(
+                " ", ""
+            ) in ("Object.assign", "Object.defineProperty", "Object.defineProperties"):
+                args = node.child_by_field_name("arguments").named_children
+                target = args[0] if args else None
+            if target is None:
+                continue
+            root, chain = _root_of(self.data, target)
+            if root is None:
+                continue
+            name = "process.env" if root == "process" and chain[1:2] == ["env"] else root
+            if name == "process":
+                continue
+            function = _enclosing_function(node)
+            if function is not None and name != "process.env" and self._shadowed(name, node):
+                continue
+            top = node
+            while top.parent is not None and top.parent != self.root:
+                top = top.parent
+            found.setdefault(name, []).append(
+                _Write(line(node), self._function_name(function), top.start_byte, target.type == "identifier")
+            )
+        return found
+
+    def _shadowed(self, name: str, node: Node) -> bool:
+        parent = node.parent
+        while parent is not None:
+            if parent.type in FUNCTIONS and self._defined_in(name, parent):
+                return True
+            parent = parent.parent
+        return False
+
+    def _function_name(self, function: Node | None) -> str | None:
+        if function is None:
+            return None
+        named = function.child_by_field_name("name")
+        if named is not None:
+            return text(self.data, named)
+        holder = function.parent
+        while holder is not None and holder.type not in ("variable_declarator", "assignment_expression", "pair"):
+            holder = holder.parent if holder.type in ("parenthesized_expression", "arguments") else None
+        if holder is not None:
+            key = holder.child_by_field_name("name") or holder.child_by_field_name("left") or holder.child_by_field_name(
+                "key"
+            )
+            if key is not None:
+                return text(self.data, key).split(".")[-1]
+        return "a function"
+
+    def _written_at_run_time(self, name: str, anchor: Node) -> _Write | None:
+        """A write of ``name`` that may run after module code above ``anchor``: in a function, or at module
+        level below it."""
+        for write in self.writes.get(name, ()):
+            if write.function is not None or write.start >= anchor.start_byte:
+                return write
+        return None
 
     # Handlers.
 
@@ -344,7 +449,9 @@ class _Hoister:
         params = _parameters(self.data, handler.function)
         locals_: dict[str, _Local] = {}  # constant locals seen so far, which may move with a client
         moving: list[Node] = []
+        edits: list[Edit] = []
         config_changed = self._config_changes_after(handler.statement)
+        env_written = self._written_at_run_time("process.env", handler.statement)
         for statement in body.named_children:
             declared = _single_declaration(self.data, statement)
             if declared is None:
@@ -353,13 +460,14 @@ class _Hoister:
             name, value = declared
             kind = self._construction(value)
             if kind is None:
-                depends = self._constant(value, params, locals_, handler)
+                reads = _Reads()
+                depends = self._constant(value, params, locals_, handler, reads=reads, construction=False)
                 if (
                     depends is not None
                     and not self._reassigned(name, body, statement)
                     and not self._mutated(name, body)
                 ):
-                    locals_[name] = _Local(statement, name, depends)
+                    locals_[name] = self._local(statement, name, depends, reads, locals_)
                 continue
             shown = text(self.data, value).split("\n")[0][:60]
             try:
@@ -368,13 +476,40 @@ class _Hoister:
                         "a database connection is only reused safely with a liveness check and "
                         "`context.callbackWaitsForEmptyEventLoop = false`; left for review"
                     )
+                module = self._module_of(value)
+                if self.ctx.project is not None and module is not None and self.ctx.project.mocks(module):
+                    raise _Left(
+                        f"the project's tests mock `{module}` (aws-sdk-mock, jest.mock or __mocks__), which reaches "
+                        "only a client built inside the function under test"
+                    )
                 if config_changed:
                     raise _Left(
                         "the client copies the global `config` when it is built, and the code changes that "
                         f"config on line {config_changed}, after the place the client would move to"
                     )
-                depends = self._constant(value, params, locals_, handler, explain=True)
+                if env_written is not None:
+                    where = f" in `{env_written.function}`" if env_written.function else ""
+                    raise _Left(
+                        f"the code writes `process.env` on line {env_written.line}{where}, per invocation: a client "
+                        "reads the environment when it is built and when it first sends"
+                    )
+                reads = _Reads()
+                depends = self._constant(value, params, locals_, handler, explain=True, reads=reads)
                 self._reusable(name, body, statement)
+                local = self._local(statement, name, depends, reads, locals_)
+                if local.stays:
+                    if value.type == "await_expression":
+                        raise _Left("it is built with `await`, and must stay where its settings are read")
+                    edits.append(self._behind_cache(handler, name, value, local.env))
+                    locals_[name] = dataclasses.replace(local, stays=True)
+                    keys = ", ".join(f"`{read}`" for read in local.env)
+                    again = f"and again only when {keys} changes" if keys else "and reused after"
+                    self.ctx.change(
+                        line(statement),
+                        f"hoisted `{shown}` from `{handler.name}` behind a module-level cache: built at the first "
+                        f"invocation, not at import, {again}",
+                    )
+                    continue
                 group = [s for s in self._with_dependencies(depends, locals_) if s not in moving] + [statement]
                 for moved in group:
                     moved_name = _single_declaration(self.data, moved)[0]
@@ -388,10 +523,12 @@ class _Hoister:
                 if moved not in moving:
                     moving.append(moved)
                     self.hoisted_names.add(_single_declaration(self.data, moved)[0])
-            locals_[name] = _Local(statement, name, depends)
+            locals_[name] = local
             self.ctx.change(line(statement), f"hoisted `{shown}` from `{handler.name}` to module scope")
+        if edits and handler not in self.cached:
+            self.cached.append(handler)
         if not moving:
-            return []
+            return edits
         moving.sort(key=lambda n: n.start_byte)
         for dependency in moving:
             name = _single_declaration(self.data, dependency)[0]
@@ -399,7 +536,7 @@ class _Hoister:
                 self.ctx.change(
                     line(dependency), f"hoisted `{name}` from `{handler.name}` with the client that reads it"
                 )
-        return self._move(moving, handler)
+        return edits + self._move(moving, handler)
 
     def _changes_global_config(self, node: Node) -> bool:
         """`AWS.config.update(...)`, `AWS.config.region = ...` (not a client's own `s3.config`)."""
@@ -434,11 +571,40 @@ class _Hoister:
                 pending.extend(local.depends)
         return sorted(found, key=lambda n: n.start_byte)
 
+    def _local(
+        self, statement: Node, name: str, depends: list[str], reads: _Reads, locals_: dict[str, _Local]
+    ) -> _Local:
+        env = list(reads.env)
+        stays = reads.calls or bool(env)
+        for dependency in depends:
+            known = locals_[dependency]
+            env += [read for read in known.env if read not in env]
+            stays = stays or known.stays
+        return _Local(statement, name, depends, tuple(env), stays)
+
+    def _module_of(self, value: Node) -> str | None:
+        if value.type == "await_expression" and value.named_children:
+            value = value.named_children[0]
+        callee = value.child_by_field_name("constructor" if value.type == "new_expression" else "function")
+        parts = _dotted(self.data, callee)
+        return self.bindings.get(parts[0]) if parts else None
+
     def _constant(
-        self, value: Node, params: set[str], locals_: dict[str, _Local], handler: _Handler, explain: bool = False
+        self,
+        value: Node,
+        params: set[str],
+        locals_: dict[str, _Local],
+        handler: _Handler,
+        explain: bool = False,
+        reads: _Reads | None = None,
+        construction: bool = True,
     ) -> list[str] | None:
-        """The handler locals ``value`` reads, when it is the same for every invocation; else None (or _Left)."""
+        """The handler locals ``value`` reads, when it is the same for every invocation; else None (or _Left).
+        ``reads`` collects the `process.env` reads and calls met on the way: the value is the same for every
+        invocation, but not necessarily at import (a test sets the environment later; `require` may throw)."""
         depends: list[str] = []
+        reads = reads if reads is not None else _Reads()
+        built = _awaited(value) if construction else None  # the construction itself is no call to check
 
         def refuse(node: Node, why: str):
             if explain:
@@ -452,15 +618,22 @@ class _Hoister:
             if kind in CONSTANT_LEAVES and kind != "template_string":
                 continue
             if kind in ("template_string", "arguments", "new_expression", "call_expression") or kind in CONSTANT_SHAPES:
-                if kind == "call_expression" and node != value and not self._pure_call(node):
+                if kind == "call_expression" and node != built and not self._pure_call(node):
                     return refuse(node, f"it calls `{text(self.data, node.child_by_field_name('function'))}()`")
+                if kind in ("call_expression", "new_expression") and node != built:
+                    reads.calls = True
                 stack.extend(c for c in node.named_children if c.type != "type_arguments")
                 continue
             if kind in ("member_expression", "subscript_expression"):
                 if text(self.data, node.child_by_field_name("object")).replace(" ", "") == "process.env":
                     index = node.child_by_field_name("index")
                     if index is None or index.type == "string":
+                        read = text(self.data, node).replace(" ", "")
+                        if read not in reads.env:
+                            reads.env.append(read)
                         continue
+                elif text(self.data, node).replace(" ", "") == "process.env":
+                    return refuse(node, "it reads the whole `process.env`")
                 stack.extend(c for c in node.named_children if c.type != "property_identifier")
                 continue
             if kind in ("identifier", "shorthand_property_identifier"):
@@ -472,9 +645,23 @@ class _Hoister:
                     continue
                 if self._defined_in(name, handler.function):
                     return refuse(node, f"it reads `{name}`, which the handler computes per invocation")
+                module = self.bindings.get(name)
+                if module is not None and not module.startswith(SDK_MODULES):
+                    # What another module exports may be read through a getter (`config.region` reading
+                    # process.env when asked): read at import, it could differ, or throw.
+                    reads.calls = True
                 where = self.module_names.get(name)
                 if where is not None and where > handler.statement.start_byte:
                     return refuse(node, f"it reads `{name}`, defined after the handler")
+                write = self._written_at_run_time(name, handler.statement) if where is not None else None
+                if write is not None:
+                    how = "assigns" if write.assigned else "changes"
+                    who = f"`{write.function}`" if write.function else "module code below the handler"
+                    return refuse(
+                        node,
+                        f"it reads `{name}`, which {who} {how} on line {write.line}: a client built at import would "
+                        "not see that",
+                    )
                 if where is None and name not in (
                     "undefined",
                     "process",
@@ -574,8 +761,97 @@ class _Hoister:
         if not block[-1].endswith((b"\n", b"\r")):
             block[-1] += nl
         anchor = _leading_comments_start(data, handler.statement)
-        edits.append(Edit(anchor, anchor, b"".join(block) + nl))
+        self.inserts.setdefault(anchor, []).append(b"".join(block) + nl)
         return edits
+
+    # The per-invocation cache, for clients whose settings come from the environment.
+
+    def _names_free(self, *wanted: str) -> tuple[str, ...]:
+        taken = {text(self.data, n) for n in walk(self.root) if n.type in NAME_LEAVES}
+        suffix = ""
+        while any(f"{name}{suffix}" in taken for name in wanted):
+            suffix = str(int(suffix or 1) + 1)
+        return tuple(f"{name}{suffix}" for name in wanted)
+
+    def _behind_cache(self, handler: _Handler, name: str, value: Node, env: tuple[str, ...]) -> Edit:
+        if self.cache_names is None:
+            self.cache_names = self._names_free("reusedClients", "reusedClient")
+        key, count = name, 2
+        while key in self.cache_keys:
+            key, count = f"{name}{count}", count + 1
+        self.cache_keys.add(key)
+        quote = _quote(self.data, self.root)
+        state = f"JSON.stringify([{', '.join(env)}])" if env else f"{quote}{quote}"
+        wrapped = f"{self.cache_names[1]}({quote}{key}{quote}, {state}, () => {text(self.data, value)})"
+        return Edit(value.start_byte, value.end_byte, wrapped.encode())
+
+    def _cache_helper(self, first: _Handler) -> bytes:
+        cache, function = self.cache_names
+        nl = newline(self.data).decode()
+        body = first.function.child_by_field_name("body")
+        inner = body.named_children[0] if body is not None and body.named_children else None
+        unit = (indent_at(self.data, inner.start_byte) if inner is not None else b"").decode() or "  "
+        unit = unit[: len(unit) - len(indent_at(self.data, first.statement.start_byte))] or "  "
+        typed = self.tree.dialect != "javascript"
+        lines = [
+            "// Clients built at the first invocation, not at import (a test may set process.env after importing",
+            "// this module, and a failure stays in the handler), then reused until an environment variable they",
+            "// read changes: in Lambda, once per execution environment.",
+            f"const {cache}: {{ [name: string]: {{ key: string; client: unknown }} }} = {{}};"
+            if typed
+            else f"const {cache} = {{}};",
+            f"function {function}<T>(name: string, key: string, build: () => T): T {{"
+            if typed
+            else f"function {function}(name, key, build) {{",
+            f"{unit}let held = {cache}[name];",
+            f"{unit}if (held === undefined || held.key !== key) {{",
+            f"{unit}{unit}held = {cache}[name] = {{ key, client: build() }};",
+            f"{unit}}}",
+            f"{unit}return held.client{' as T' if typed else ''};",
+            "}",
+        ]
+        semicolons = b";\n" in self.data or b";\r\n" in self.data
+        if not semicolons:
+            lines = [row[:-1] if row.endswith(";") and not row.startswith("//") else row for row in lines]
+        return (nl.join(lines) + nl + nl).encode()
+
+
+def _awaited(value: Node) -> Node:
+    return value.named_children[0] if value.type == "await_expression" and value.named_children else value
+
+
+def _enclosing_function(node: Node) -> Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in FUNCTIONS:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def _root_of(data: bytes, target: Node) -> tuple[str | None, list[str]]:
+    """(`opts`, [`opts`, `region`]) for `opts.region` or `opts['region']`; (None, []) for anything else."""
+    chain: list[str] = []
+    node = target
+    while node is not None and node.type in ("member_expression", "subscript_expression", "parenthesized_expression"):
+        if node.type == "member_expression":
+            chain.append(text(data, node.child_by_field_name("property")))
+            node = node.child_by_field_name("object")
+        elif node.type == "subscript_expression":
+            chain.append("[]")
+            node = node.child_by_field_name("object")
+        else:
+            node = node.named_children[0] if node.named_children else None
+    if node is None or node.type != "identifier":
+        return None, []
+    return text(data, node), [text(data, node), *reversed(chain)]
+
+
+def _quote(data: bytes, root: Node) -> str:
+    for node in walk(root):
+        if node.type == "string":
+            return text(data, node)[0]
+    return "'"
 
 
 def _inside_function(node: Node) -> bool:

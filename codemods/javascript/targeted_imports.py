@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from codemods._base import Codemod, FileContext
+from codemods.javascript._project import NO_PROJECT
 from codemods.javascript._services import GLOBAL_MEMBERS, SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -68,13 +69,21 @@ class TargetedImports(Codemod):
                 imports.append(found)
                 handled.add(found.statement.id)
         edits: list[Edit] = []
+        project = ctx.project or NO_PROJECT
         for found in imports:
             try:
-                plan = _plan(data, root, found)
+                if project.mocks(SDK):
+                    raise _Whole(
+                        line(found.statement),
+                        f"the tests mock `{SDK}` (aws-sdk-mock or jest.mock), which replaces the clients of the "
+                        "whole SDK's module only: a per-service import would escape the mock",
+                    )
+                plan = _plan(data, root, found, project.tsconfig is not None)
+                form = _service_form(tree, ctx, found, plan)
             except _Whole as whole:
                 ctx.note(whole.line, f"whole `{SDK}` import left in place: {whole}")
                 continue
-            edits.append(_replacement(data, found.statement, _render(tree, found, plan)))
+            edits.append(_replacement(data, found.statement, _render(tree, found, plan, form)))
             edits.extend(plan.renames)
             for at, message in plan.notes:
                 ctx.note(at, message)
@@ -155,7 +164,28 @@ def _sdk_import(data: bytes, node: Node) -> _Import | None:
     return None
 
 
-def _plan(data: bytes, root: Node, found: _Import) -> _Plan:
+def _service_form(tree, ctx: FileContext, found: _Import, plan: _Plan) -> str:
+    """How an ES-style import of the whole SDK imports one service in this file: "default"
+    (`import S3 from 'aws-sdk/clients/s3.js'`) or "require" (`import S3 = require('aws-sdk/clients/s3')`).
+    Each client module says `export = S3`: its default import compiles only with synthetic default imports
+    (`esModuleInterop`, a bundler, or an ES module under node16/nodenext); without them tsc fails with TS1259,
+    and the code it emits would read a missing `.default` at load."""
+    project = ctx.project
+    if found.style != "esm" or not plan.services or tree.dialect == "javascript" or project is None:
+        return "default"
+    if project.tsconfig is None or project.default_import_of_export_equals(ctx.path):
+        return "default"
+    if project.import_require(ctx.path):
+        return "require"
+    module = project.tsconfig.effective_module
+    raise _Whole(
+        line(found.statement),
+        f"under this tsconfig (`module: {module}` without `esModuleInterop`) no import of a single service "
+        "compiles and runs",
+    )
+
+
+def _plan(data: bytes, root: Node, found: _Import, tsconfig_known: bool = False) -> _Plan:
     plan = _Plan()
     for imported, local in found.named:
         if imported in SERVICES:
@@ -165,11 +195,11 @@ def _plan(data: bytes, root: Node, found: _Import) -> _Plan:
         else:
             raise _Whole(line(found.statement), f"`{imported or local}` is not a service nor part of aws-sdk/global")
     if found.namespace is not None:
-        _plan_namespace(data, root, found, plan)
+        _plan_namespace(data, root, found, plan, tsconfig_known)
     return plan
 
 
-def _plan_namespace(data: bytes, root: Node, found: _Import, plan: _Plan) -> None:
+def _plan_namespace(data: bytes, root: Node, found: _Import, plan: _Plan, tsconfig_known: bool) -> None:
     name = found.namespace
     uses = [n for n in names_in(data, root, name) if n != found.namespace_node]
     if any(is_declaration_site(n) for n in uses):
@@ -195,7 +225,7 @@ def _plan_namespace(data: bytes, root: Node, found: _Import, plan: _Plan) -> Non
         for use, parent in sites:
             plan.renames.append(Edit(use.start_byte, parent.end_byte, member.encode()))
     if found.style == "esm" and any(c.type == "namespace_import" for c in _clause_parts(found)):
-        if plan.services:
+        if plan.services and not tsconfig_known:  # with a tsconfig, the form it accepts is chosen
             plan.notes.append(
                 (
                     line(found.statement),
@@ -263,7 +293,7 @@ def _names_outside(data: bytes, root: Node, members: dict[str, list[tuple[Node, 
     return names
 
 
-def _render(tree, found: _Import, plan: _Plan) -> bytes:
+def _render(tree, found: _Import, plan: _Plan, form: str = "default") -> bytes:
     data, statement = tree.data, found.statement
     source_node = statement.child_by_field_name("source")
     quote = text(data, source_node)[0] if source_node is not None else _quote_of_require(data, statement)
@@ -280,7 +310,12 @@ def _render(tree, found: _Import, plan: _Plan) -> bytes:
             lines.append(f"import {'* as ' if star else ''}{plan.global_name} from {module('global')}")
         if plan.global_named:
             lines.append(f"import {{ {_specifiers(plan.global_named, ' as ')} }} from {module('global')}")
-        lines += [f"import {local} from {module('clients/' + name)}" for local, name in plan.services.items()]
+        if form == "require":
+            lines += [
+                f"import {local} = require({quote}{SDK}/clients/{name}{quote})" for local, name in plan.services.items()
+            ]
+        else:
+            lines += [f"import {local} from {module('clients/' + name)}" for local, name in plan.services.items()]
     elif found.style == "import-require":
         if plan.global_name:
             lines.append(f"import {plan.global_name} = require({module('global')})")

@@ -6,6 +6,7 @@ public interface DynamoDbClient extends AutoCloseable {
     static DynamoDbClient create() { return null; }
     static Builder builder() { return null; }
     void close();
+    String serviceName();
 
     interface Builder {
         Builder region(Region region);

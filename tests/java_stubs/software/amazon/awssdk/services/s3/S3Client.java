@@ -10,6 +10,7 @@ public interface S3Client extends AutoCloseable {
 
     interface Builder {
         Builder region(Region region);
+        Builder endpointOverride(java.net.URI endpoint);
         S3Client build();
     }
 }
