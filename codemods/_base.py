@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
+from codemods._lambda_code import LambdaCode
+
 
 @dataclasses.dataclass(frozen=True)
 class Change:
@@ -91,6 +93,9 @@ class FileContext:
     # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), or None.
     project: Any = None
     traits: FunctionTraits = NO_TRAITS
+    # The engine's decision that the file is Lambda code (codemods run on no other file); None when a
+    # codemod runs on its own (fixtures, LibCST's runner) and finds handlers in the tree by itself.
+    lambda_code: LambdaCode | None = None
 
     def change(self, line: int, message: str) -> None:
         self.changes.append(Change(self.codemod, line, message))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
+from codemods._lambda_code import decide
 from codemods.javascript._project import JsProject
 from rewriter import pool, typecheck
 from rewriter.cache import (
@@ -144,22 +145,10 @@ def _process(
         return _fail(result, Status.SKIPPED, "binary file (NUL byte)")
     if _GENERATED in data[:_GENERATED_SNIFF]:
         return _fail(result, Status.SKIPPED, "generated file (@generated in its header): change its generator instead")
-    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project,
-                      traits=job.traits)
-    codemods = []
-    for codemod in _codemods_for(names, language.name):
-        if not codemod.wants(data) and not (language.name == "python" and job.options.mentioned_in(data)):
-            continue
-        ctx.codemod = codemod.NAME
-        reason = codemod.declines(data, ctx)
-        if reason is None:
-            codemods.append(codemod)
-        elif not any(note.message == reason for note in ctx.notes):
-            ctx.note(1, reason)
+    ctx, codemods = _selected(job, language, names, data)
     if not codemods:
         result.notes = ctx.notes
         return result
-    ctx.running = frozenset(codemod.NAME for codemod in codemods)
     if cache is None or language.name in UNCACHED_LANGUAGES:
         return _analyse(job, language, codemods, ctx, data, result)
     key = job_key(job, language.name, names, data)
@@ -170,6 +159,28 @@ def _process(
     if result.status is not Status.ERROR:
         cache.put(key, _to_entry(result))
     return result
+
+
+def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: bytes) -> tuple[FileContext, list[Codemod]]:
+    """The codemods that run on the file, in order, and its context: whether it is Lambda code is decided
+    here, once, before any codemod runs; a file that is not gets one note (LR901) and no codemod."""
+    wanting = [
+        codemod for codemod in _codemods_for(names, language.name)
+        if codemod.wants(data) or (language.name == "python" and job.options.mentioned_in(data))
+    ]
+    lambda_code = decide(job.display, data, job.entry_points, language.name) if wanting else None
+    ctx = FileContext(job.display, job.entry_points, location=job.path, options=job.options, project=job.project,
+                      traits=job.traits, lambda_code=lambda_code)
+    codemods = []
+    for codemod in wanting:
+        ctx.codemod = codemod.NAME
+        reason = codemod.declines(data, ctx) if lambda_code.is_lambda else lambda_code.why
+        if reason is None:
+            codemods.append(codemod)
+        elif not any(note.message == reason for note in ctx.notes):
+            ctx.note(1, reason)
+    ctx.running = frozenset(codemod.NAME for codemod in codemods)
+    return ctx, codemods
 
 
 def _trusted(
@@ -193,10 +204,7 @@ def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileC
     """The second pass verification makes: the same codemods on the result, in a fresh context."""
 
     def rerun(text: bytes, tree) -> bytes:
-        fresh = FileContext(
-            job.display, job.entry_points, location=job.path, options=job.options, running=ctx.running,
-            project=job.project, traits=job.traits,
-        )
+        fresh = dataclasses.replace(ctx, changes=[], notes=[])
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 
@@ -251,6 +259,48 @@ def _analyse(
         return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
     result.status, result.before, result.after = Status.CHANGED, data, after
     return result
+
+
+def steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
+    """A changed file's one-pass result cut after each codemod that changed it: (that codemod, the bytes
+    then), ending at ``result.after``; for a branch with one commit per codemod whose tip is what ``diff``
+    shows. Each step passes verification with the codemods up to it; one that does not folds into the
+    next. A pass that does not give ``result.after`` again is one step, at the last codemod."""
+    assert result.status is Status.CHANGED and result.before is not None and result.after is not None
+    try:
+        return _steps(job, names, result)
+    except Exception:  # as process_file: a codemod's bug costs the split, not the run
+        return [(_last_changer(names, result), result.after)]
+
+
+def _last_changer(names: tuple[str, ...], result: FileResult) -> str:
+    made = {change.codemod for change in result.changes}
+    return next(impl.NAME for impl in reversed(select(names)) if impl.NAME in made)
+
+
+def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
+    language = language_for(job.path)
+    ctx, codemods = _selected(job, language, names, result.before)
+    tree, previous, found = language.parse(result.before), result.before, []
+    for index, codemod in enumerate(codemods):
+        ctx.codemod = codemod.NAME
+        tree = codemod.transform(tree, ctx)
+        text = language.render(tree)
+        if text == previous:
+            continue
+        if text != result.after:
+
+            def rerun(again: bytes, parsed, upto=codemods[: index + 1]) -> bytes:
+                fresh = dataclasses.replace(ctx, changes=[], notes=[])
+                return language.render(_run_codemods(language.parse(again) if parsed is None else parsed, upto, fresh))
+
+            try:
+                verify(job.display, result.before, text, language, rerun)
+            except VerificationFailed:
+                continue
+        found.append((codemod.NAME, text))
+        previous = text
+    return found if found and found[-1][1] == result.after else [(_last_changer(names, result), result.after)]
 
 
 def _through_link_to_outside(path: Path, root: Path) -> bool:

@@ -1,7 +1,8 @@
 """Branches with one commit per codemod, made without touching the user's checkout.
 
 The base tree is exported blob by blob into a temporary folder (no checkout, so no smudge filter,
-no hook, no fsmonitor), the codemods run there one at a time, and each result is committed with
+no hook, no fsmonitor), the codemods run there in one pass, as `diff` and `apply` run them, and the
+pass is cut into one commit per codemod (the tip holds exactly what `diff` shows), committed with
 plumbing (`hash-object`, `update-index` on a temporary index, `write-tree`, `commit-tree`,
 `update-ref`) through GitPython's command line wrapper. The user's working tree, index, stash and
 HEAD are never written; the repository only gains objects and one ref (and its reflog).
@@ -217,14 +218,14 @@ class _Scratch:
                 target.chmod(0o755)
             self.modes[path] = mode
 
-    def record(self, results: list[FileResult]) -> None:
-        changed = [r for r in results if r.status is Status.CHANGED]
-        for result in changed:
-            (self.tree / result.path).write_bytes(result.after)
+    def record(self, files: list[tuple[str, bytes]]) -> None:
+        """New contents for some files (relative "/" paths), in the exported tree and the index. Only once the
+        codemods' one pass is over: they read the base."""
         records = []
-        for result in changed:
-            sha = self.repo.git.hash_object("-w", "--no-filters", "--", str(self.tree / result.path))
-            records.append(f"{self.modes[result.path]} {sha}\t{result.path}\0")
+        for path, data in files:
+            (self.tree / path).write_bytes(data)
+            sha = self.repo.git.hash_object("-w", "--no-filters", "--", str(self.tree / path))
+            records.append(f"{self.modes[path]} {sha}\t{path}\0")
         with tempfile.TemporaryFile() as stream:
             stream.write("".join(records).encode("utf-8", "surrogateescape"))
             stream.seek(0)
@@ -242,14 +243,15 @@ def _safe_path(path: str) -> bool:
     return not any(p in ("", ".", "..") or p.lower() == ".git" for p in parts)
 
 
-def message_for(codemod: str, results: list[FileResult]) -> str:
-    changed = [r for r in results if r.status is Status.CHANGED]
-    noun = "file" if len(changed) == 1 else "files"
+def message_for(codemod: str, step: list[tuple[FileResult, bytes, tuple[str, ...]]], results: list[FileResult]) -> str:
+    """``step``: (file, its bytes in this commit, the codemods whose changes they hold): usually ``codemod``
+    alone; also earlier ones whose step did not verify alone and folded into this one."""
+    noun = "file" if len(step) == 1 else "files"
     description = all_codemods()[codemod][0].DESCRIPTION
-    lines = [f"{codemod}: rewrite {len(changed)} {noun}", "", description.rstrip(".") + ".", "", "Changes:"]
-    for result in changed:
-        lines += [f"- {result.path}:{c.line}: {c.message}" for c in result.changes]
-    notes = [(r.path, n) for r in results if r.status in (Status.CHANGED, Status.UNCHANGED) for n in r.notes]
+    lines = [f"{codemod}: rewrite {len(step)} {noun}", "", description.rstrip(".") + ".", "", "Changes:"]
+    for result, _, made in step:
+        lines += [f"- {result.path}:{c.line}: {c.message}" for c in result.changes if c.codemod in made]
+    notes = [(r.path, n) for r in results for n in r.notes if n.codemod == codemod]
     if notes:
         lines += ["", "Left as they were (notes):"]
         lines += [f"- {path}:{n.line}: {n.message}" for path, n in notes]
@@ -347,25 +349,38 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
                 "it is not replaced without --force"
             )
         outcome.status = "replaced"
+    # One pass of every codemod over the base, as `diff` and `apply` run them: the tip is what `diff` shows.
+    # Running each codemod on the previous one's committed result would differ (a manifest would be
+    # slimmed on the strength of a source rewrite in the same run), so the pass is cut into commits instead.
+    say(f"running {', '.join(ordered)}")
+    current = plan([scratch.tree], settings=first.settings)
+    if keep is not None:  # paths chosen by the caller (batch manifests), as relative "/" paths
+        current.jobs = [job for job in current.jobs if keep(job.display)]
+    results = engine.run(current.jobs, ordered, workers)
+    outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
+    outcome.failures += current.problems
+    kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
+    outcome.changes += [_entry(c.codemod, r.path, c) for r in kept for c in r.changes]
+    outcome.notes += [_entry(n.codemod, r.path, n) for r in kept for n in r.notes]
+    jobs = {job.display: job for job in current.jobs}
+    by_codemod: dict[str, list[tuple[FileResult, bytes, tuple[str, ...]]]] = {}
+    for result in results:
+        if result.status is not Status.CHANGED:
+            continue
+        done: list[str] = []
+        for codemod, after in engine.steps(jobs[result.path], ordered, result):
+            made = tuple(c for c in ordered[: ordered.index(codemod) + 1] if c not in done)
+            done += made
+            by_codemod.setdefault(codemod, []).append((result, after, made))
     tip = base_sha
     for codemod in ordered:
-        say(f"running {codemod}")
-        current = plan([scratch.tree], settings=first.settings)
-        if keep is not None:  # paths chosen by the caller (batch manifests), as relative "/" paths
-            current.jobs = [job for job in current.jobs if keep(job.display)]
-        results = engine.run(current.jobs, (codemod,), workers)
-        outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
-        outcome.failures += [p for p in current.problems if p not in outcome.failures]
-        changed = [r for r in results if r.status is Status.CHANGED]
-        outcome.changes += [_entry(codemod, r.path, c) for r in changed for c in r.changes]
-        kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
-        outcome.notes += [_entry(codemod, r.path, n) for r in kept for n in r.notes]
-        if not changed:
+        step = by_codemod.get(codemod)
+        if not step:
             continue
-        scratch.record(results)
-        message = message_for(codemod, results)
+        scratch.record([(result.path, after) for result, after, _ in step])
+        message = message_for(codemod, step, kept)
         tip = scratch.commit(tip, message, identity)
-        outcome.commits.append(Commit(codemod, tip, message.splitlines()[0], [r.path for r in changed]))
+        outcome.commits.append(Commit(codemod, tip, message.splitlines()[0], [result.path for result, _, _ in step]))
     if not outcome.commits:
         outcome.status = "nothing to change"
         return outcome

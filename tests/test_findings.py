@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ PINNED = [
     ("slim-dependencies/npm_notes/in/package.json", 7, "LR402", 5),
     ("slim-dependencies/maven_no_sources/in/pom.xml", 7, "LR409", 5),
     # A requirements.txt below tests/ is no function's: the pip families are pinned on copies (test_pip_families).
-    ("slim-dependencies/pip_trim/in/requirements.txt", 1, "LR405", 1),
+    ("tests/slim-dependencies/pip_trim/in/requirements.txt", 1, "LR405", 1),
 ]
 # The v2 narrowing of targeted-imports is opt-in on JavaScript (sdk-v3 is the default there): asked for by name.
 LAZY = [
@@ -74,14 +75,23 @@ def _findings_by_place(report: dict) -> dict[tuple[str, int], list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def fixture_findings() -> dict[tuple[str, int], list[dict]]:
+def fixture_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], list[dict]]:
     from click.testing import CliRunner
 
     from rewriter.cli import cli
 
+    # Copied out of tests/: files under a tests folder are not Lambda code.
+    cases_root = tmp_path_factory.mktemp("findings") / "cases"
+    shutil.copytree(FIXTURES, cases_root)  # whole: a manifest's codemods read the sources beside it
+    (cases_root / ".git").mkdir()
+    for case in PINNED:  # a case named under tests/ is one because it is there: copied there again
+        if case[0].startswith("tests/"):
+            folder = Path(case[0]).parent
+            shutil.copytree(FIXTURES / folder.relative_to("tests"), cases_root / folder, dirs_exist_ok=True)
     found = {}
-    for args, cases in ((["check", "-v", "--format", "json"], PINNED), (["check", "-v", "--format", "json", "-c", "lazy-imports", "-c", "targeted-imports"], LAZY)):
-        files = sorted({str(FIXTURES / case[0]) for case in cases})
+    for args, cases in ((["check", "-v", "--format", "json"], PINNED),
+                        (["check", "-v", "--format", "json", "-c", "lazy-imports", "-c", "targeted-imports"], LAZY)):
+        files = sorted({str(cases_root / case[0]) for case in cases})
         result = CliRunner().invoke(cli, [*args, *files])
         assert result.exit_code in (0, 1), result.output
         found.update(_findings_by_place(json.loads(result.stdout)))
@@ -90,8 +100,7 @@ def fixture_findings() -> dict[tuple[str, int], list[dict]]:
 
 @pytest.mark.parametrize(("fixture", "line", "code", "col"), PINNED + LAZY, ids=lambda v: str(v))
 def test_codemod_messages_get_their_codes(fixture_findings, fixture: str, line: int, code: str, col: int | None) -> None:
-    path = (FIXTURES / fixture).relative_to(FIXTURES.parent.parent).as_posix()
-    items = fixture_findings.get((path, line), [])
+    items = fixture_findings.get((fixture, line), [])
     assert code in [item["code"] for item in items], items
     if col is not None:
         assert {item["column"] for item in items} == {col}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codemods._base import FunctionTraits
+from codemods._lambda_code import NOT_LAMBDA_JAVA
 from codemods.java.hoist_clients import construction_kind
 from rewriter.findings import CHANGE, NOTE, classify
 from rewriter.engine import FileJob, Status, process_file
@@ -174,7 +175,8 @@ def test_the_template_setting_reaches_the_codemod_through_the_cli(tmp_path: Path
 
 def test_a_class_that_is_no_handler_is_left_alone(tmp_path: Path) -> None:
     result = _run(tmp_path, (FIXTURES / "java_not_a_handler.in.java").read_bytes(), "java_not_a_handler")
-    assert result.status is Status.UNCHANGED and not result.notes and not result.changes
+    assert result.status is Status.UNCHANGED and not result.changes
+    assert [n.message for n in result.notes] == [NOT_LAMBDA_JAVA]
 
 
 def test_jdbc_close_goes_with_its_try_when_it_was_alone_there(tmp_path: Path) -> None:

@@ -226,6 +226,8 @@ def test_both_codemods_together_hoist_then_narrow() -> None:
     "head, body, tail, entry_points, hoisted",
     [
         pytest.param("exports.main = async (event) => {", "const s3 = new S3();", "", None, True, id="main"),
+        # `main` alone is every CLI script's entry point, not a handler name.
+        pytest.param("exports.main = async (argv) => {", "const s3 = new S3();", "", None, False, id="main-cli"),
         pytest.param("exports.run = async (input) => {", "const s3 = new S3();", "", None, False, id="unknown-name"),
         pytest.param(
             "exports.run = async (input) => {",

@@ -7,11 +7,12 @@ Context)`, is a handler as well.
 """
 from __future__ import annotations
 
-HANDLER_INTERFACES = frozenset({"RequestHandler", "RequestStreamHandler"})
+from codemods._lambda_code import JAVA_HANDLER_INTERFACES as HANDLER_INTERFACES
+from codemods._lambda_code import JAVA_RUNTIME_PACKAGE as LAMBDA_RUNTIME
+
 HANDLER_METHOD = "handleRequest"
 STREAM_PARAMETERS = ("InputStream", "OutputStream", "Context")
 # `Context` alone is a common name; it is Lambda's only where the file imports Lambda's runtime package.
-LAMBDA_RUNTIME = b"com.amazonaws.services.lambda.runtime"
 
 
 def _text(data: bytes, node) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from codemods._base import Codemod, FileContext
+from codemods._lambda_code import JS_EVENT_PARAMETERS, JS_HANDLER_NAMES, NOT_LAMBDA_JS
 from codemods.javascript._services import SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -32,8 +33,8 @@ from codemods.javascript._tree import (
 )
 
 # Where a handler is recognised without a template naming it.
-HANDLER_NAMES = frozenset({"handler", "lambdaHandler", "main"})
-EVENT_PARAMETERS = frozenset({"event", "_event", "evt"})
+# The shared rule for which exported functions are handlers when no template names one.
+HANDLER_NAMES, EVENT_PARAMETERS = JS_HANDLER_NAMES, JS_EVENT_PARAMETERS
 DATABASE_MODULES = {
     "mysql": ("createConnection", "createPool"),
     "mysql2": ("createConnection", "createPool"),
@@ -158,7 +159,7 @@ class _Hoister:
         handlers = self._handlers()
         if not handlers:
             if any(self._construction(n) for n in walk(self.root)):
-                self.ctx.note(1, "not Lambda code: no exported handler (no template names one here)")
+                self.ctx.note(1, NOT_LAMBDA_JS)
             return self.tree
         edits: list[Edit] = []
         for handler in handlers:

@@ -14,6 +14,7 @@ import weakref
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from codemods._lambda_code import python_handler
 from codemods.catalog import ENV_WRITES
 
 BUILTIN_NAMES = frozenset(dir(builtins))
@@ -609,51 +610,6 @@ def _all_names(node: cst.CSTNode) -> set[str]:
     return names
 
 
-# A top-level ``def`` whose first parameter looks like an event: every function handler_like() accepts
-# matches (and some that it does not, such as a def inside a string). Regular expressions cost
-# microseconds where a LibCST parse costs milliseconds, and most files that mention boto3 are not
-# handlers. ``def`` is found first (a literal: fast to search for), then the rest is checked where it is:
-# one expression that starts with "line start or CR or BOM" tries every position of the file, 5x slower.
-_DEF = re.compile(rb"def[ \t]+\w+[ \t]*\(")
-_ASYNC = re.compile(rb"async[ \t]+")
-_EVENT_PARAM = re.compile(rb"(?:\s|\\|#[^\r\n]*(?![^\r\n]))*(?i:\w*event\w*|e|evt|_e)\s*[,:=)]")
-_last_checked: tuple[bytes | None, bool] = (None, False)
-
-
-def _handler_def(data: bytes) -> bool:
-    global _last_checked
-    if data is _last_checked[0]:
-        return _last_checked[1]  # every Python codemod asks about the same file in turn
-    found = False
-    for match in _DEF.finditer(data):
-        start = match.start()
-        line_start = max(data.rfind(b"\n", 0, start), data.rfind(b"\r", 0, start)) + 1
-        prefix = data[line_start:start]
-        if line_start == 0 and prefix.startswith(b"\xef\xbb\xbf"):
-            prefix = prefix[3:]
-        if (not prefix or _ASYNC.fullmatch(prefix)) and _EVENT_PARAM.match(data, match.end()):
-            found = True
-            break
-    _last_checked = (data, found)
-    return found
-
-
-NOT_LAMBDA = (
-    "not Lambda code: no template names a handler here and no top-level function takes (event, context); left alone"
-)
-
-
-def may_be_lambda(data: bytes, entry_points: frozenset[str] | None) -> bool:
-    """False when the file surely has no handler: no template names one and no def looks like one."""
-    return entry_points is not None or _handler_def(data)
-
-
 def handler_like(fn: cst.FunctionDef) -> bool:
-    """A function shaped like a Lambda handler: ``(event, context)`` or a close variant of it."""
-    params = fn.params.params
-    if len(params) < 2 or len(params) > 3:
-        return False
-    first, second = params[0].name.value.lower(), params[1].name.value.lower()
-    return ("event" in first or first in {"e", "evt", "_e"}) and (
-        "context" in second or "ctx" in second or second == "_"
-    )
+    """A function shaped like a Lambda handler, by the rule every codemod shares (``_lambda_code``)."""
+    return python_handler([(p.name.value, p.default is not None) for p in (*fn.params.posonly_params, *fn.params.params)])

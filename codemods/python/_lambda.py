@@ -1,17 +1,19 @@
-"""Which functions of a module Lambda calls, one rule for every Python codemod."""
+"""Which functions of a module Lambda calls, one rule for every Python codemod.
+
+Whether the file is Lambda code at all is decided before any codemod runs (``codemods._lambda_code``);
+here, within a Lambda file, the handlers are found in the tree by the same rule.
+"""
 from __future__ import annotations
 
 import libcst as cst
 
 from codemods._base import Codemod, FileContext
-from codemods.python._facts import NOT_LAMBDA, ModuleFacts, handler_like, may_be_lambda
+from codemods._lambda_code import NOT_LAMBDA_PYTHON as NOT_LAMBDA
+from codemods.python._facts import ModuleFacts, handler_like
 
 
 class LambdaCodemod(Codemod):
-    """A Python codemod that acts only on Lambda modules: a file that surely has none is not parsed."""
-
-    def declines(self, data: bytes, ctx: FileContext) -> str | None:
-        return None if may_be_lambda(data, ctx.entry_points) else NOT_LAMBDA
+    """A Python codemod that acts only on Lambda modules (the engine runs it on nothing else)."""
 
 
 def entry_points(facts: ModuleFacts, ctx: FileContext) -> list[cst.FunctionDef]:
