@@ -356,7 +356,9 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     current = plan([scratch.tree], settings=first.settings)
     if keep is not None:  # paths chosen by the caller (batch manifests), as relative "/" paths
         current.jobs = [job for job in current.jobs if keep(job.display)]
-    results = engine.run(current.jobs, ordered, workers)
+    # The engine gets the selection as diff and apply give it: () is the default set, where opt-in is decided per
+    # implementation (targeted-imports runs on JavaScript only when named); `ordered` names every codemod.
+    results = engine.run(current.jobs, tuple(selected), workers)
     outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
     outcome.failures += current.problems
     kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
@@ -368,7 +370,7 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
         if result.status is not Status.CHANGED:
             continue
         done: list[str] = []
-        for codemod, after in engine.steps(jobs[result.path], ordered, result):
+        for codemod, after in engine.steps(jobs[result.path], tuple(selected), result):
             made = tuple(c for c in ordered[: ordered.index(codemod) + 1] if c not in done)
             done += made
             by_codemod.setdefault(codemod, []).append((result, after, made))
