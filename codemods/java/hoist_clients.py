@@ -524,6 +524,16 @@ class _Class:
         done: set[str] = set()
         closes: list[tuple[str, object]] = []
         assignments: list[_Hoist] = []
+
+        def guarded(plan: _Hoist, condition: bytes) -> Edit:
+            """The statement becomes `if (condition) { field = value; }`: a field built where the local was."""
+            statement_indent = indent_at(data, plan.statement.start_byte)
+            value = self._reindent(_text(self.data, plan.value).encode(), statement_indent, statement_indent + unit)
+            guard = (statement_indent + b"if (" + condition + b") {" + nl
+                     + statement_indent + unit + plan.name.encode() + b" = " + value + b";" + nl
+                     + statement_indent + b"}" + nl)
+            return Edit(line_start(data, plan.statement.start_byte), line_end(data, plan.statement.end_byte), guard)
+
         for plan in plans:
             first = plan.comments[0] if plan.comments else plan.statement
             start, end = line_start(data, first.start_byte), line_end(data, plan.statement.end_byte)
@@ -533,12 +543,7 @@ class _Class:
             value = self._reindent(self._render(plan.value, plan.inlined).encode(), statement_indent, indent)
             where = f"in {self._name(self.node) + '.' if self.helper else ''}{self._name(plan.method)}"
             if plan.lazy:
-                guard = (statement_indent + b"if (%s == null) {" % plan.name.encode() + nl
-                         + statement_indent + unit + plan.name.encode() + b" = "
-                         + self._reindent(_text(self.data, plan.value).encode(), statement_indent,
-                                          statement_indent + unit) + b";" + nl + statement_indent + b"}" + nl)
-                edits.append(Edit(line_start(data, plan.statement.start_byte), line_end(data, plan.statement.end_byte),
-                                  guard))
+                edits.append(guarded(plan, b"%s == null" % plan.name.encode()))
                 if plan.name not in done:
                     # volatile: under Managed Instances concurrent requests read it from other threads
                     fields.append(indent + b"private static volatile " + plan.type.encode() + b" " + plan.name.encode()
@@ -547,13 +552,8 @@ class _Class:
                                 f"once, on first use (was built per invocation {where}): it reads `{plan.lazy}`, which "
                                 "may be unset; built at class initialisation, a failure would fail every invocation")
             elif plan.kind == "connection":
-                guard = (statement_indent + b"if (%s == null || !%s.isValid(%d)) {" % (
-                    plan.name.encode(), plan.name.encode(), VALID_TIMEOUT_SECONDS) + nl
-                         + statement_indent + unit + plan.name.encode() + b" = "
-                         + self._reindent(_text(self.data, plan.value).encode(), statement_indent,
-                                          statement_indent + unit) + b";" + nl + statement_indent + b"}" + nl)
-                edits.append(Edit(line_start(data, plan.statement.start_byte), line_end(data, plan.statement.end_byte),
-                                  guard))
+                edits.append(guarded(plan, b"%s == null || !%s.isValid(%d)" % (
+                    plan.name.encode(), plan.name.encode(), VALID_TIMEOUT_SECONDS)))
                 if plan.name not in done:
                     fields.append(indent + b"private static " + plan.type.encode() + b" " + plan.name.encode() + b";"
                                   + nl)
