@@ -133,3 +133,36 @@ def test_package_json_keeps_aws_sdk_while_a_source_stays_on_v2(tmp_path: Path) -
     assert any("aws-sdk stays: agent.js keeps the v2 SDK" in n["message"] for n in files["package.json"]["notes"])
     CliRunner().invoke(cli, ["apply", "--no-cache", "-c", "sdk-v3", str(tmp_path)])
     assert (tmp_path / "package.json").read_text() == manifest
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+@pytest.mark.parametrize(
+    "case, line, words",
+    [
+        ("left_body_as_buffer.in.js", 8, "`Body` of `getObject` is a stream in v3 (v2 gave a Buffer or a string): it is read"),
+        ("left_body_destructured.in.js", 6, "`Body` of `getObject` is a stream in v3 (v2 gave a Buffer or a string): it is taken out"),
+        ("left_payload_parsed.in.js", 7, "`Payload` of `invoke` is a Uint8Array in v3 (v2 gave a Buffer or a string): it is "
+                                         "read here as v2 gave it; convert it by hand (or wrap it in `Buffer.from(…)`)"),
+        ("left_body_in_sync_function.in.js", 6, "read here with `toString()` in a function that cannot await it"),
+    ],
+)
+def test_bytes_v3_returns_otherwise_leave_the_file_on_v2(case: str, line: int, words: str) -> None:
+    """A response member that holds bytes (a Buffer in v2; a stream or a Uint8Array in v3), read as v2 gave it, would
+    be half-translated code (`gm(object.Body)` gets a stream, `JSON.parse(result.Payload)` a list of numbers): the file
+    stays on v2, with the line, and no change is reported."""
+    source = (FIXTURES / case).read_bytes()
+    result, ctx = rewrite(source, case)
+    assert result == source and not ctx.changes
+    assert [(n.line, n.message.startswith("v2 SDK left in place: ")) for n in ctx.notes] == [(line, True)], ctx.notes
+    assert words in ctx.notes[0].message
+
+
+def test_bytes_read_only_counts_the_operations_the_file_calls() -> None:
+    """`event.Body` in a file that never calls an operation returning bytes is no reason to stay on v2."""
+    from codemods.javascript.sdk_v3 import _bytes_read
+
+    source = b"const AWS = require('aws-sdk');\nconst s3 = new AWS.S3();\nexports.h = async (e) => s3.putObject({Bucket: 'b', Key: 'k', Body: e.Body}).promise();\n"
+    assert _bytes_read(source, language_for("a.js").parse(source).tree.root_node) == []
+    called = source.replace(b"putObject", b"getObject")
+    assert [at for at, _ in _bytes_read(called, language_for("a.js").parse(called).tree.root_node)] == [3]

@@ -37,6 +37,27 @@ def global_members(package: Path) -> list[str]:
     return sorted(json.loads(out))
 
 
+def blob_outputs(package: Path) -> dict[str, dict[str, str]]:
+    """Operation (as v2 names the method) -> its output members that hold bytes, and what v3 returns there:
+    "stream" for a streaming member (S3 `getObject` `Body`), else "Uint8Array". v2 gave a Buffer (or a string)."""
+    metadata = json.loads((package / "apis" / "metadata.json").read_text())
+    found: dict[str, dict[str, str]] = {}
+    for module, entry in metadata.items():
+        prefix = entry.get("prefix", module)
+        for api_file in sorted((package / "apis").glob(f"{prefix}-*.min.json")):
+            api = json.loads(api_file.read_text())
+            shapes = api.get("shapes", {})
+            for operation, spec in api.get("operations", {}).items():
+                output = spec.get("output", {})
+                members = shapes.get(output["shape"], {}).get("members", {}) if "shape" in output else output.get("members", {})
+                for member, ref in members.items():
+                    shape = {**shapes.get(ref.get("shape", ""), {}), **ref}
+                    if shape.get("type") == "blob":
+                        kind = "stream" if shape.get("streaming") else "Uint8Array"
+                        found.setdefault(operation[0].lower() + operation[1:], {})[member] = kind
+    return found
+
+
 def render(package: Path) -> str:
     version = json.loads((package / "package.json").read_text())["version"]
     table = services(package)
@@ -57,6 +78,12 @@ def render(package: Path) -> str:
         *(f'        "{member}",' for member in members),
         "    }",
         ")",
+        "",
+        "# Operation -> output members holding bytes and what v3 returns there (v2: a Buffer or a string).",
+        "BLOB_OUTPUTS: dict[str, dict[str, str]] = {",
+        *(f'    "{op}": {{{", ".join(f"{m!r}: {k!r}" for m, k in sorted(members.items()))}}},'.replace("'", '"')
+          for op, members in sorted(blob_outputs(package).items())),
+        "}",
         "",
     ]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import re
 
 from codemods._base import Codemod, FileContext
 from codemods.javascript import _async_handlers, _aws_sdk_js_codemod
+from codemods.javascript._services import BLOB_OUTPUTS
 from codemods.javascript._tree import FUNCTIONS, Edit, apply, line, text, walk
 
 # An import or require of the v2 SDK or one of its deep paths (`aws-sdk/clients/s3`, `aws-sdk/global`).
@@ -31,15 +32,29 @@ class SdkV3(Codemod):
     MARKERS = (b"aws-sdk",)
 
     def transform(self, tree, ctx: FileContext):
-        data = tree.data
-        if V2_IMPORT.search(data):
+        data, original, first_change = tree.data, tree, len(ctx.changes)
+        v2 = V2_IMPORT.search(data) is not None
+        if v2:
+            bytes_read = _bytes_read(data, tree.tree.root_node)
+            for at, message in bytes_read:
+                ctx.note(at, f"v2 SDK left in place: {message}")
+            if bytes_read:
+                return tree
             translated = _translated(data, posixpath.splitext(ctx.path)[1] or ".js", ctx)
             if translated is None:
                 return tree
             tree = tree.replaced(translated)
         edits = _async_handlers.make_async(tree.data, tree.tree.root_node, ctx)
         tree = apply(tree, edits)
-        return _read_bodies(tree, ctx)
+        tree, unread = _read_bodies(tree, ctx, report=not v2)
+        if v2 and unread:
+            # A `Body` the translation cannot read as v2 did would be half-translated code: the file stays v2.
+            del ctx.changes[first_change:]
+            for at in unread:
+                ctx.note(at, "v2 SDK left in place: `Body` would be a stream in v3, read here with `toString()` in a "
+                             "function that cannot await it: read it with `await ….transformToString()` by hand")
+            return original
+        return tree
 
 
 class SdkV3TypeScript(SdkV3):
@@ -102,9 +117,59 @@ def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tu
     return sorted(found.items())
 
 
-def _read_bodies(tree, ctx: FileContext):
-    """`x.Body.toString(...)`: in v3 `Body` is a stream, whose `toString()` is "[object Object]"."""
-    data, edits, asyncs = tree.data, [], set()
+def _bytes_read(data: bytes, root) -> list[tuple[int, str]]:
+    """Where v2 code reads bytes from a response in a way that means something else in v3: v2 gave a Buffer (or a
+    string), v3 gives a stream or a Uint8Array, whose `toString()`, `JSON.parse` and `length` differ. Only the
+    operations the file calls count; `x.Body.toString()` (rewritten later) and a value wrapped in `Buffer.from(...)`
+    or decoded (`….decode(x)`), which mean the same in both, do not."""
+    called: dict[str, str] = {}
+    for node in walk(root):
+        if node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            if callee is not None and callee.type == "member_expression":
+                operation = text(data, callee.child_by_field_name("property"))
+                for member, kind in BLOB_OUTPUTS.get(operation, {}).items():
+                    called.setdefault(member, f"`{member}` of `{operation}` is a {kind} in v3 (v2 gave a Buffer or a "
+                                              f"string)")
+    if not called:
+        return []
+    found: list[tuple[int, str]] = []
+    for node in walk(root):
+        if node.type == "member_expression":
+            name = text(data, node.child_by_field_name("property"))
+            if name in called and not _same_in_v3(data, node, called[name]):
+                found.append((line(node), called[name] + ": it is read here as v2 gave it; convert it by hand"
+                              + ("" if "stream" in called[name] else " (or wrap it in `Buffer.from(…)`)")))
+        elif node.type in ("shorthand_property_identifier_pattern", "pair_pattern"):
+            key = node if node.type.startswith("shorthand") else node.child_by_field_name("key")
+            if key is not None and text(data, key) in called:
+                found.append((line(node), called[text(data, key)] + ": it is taken out here as v2 gave it; convert it "
+                                                                    "by hand"))
+    return sorted(set(found))
+
+
+def _same_in_v3(data: bytes, node, what: str) -> bool:
+    parent = node.parent
+    if parent is None:
+        return True
+    if parent.type == "assignment_expression" and parent.child_by_field_name("left") == node:
+        return True  # written, not read: a request's parameters
+    if parent.type == "unary_expression" and text(data, parent.child_by_field_name("operator")) == "delete":
+        return True
+    if "stream" in what and parent.type == "member_expression" and text(data, parent.child_by_field_name("property")) == "toString":
+        return True  # `x.Body.toString()`: _read_bodies awaits transformToString() there
+    if "stream" not in what and parent.type == "arguments" and parent.named_children[:1] == [node]:
+        callee = parent.parent.child_by_field_name("function") if parent.parent is not None else None
+        if callee is not None and (text(data, callee) == "Buffer.from" or (
+                callee.type == "member_expression" and text(data, callee.child_by_field_name("property")) == "decode")):
+            return True  # a Buffer, or a string, in v2 and v3 alike
+    return False
+
+
+def _read_bodies(tree, ctx: FileContext, report: bool = True):
+    """`x.Body.toString(...)`: in v3 `Body` is a stream, whose `toString()` is "[object Object]". Returns the tree
+    and the lines of the reads it could not rewrite (noted here when ``report``)."""
+    data, edits, asyncs, unread = tree.data, [], set(), []
     for node in walk(tree.tree.root_node):
         if node.type != "call_expression":
             continue
@@ -116,12 +181,16 @@ def _read_bodies(tree, ctx: FileContext):
             continue
         function = next((a for a in _ancestors(node) if a.type in FUNCTIONS), None)
         if function is None:
-            ctx.note(line(node), "`Body` is a stream in v3: read it with `await ….transformToString()`")
+            unread.append(line(node))
+            if report:
+                ctx.note(line(node), "`Body` is a stream in v3: read it with `await ….transformToString()`")
             continue
         if not any(child.type == "async" for child in function.children):
             if function.parent is None or function.parent.type != "arguments":
-                ctx.note(line(node), "`Body` is a stream in v3: read it with `await ….transformToString()` (here in "
-                                     "a function that is not async)")
+                unread.append(line(node))
+                if report:
+                    ctx.note(line(node), "`Body` is a stream in v3: read it with `await ….transformToString()` (here "
+                                         "in a function that is not async)")
                 continue
             asyncs.add(function.start_byte)
         args = node.child_by_field_name("arguments")
@@ -133,7 +202,7 @@ def _read_bodies(tree, ctx: FileContext):
         ]
         ctx.change(line(node), "S3 `Body` (a stream in v3) read with `await transformToString()`")
     edits += [Edit(at, at, b"async ") for at in asyncs]
-    return apply(tree, edits)
+    return apply(tree, edits), unread
 
 
 def _ancestors(node):
