@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +42,12 @@ def _python_syntax(data: bytes, path: str = "<file>", flags: int = ast.PyCF_ONLY
     try:
         compile(data, path, "exec", flags, dont_inherit=True)
     except SyntaxError as error:
-        raise ParseFailure(f"line {error.lineno}: {error.msg}" if error.lineno else error.msg) from None
+        message = f"line {error.lineno}: {error.msg}" if error.lineno else error.msg
+        if error.msg.startswith("f-string") and sys.version_info < (3, 12):
+            # PEP 701: Python 3.12 reads quotes and backslashes inside f-string braces, and functions run on 3.12+.
+            message += (f" (Python {sys.version_info[0]}.{sys.version_info[1]} runs lambda-rewriter here; Python 3.12 "
+                        f"and later accept this f-string: run lambda-rewriter on Python 3.12 or later)")
+        raise ParseFailure(message) from None
     except (MemoryError, RecursionError):
         raise ParseFailure("nested too deeply for Python's parser") from None
     except ValueError as error:  # a NUL byte

@@ -147,6 +147,8 @@ _HINTS = (
 
 
 def _with_hint(reason: str) -> str:
+    if "run lambda-rewriter on Python" in reason:  # the reason says what to do
+        return printable(reason)
     hint = next((hint for start, hint in _HINTS if reason.startswith(start)), None)
     return printable(f"{reason} ({hint})" if hint else reason)
 

@@ -116,3 +116,15 @@ def test_an_os_error_anywhere_else_is_one_line_with_exit_3(monkeypatch: pytest.M
     assert cli.main(["check", "."]) == 3
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: No space left on device: /cache/ccc") and line.endswith("(4007 characters)")
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="Python 3.12 and later read PEP 701 f-strings")
+def test_a_newer_python_f_string_names_the_python_that_read_it(tmp_path: Path) -> None:
+    """`f"{event["key"]}"` is valid on the python3.12 runtime; on an older Python running the tool the error says
+    which Python read it and what to do, rather than telling the user to fix a file that is not wrong."""
+    write(tmp_path, {"app.py": HANDLER.replace("return s3", 'key = f"{event["key"]}"\n    return s3')})
+    out = _main(["check", "."], tmp_path)
+    _one_line_error(out, 3, "f-string: unmatched '[' (Python 3.11 runs lambda-rewriter here; Python 3.12 and "
+                            "later accept this f-string: run lambda-rewriter on Python 3.12 or later)"
+                    .replace("3.11", f"{sys.version_info[0]}.{sys.version_info[1]}"))
+    assert "fix the syntax error" not in out.stderr
