@@ -64,6 +64,9 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR003", "hoist-clients", NOTE, "left in the handler: a `with` block or `try` decides its lifetime",
             "left in `handler`: `requests.Session(...)` opens a `with` block, which closes it at the end",
             r"opens a `with` block|inside `try`|try-with-resources"),
+    Finding("LR008", "hoist-clients", NOTE, "left in the handler: the tests patch what builds it",
+            "left in `handler`: `boto3.client(...)`: the tests patch `app.boto3` (tests/test_app.py:6); built once, it "
+            "would outlive each test's patch", r"the tests patch `"),
     Finding("LR009", "hoist-clients", NOTE, "left where it is, for the reason given",
             "left in `process`: `sns` is closed by `sns.close()`; a reused client must stay open"),
     # -- reconnect-guards ----------------------------------------------------------------------------
@@ -80,6 +83,9 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR105", "reconnect-guards", NOTE, "left in the handler: what it connects with varies per invocation",
             "left in `handler`: `pymysql.connect(...)`: `host` comes from `event`; a new connection per invocation",
             r"a new connection per invocation"),
+    Finding("LR108", "reconnect-guards", NOTE, "left in the handler: the tests patch the driver",
+            "left in `handler`: `psycopg2.connect(...)`: the tests patch `app.psycopg2` (tests/test_app.py:9); reused, "
+            "the connection would outlive each test's patch", r"the tests patch `"),
     Finding("LR109", "reconnect-guards", NOTE, "a connection left as it is, for the reason given",
             "left in `handler`: `psycopg.connect(...)`: its `with` block commits and closes the connection at the end; ..."),
     # -- targeted-imports ----------------------------------------------------------------------------

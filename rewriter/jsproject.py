@@ -1,4 +1,5 @@
-"""The project facts of JavaScript/TypeScript files (codemods/javascript/_project.py), read from disk.
+"""The project facts of JavaScript/TypeScript files (codemods/javascript/_project.py) and of Python modules
+(what their tests patch, codemods/python/_test_patches.py), read from disk.
 
 Only JSON and the bytes of test files are read: a tsconfig.json (JSON with comments and trailing commas)
 and the configurations it `extends`, relative or from a package under node_modules; the nearest
@@ -13,6 +14,8 @@ import re
 from pathlib import Path
 
 from codemods.javascript._project import JsProject, TsOptions
+from codemods.python import _test_patches
+from codemods.python._test_patches import NO_TESTS, PyTests
 
 _SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _MAX_CONFIG_BYTES = 1_000_000
@@ -35,8 +38,11 @@ class Projects:
         self._mocks: dict[Path | None, frozenset[str]] | None = None
         self._manifests: dict[Path, dict] = {}
         self._interned: dict[JsProject, JsProject] = {}
+        self._py_tests: PyTests | None = None
 
-    def project_for(self, path: Path) -> JsProject | None:
+    def project_for(self, path: Path) -> JsProject | PyTests | None:
+        if path.suffix == ".py":
+            return self._python_tests()
         if not path.name.endswith(_SUFFIXES) or path.name.endswith((".d.ts", ".d.mts", ".d.cts")):
             return None
         folder = path.parent
@@ -48,6 +54,27 @@ class Projects:
             mocked=self._mocked_for(package.parent if package is not None else None),
         )
         return self._interned.setdefault(found, found)
+
+    def _python_tests(self) -> PyTests:
+        """What the run's Python tests patch: one set for every module of the run (a module's tests may live
+        anywhere, and import it under any package path)."""
+        if self._py_tests is None:
+            patched: list[tuple[str, str]] = []
+            for path in self.files:
+                name = path.name
+                if not name.endswith(".py") or not (
+                    name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py" or _is_test(path, self.root)
+                ):
+                    continue
+                try:
+                    with open(path, "rb") as handle:
+                        data = handle.read(_MAX_TEST_BYTES)
+                except OSError:
+                    continue
+                shown = path.relative_to(self.root).as_posix() if self.root in path.parents else path.as_posix()
+                patched += _test_patches.scan(shown, data)
+            self._py_tests = PyTests(tuple(patched)) if patched else NO_TESTS
+        return self._py_tests
 
     def _nearest(self, folder: Path, name: str, memo: dict[Path, Path | None]) -> Path | None:
         walked = []

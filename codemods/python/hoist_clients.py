@@ -42,6 +42,7 @@ from codemods.python._facts import (
 from codemods.python._guards import guard_of
 from codemods.python._import_time import Substitute, build_risk, env_read, read_setup, risky_reads, sets_region
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
+from codemods.python._test_patches import PyTests
 
 MARKERS = (
     b"boto3",
@@ -231,6 +232,13 @@ class _Hoister(Constancy):
         if state.with_item:
             self.ctx.note(self.line(call), f"{where}: {shown} opens a `with` block, which closes it at the end")
             return True
+        patch = self._patched_by_tests(call, ctor, fn)
+        if patch is not None:
+            target, at = patch
+            self.ctx.note(self.line(call), f"{where}: {shown}: the tests patch `{target}` ({at}); built once, it would "
+                                           "outlive each test's patch")
+            self._refuse(self._assigned_name(call, state), fn)
+            return True
 
         target = self._assigned_name(call, state)
         if target is not None and target in self.feeds:
@@ -293,6 +301,12 @@ class _Hoister(Constancy):
             self.ctx.note(self.line(call), f"{where}: {refused}")
             self._refuse(target, fn)
         return True
+
+    def _patched_by_tests(self, call: cst.Call, ctor: Constructor, fn: Function) -> tuple[str, str] | None:
+        tests = self.ctx.project
+        if not isinstance(tests, PyTests):
+            return None
+        return tests.patching(self.ctx.path, root_name(call.func), self.facts.qualname(call.func, fn.local_imports) or ctor.qualname)
 
     def _assigned_name(self, call: cst.Call, state: _Walk) -> str | None:
         """The local name when the construction is a whole statement ``name = <call>`` that can move."""
