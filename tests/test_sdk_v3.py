@@ -166,3 +166,37 @@ def test_bytes_read_only_counts_the_operations_the_file_calls() -> None:
     assert _bytes_read(source, language_for("a.js").parse(source).tree.root_node) == []
     called = source.replace(b"putObject", b"getObject")
     assert [at for at, _ in _bytes_read(called, language_for("a.js").parse(called).tree.root_node)] == [3]
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_an_error_field_v3_has_nothing_for_leaves_the_file_on_v2() -> None:
+    """`error.retryable` (v3: `$retryable`, an object or undefined) would silently be undefined after the move."""
+    source = (FIXTURES / "left_error_retryable.in.js").read_bytes()
+    result, ctx = rewrite(source, "left_error_retryable.in.js")
+    assert result == source and not ctx.changes
+    assert [(n.line, n.message.split(":")[0]) for n in ctx.notes] == [(9, "v2 SDK left in place")], ctx.notes
+    assert "`error.retryable` of a caught error has no v3 equivalent" in ctx.notes[0].message
+
+
+def test_error_fields_keep_what_other_errors_read(tmp_path: Path) -> None:
+    """The rewritten `statusCode` reads a v3 error's `$metadata`, and anything else as v2 code did: run in Node on a
+    v3-shaped error, a v2-shaped one, and a plain Error."""
+    import shutil as _shutil
+    import subprocess as _subprocess
+
+    if _shutil.which("node") is None:
+        pytest.skip("needs node")
+    from codemods.javascript.sdk_v3 import _ERROR_FIELDS
+
+    script = "const read = (e) => [" + ", ".join(form.format(e="e") for form in _ERROR_FIELDS.values()) + "];\n" + (
+        "const v3 = Object.assign(new Error('x'), {name: 'GoneException', $metadata: {httpStatusCode: 410, "
+        "requestId: 'r', extendedRequestId: 'x', cfId: 'c'}});\n"
+        "const v2 = Object.assign(new Error('x'), {code: 'GoneException', statusCode: 410, requestId: 'r', "
+        "extendedRequestId: 'x', cfId: 'c'});\n"
+        "const fs = Object.assign(new Error('x'), {code: 'ENOENT'});\n"
+        "console.log(JSON.stringify([read(v3), read(v2), read(fs), read(new TypeError('t'))]));\n")
+    out = _subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True).stdout
+    v3, v2, fs, plain = json.loads(out)
+    assert v3 == v2 == ["GoneException", 410, "r", "x", "c"]
+    assert fs == ["ENOENT", None, None, None, None] and plain == [None] * 5

@@ -47,12 +47,18 @@ class SdkV3(Codemod):
         edits = _async_handlers.make_async(tree.data, tree.tree.root_node, ctx)
         tree = apply(tree, edits)
         tree, unread = _read_bodies(tree, ctx, report=not v2)
-        if v2 and unread:
-            # A `Body` the translation cannot read as v2 did would be half-translated code: the file stays v2.
+        errors: list[tuple[int, str]] = []
+        if v2 and not unread:
+            tree, errors = _error_fields(tree, ctx)
+        if v2 and (unread or errors):
+            # What the translation cannot read as v2 did would be half-translated code: the file stays v2.
             del ctx.changes[first_change:]
             for at in unread:
                 ctx.note(at, "v2 SDK left in place: `Body` would be a stream in v3, read here with `toString()` in a "
                              "function that cannot await it: read it with `await ….transformToString()` by hand")
+            for at, field in errors:
+                ctx.note(at, f"v2 SDK left in place: `{field}` of a caught error has no v3 equivalent (v3 errors carry "
+                             "`name`, `$metadata` and `$retryable`): rewrite the check by hand")
             return original
         return tree
 
@@ -96,6 +102,7 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
             ctx.note(at, "v2 SDK left in place: " + (f"`{what.rstrip('[. ')}` has no v3 equivalent to translate to"
                                                        if what else "parts of it have no v3 translation"))
         return None
+    result = _blank_runs_as_in(source, result)
     if result.endswith("\n") != source.endswith("\n"):
         result = result + "\n" if source.endswith("\n") else result.rstrip("\n")
     # recast keeps a directive's semicolon and adds its own: `'use strict';;`
@@ -104,6 +111,15 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
         result = result.replace("\n", "\r\n")
     ctx.change(first, "AWS SDK v2 translated to v3 (aws-sdk-js-codemod): modular clients, no `.promise()`")
     return (b"\xef\xbb\xbf" if bom else b"") + result.encode()
+
+
+def _blank_runs_as_in(source: str, result: str) -> str:
+    """The translator leaves blank lines where it took the v2 import out and put the v3 ones in (three in a row
+    where the file never had two): runs of blank lines longer than the file's longest become that long."""
+    blank_runs = [run.count("\n") - 1 for run in re.findall(r"\n(?:[ \t]*\n)+", source)]
+    limit = max(blank_runs, default=1) or 1
+    shortened = re.sub(r"\n(?:[ \t]*\n){%d,}" % (limit + 1), "\n" * (limit + 1), result)
+    return shortened.lstrip("\n") if not source.startswith("\n") else shortened
 
 
 def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tuple[int, str]]:
@@ -203,6 +219,74 @@ def _read_bodies(tree, ctx: FileContext, report: bool = True):
         ctx.change(line(node), "S3 `Body` (a stream in v3) read with `await transformToString()`")
     edits += [Edit(at, at, b"async ") for at in asyncs]
     return apply(tree, edits), unread
+
+
+# What a v2 error's field is in v3, written so that an error that is not the SDK's reads as before: v3 errors
+# have `name` and `$metadata` (httpStatusCode, requestId, extendedRequestId, cfId), no `code` or `statusCode`.
+_ERROR_FIELDS = {
+    "code": "({e}.code ?? ({e}.$metadata && {e}.name))",
+    "statusCode": "({e}.statusCode ?? {e}.$metadata?.httpStatusCode)",
+    "requestId": "({e}.requestId ?? {e}.$metadata?.requestId)",
+    "extendedRequestId": "({e}.extendedRequestId ?? {e}.$metadata?.extendedRequestId)",
+    "cfId": "({e}.cfId ?? {e}.$metadata?.cfId)",
+}
+_ERROR_ONLY_V2 = frozenset({"retryable", "retryDelay", "time", "region", "hostname", "originalError"})
+
+
+def _caught(data: bytes, root) -> list[tuple[str, object]]:
+    """(name, scope) of every caught error: a `catch (e)` clause's, and the first parameter of the function given
+    to `.catch(...)` or as the second argument of `.then(...)`."""
+    found = []
+    for node in walk(root):
+        if node.type == "catch_clause":
+            param, body = node.child_by_field_name("parameter"), node.child_by_field_name("body")
+            if param is not None and param.type == "identifier" and body is not None:
+                found.append((text(data, param), body))
+        elif node.type == "call_expression":
+            callee, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
+            if callee is None or callee.type != "member_expression" or args is None:
+                continue
+            method = text(data, callee.child_by_field_name("property"))
+            position = {"catch": 0, "then": 1}.get(method)
+            handlers = args.named_children
+            if position is None or len(handlers) <= position or handlers[position].type not in FUNCTIONS:
+                continue
+            function = handlers[position]
+            params = function.child_by_field_name("parameters")
+            first = params.named_children[0] if params is not None and params.named_children else \
+                function.child_by_field_name("parameter")
+            if first is not None and first.type in ("required_parameter", "optional_parameter"):
+                first = first.child_by_field_name("pattern")
+            if first is not None and first.type == "identifier" and function.child_by_field_name("body") is not None:
+                found.append((text(data, first), function.child_by_field_name("body")))
+    return found
+
+
+def _error_fields(tree, ctx: FileContext):
+    """v2 error fields read in a translated file (`e.code`, `e.statusCode`...) become what v3 gives there; the
+    lines of fields v3 has nothing for are returned (the file then stays v2)."""
+    data, edits, left, seen = tree.data, [], [], set()
+    for name, scope in _caught(data, tree.tree.root_node):
+        for node in walk(scope):
+            if node.type != "member_expression" or node.start_byte in seen:
+                continue
+            obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+            if obj is None or obj.type != "identifier" or text(data, obj) != name:
+                continue
+            field = text(data, prop)
+            written = node.parent is not None and node.parent.type in ("assignment_expression", "augmented_assignment_expression") \
+                and node.parent.child_by_field_name("left") == node
+            if field in _ERROR_ONLY_V2 or (field in _ERROR_FIELDS and written):
+                left.append((line(node), f"{name}.{field}"))
+            elif field in _ERROR_FIELDS:
+                seen.add(node.start_byte)
+                edits.append(Edit(node.start_byte, node.end_byte, _ERROR_FIELDS[field].format(e=name).encode()))
+                ctx.change(line(node), f"v2 error field `{name}.{field}` read as v3 gives it "
+                                       f"(`{name}.{'name' if field == 'code' else '$metadata'}`), and as before for "
+                                       "other errors")
+    if left:
+        return tree, sorted(set(left))
+    return apply(tree, edits), []
 
 
 def _ancestors(node):
