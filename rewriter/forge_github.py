@@ -46,7 +46,7 @@ class GitHub:
         self._api = github.Github(base_url=target.api_url, auth=Auth.Token(token), retry=None, timeout=30,
                                   seconds_between_requests=None, seconds_between_writes=None, lazy=True,
                                   user_agent=f"lambda-rewriter/{__version__}")
-        self._repo = self._api.get_repo(target.full_name, lazy=True)
+        self._repo = self._api.get_repo(target.full_name)  # lazy (the Github object is): no GET
         self._viewer: str | None = None
 
     def _call(self, what: str, action):

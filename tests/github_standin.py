@@ -287,7 +287,8 @@ class Standin:
         return status, answer, extra, operation
 
     def _viewer(self, login, body, query):
-        return 200, self.make("/user", "get", 200, login=login), {}
+        # oneOf private-user / public-user, told apart by the discriminator user_view_type.
+        return 200, self.make("/user", "get", 200, login=login, user_view_type="private"), {}
 
     def _list(self, login, body, query, full):
         owner, _, branch = query.get("head", ":").partition(":")
