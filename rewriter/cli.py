@@ -600,6 +600,49 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     sys.exit(batches.exit_status(entries))
 
 
+@cli.command()
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default="lambda-rewriter-batch",
+              show_default=True, help="The batch workspace whose ledger names each repository's pull request.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--token-command", metavar="CMD", help="Run CMD and use the first line it prints as the token.")
+@click.option("--forge", "forge_kind", type=click.Choice(["github", "gitlab"]), default=None,
+              help="What the remote's host is, when its name does not say.")
+@click.option("--api-url", metavar="URL", help="The forge's API (GitHub Enterprise: https://HOST/api/v3).")
+def status(manifest, workspace, fmt, token_command, forge_kind, api_url) -> None:
+    """Per repository: branch, pull request, its state (draft, open, merged, closed), checks and reviews."""
+    import json
+
+    from rewriter import batch as batches
+    from rewriter import forge, forge_pr, forge_run
+    from rewriter import manifest as manifests
+    from rewriter import status as statuses
+
+    console = _stderr()
+    try:
+        repos = manifests.load(manifest)
+    except manifests.ManifestError as error:
+        for problem in error.problems:
+            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        token = forge.read_token(forge_kind or "github", token_command)
+    except forge.ForgeError as error:
+        raise click.UsageError(str(error)) from None
+    settings = forge_run.Settings(forge_pr.Request(), forge_kind, api_url)
+    runner = forge_run.PullRequests(settings, lambda kind: token if kind == (forge_kind or "github") else
+                                    forge.read_token(kind, token_command), forge.Pacer(interval=0))
+    rows = statuses.collect(repos, batches.Ledger(workspace.absolute()), runner)
+    if fmt == "json":
+        click.echo(json.dumps({"repositories": rows, "summary": statuses.summary_line(rows)}, indent=2))
+    else:
+        click.echo(statuses.markdown(rows))
+    for row in rows:
+        if row["error"]:
+            console.print(f"[red]error:[/red] {escape(row['repository'])}: {escape(row['error'])}", soft_wrap=True)
+    sys.exit(EXIT_FAILED if any(row["error"] for row in rows) else 0)
+
+
 def _os_error(error: OSError) -> str:
     """What failed, on which path; a path of thousands of characters is cut short."""
     what = error.strerror or str(error) or type(error).__name__

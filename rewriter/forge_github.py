@@ -126,7 +126,10 @@ class GitHub:
         def read():
             commit = github.Commit.Commit(self._api.requester, {}, {"sha": sha, "url": f"{self._repo.url}/commits/{sha}"},
                                           completed=False)
-            runs = [(run.status, run.conclusion) for run in commit.get_check_runs()]
+            # Read as JSON: PyGithub's CheckRun fails on a null check_suite, which GitHub's description allows.
+            _, data = self._api.requester.requestJsonAndCheck("GET", f"{commit.url}/check-runs",
+                                                              parameters={"per_page": 100})
+            runs = [(run.get("status"), run.get("conclusion")) for run in data.get("check_runs") or []]
             statuses = commit.get_combined_status()
             return runs, statuses.state, statuses.total_count
 

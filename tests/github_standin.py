@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import re
 import threading
@@ -310,10 +311,11 @@ class Standin:
             return 403, {"message": SECONDARY, "documentation_url": "https://docs.github.com/rest"}, \
                 {"Retry-After": str(self.retry_after)}
         if self._attempts in self.primary_at:
-            self._blocked_until = now + self.retry_after
+            reset = int(time.time()) + self.retry_after + 1  # epoch seconds, as GitHub gives it: whole seconds
+            self._blocked_until = now + (reset - time.time())
             return 403, {"message": "API rate limit exceeded for user ID 1.", "documentation_url":
                          "https://docs.github.com/rest"}, {"x-ratelimit-remaining": "0", "x-ratelimit-limit": "5000",
-                                                           "x-ratelimit-reset": str(int(time.time()) + self.retry_after)}
+                                                           "x-ratelimit-reset": str(reset)}
         head = body["head"].rpartition(":")[2]
         if any(pr["head"] == head and pr["state"] == "open" for pr in self.pulls.get(full, {}).values()):
             return 422, {"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
@@ -321,7 +323,8 @@ class Standin:
                                      "message": f"A pull request already exists for {full.split('/')[0]}:{head}."}]}, {}
         number = self._new(full, {"title": body["title"], "body": body.get("body") or "", "head": head,
                                   "base": body["base"], "draft": bool(body.get("draft")), "author": login,
-                                  "state": "open", "merged": False, "sha": "2" * 40})
+                                  "state": "open", "merged": False,
+                                  "sha": hashlib.sha1(f"{full}#{len(self.pulls.get(full, {}))}".encode()).hexdigest()})
         self.creates += 1
         pr = self.pulls[full][number]
         return 201, self._pull_json(full, pr, "pull-request"), {
