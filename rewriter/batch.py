@@ -66,6 +66,7 @@ class Options:
     test_command: str | None = None  # for entries that name none; opt-in, it runs the repository's code
     test_timeout: int = gate.DEFAULT_TIMEOUT
     open_pr: bool = False  # the pull requests themselves are opened in the parent (forge_run), not in workers
+    close_stale: bool = False  # the tool's branch on an older base: rewrite again to tell whether it is stale
 
 
 # ---------------------------------------------------------------------------------------------- ledger
@@ -319,6 +320,11 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
             raise git_branch.GitError(f"branch {branch} exists on the remote and is left alone: {why}")
         # The tool's own branch (an earlier run, maybe from another workspace): a review may be under way on it.
         on = "this base" if made_here else "an older base"
+        if not made_here and options.close_stale and _nothing_left(repo, options, clone, runner, base, branch, codemods,
+                                                                    command, entry):
+            entry.update(stage="rewritten", outcome="unchanged", reason="nothing left to change on the base: the "
+                         "tool's branch on the remote is stale")
+            return
         entry.update(outcome="skipped", tip=remote_tip, commits=commits, reason="the branch is on the remote already, "
                      f"made by lambda-rewriter on {on}; left as it is")
         if made_here:
@@ -382,6 +388,23 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
         target.write_bytes(text)
         entry.update(outcome="patched", patch=str(target))
     _file_errors(entry)
+
+
+def _nothing_left(repo, options, clone, runner, base, branch, codemods, command, entry) -> bool:
+    """--close-stale: whether the codemods change nothing on the new base. The commits a rewrite makes here are
+    not kept: the remote branch stays as it is either way, and only its pull request may be closed."""
+    outcome = git_branch.make_branch(
+        clone, codemods, branch=branch, base=base, on_existing="fail", author=options.author, workers=1,
+        shallow_ok=True, keep=repo.keeps if (repo.include or repo.exclude) else None,
+        test_command=None, test_timeout=options.test_timeout,
+    )
+    local = _sha(runner, f"refs/heads/{branch}")
+    if local:
+        runner.update_ref("-d", f"refs/heads/{branch}", local)
+    if outcome.commits or outcome.failures:
+        return False
+    entry.update(notes=outcome.notes, by_codemod=_by_codemod([], outcome.notes))
+    return True
 
 
 def _file_errors(entry: dict) -> None:

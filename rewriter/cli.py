@@ -394,6 +394,10 @@ def _pr_settings(push: bool, open_pr: bool, ready, labels, reviewers, team_revie
         return None, None
     if not push:
         raise click.UsageError("--open-pr needs the branch pushed: add --push")
+    import importlib.util
+
+    if importlib.util.find_spec("github") is None:
+        raise click.UsageError("--open-pr needs PyGithub: pip install 'PyGithub>=2.10' (a dependency of lambda-rewriter)")
     from rewriter import forge, forge_pr, forge_run
 
     read = {}
@@ -562,7 +566,7 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     pr_settings, token = _pr_settings(push, open_pr, ready, labels, reviewers, team_reviewers, assignees,
                                       token_command, forge_kind, api_url, close_stale)
     options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author, test_command,
-                              test_timeout, open_pr=open_pr)
+                              test_timeout, open_pr=open_pr, close_stale=close_stale)
     pull_requests = None
     if pr_settings is not None:
         from rewriter import forge, forge_run

@@ -14,6 +14,8 @@ space). TOML form (a file ending in `.toml`)::
     include = ["services/"]           # only files below these (relative "/" paths or glob patterns)
     exclude = ["services/legacy/"]    # gitignore-style patterns, on top of the repository's own settings
     test-command = "make test"        # opt-in: run with /bin/sh -c before and after the rewrite ("": none)
+    labels = ["performance"]          # --open-pr: this entry's labels, reviewers, team-reviewers, assignees
+    pr-repository = "acme/orders"     # the repository on the forge (default: from the URL); also api-url, forge
 
 Every entry is checked before git sees it; any problem refuses the whole manifest (exit status 2)
 with each problem named by line, so that nothing runs on a list that is not what was meant.

@@ -429,3 +429,47 @@ def test_status_shows_state_checks_and_reviews(tmp_path: Path, github: Standin) 
     assert rows["merged1"]["state"] == "merged" and rows["closed1"]["state"] == "closed"
     assert rows["draft1"]["state"] == "draft" and rows["never"]["state"] == "not opened"
     assert rows["open1"]["checks"] == "failing" and rows["open2"]["review"] == "approved"
+
+
+# ------------------------------------------------------------------------------------------ stale
+
+
+HOISTED = 'import boto3\n\ns3 = boto3.client("s3")\n\n\ndef handler(event, context):\n    return s3.list_buckets()\n'
+
+
+def land_by_hand(root: Path, name: str) -> None:
+    """Someone lands the change another way: the base now holds what the tool's branch would bring."""
+    work = root / "work" / name
+    run(["git", "pull", "-q", str(root / "remotes" / f"{name}.git"), "main"], work)
+    write(work, {"src/app.py": HOISTED})
+    run(["git", "commit", "-qam", "hoist by hand"], work)
+    run(["git", "push", "-q", str(root / "remotes" / f"{name}.git"), "main"], work)
+
+
+def test_close_stale_closes_the_tools_pull_request_with_a_comment(tmp_path: Path, github: Standin) -> None:
+    fleet(tmp_path, ["orders", "reports"])
+    assert batch(tmp_path, github).exit_code == 0
+    land_by_hand(tmp_path, "orders")
+    land_by_hand(tmp_path, "reports")
+    github.seed("acme/reports", "lambda-rewriter/other", author="carol")  # not on the tool's branch: never touched
+    kept = batch(tmp_path, github)  # without --close-stale: the branch and its pull request stay
+    assert kept.exit_code == 0 and github.pulls["acme/orders"][1]["state"] == "open"
+    assert ledger(tmp_path)["orders"]["outcome"] == "skipped"
+    closed = batch(tmp_path, github, "--close-stale")
+    assert closed.exit_code == 0, closed.stderr
+    for name in ("orders", "reports"):
+        assert github.pulls[f"acme/{name}"][1]["state"] == "closed"
+        entry = ledger(tmp_path)[name]
+        assert entry["outcome"] == "unchanged" and entry["pr"]["state"] == "closed" and entry["pr"]["action"] == "closed"
+    assert github.pulls["acme/reports"][2]["state"] == "open"
+    assert [(full, number) for full, number, _ in github.comments] == [("acme/orders", 1), ("acme/reports", 1)]
+    assert all("nothing left to change" in text for _, _, text in github.comments)
+    assert "pull requests: 2 closed" in closed.stdout
+    again = batch(tmp_path, github, "--close-stale")
+    assert again.exit_code == 0 and len(github.comments) == 2
+
+
+def test_close_stale_needs_open_pr(tmp_path: Path) -> None:
+    fleet(tmp_path, ["orders"])
+    result = invoke(["batch", "repos.toml", "--push", "--close-stale", "--workspace", str(tmp_path / "ws")], tmp_path)
+    assert result.exit_code == 2 and "--open-pr" in result.stderr
