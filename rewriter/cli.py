@@ -396,8 +396,9 @@ def _pr_settings(push: bool, open_pr: bool, ready, labels, reviewers, team_revie
         raise click.UsageError("--open-pr needs the branch pushed: add --push")
     import importlib.util
 
-    if importlib.util.find_spec("github") is None:
-        raise click.UsageError("--open-pr needs PyGithub: pip install 'PyGithub>=2.10' (a dependency of lambda-rewriter)")
+    for module, package in (("github", "PyGithub>=2.10"), ("gitlab", "python-gitlab>=8.6")):
+        if importlib.util.find_spec(module) is None:
+            raise click.UsageError(f"--open-pr needs {package}: pip install '{package}' (a dependency of lambda-rewriter)")
     from rewriter import forge, forge_pr, forge_run
 
     read = {}
@@ -407,8 +408,10 @@ def _pr_settings(push: bool, open_pr: bool, ready, labels, reviewers, team_revie
             read[kind] = forge.read_token(kind, token_command)
         return read[kind]
 
+    # The forge named, else the one whose token is set (GitHub when neither or both are): checked before the run.
+    first = forge_kind or next((k for k, v in forge.TOKEN_VARIABLES.items() if os.environ.get(v)), "github")
     try:
-        token(forge_kind or "github")
+        token(first)
     except forge.ForgeError as error:
         raise click.UsageError(str(error)) from None
     request = forge_pr.Request(ready, tuple(labels), tuple(reviewers), tuple(team_reviewers), tuple(assignees))
@@ -629,12 +632,13 @@ def status(manifest, workspace, fmt, token_command, forge_kind, api_url) -> None
         for problem in error.problems:
             console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
+    first = forge_kind or next((k for k, v in forge.TOKEN_VARIABLES.items() if os.environ.get(v)), "github")
     try:
-        token = forge.read_token(forge_kind or "github", token_command)
+        token = forge.read_token(first, token_command)
     except forge.ForgeError as error:
         raise click.UsageError(str(error)) from None
     settings = forge_run.Settings(forge_pr.Request(), forge_kind, api_url)
-    runner = forge_run.PullRequests(settings, lambda kind: token if kind == (forge_kind or "github") else
+    runner = forge_run.PullRequests(settings, lambda kind: token if kind == first else
                                     forge.read_token(kind, token_command), forge.Pacer(interval=0))
     rows = statuses.collect(repos, batches.Ledger(workspace.absolute()), runner)
     if fmt == "json":

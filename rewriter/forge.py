@@ -1,6 +1,6 @@
 """Where a branch's pull request goes, the token that opens it, and the pace that keeps a forge answering.
 
-Nothing here talks to a forge: ``forge_github`` does, through PyGithub. What is here decides which API an
+Nothing here talks to a forge: ``forge_github`` (PyGithub) and ``forge_gitlab`` (python-gitlab) do. What is here decides which API an
 URL belongs to (``target_for``), reads the token (``read_token``: from the environment or a command the user
 names, never from the repository), and paces the calls (``Pacer``: ``Retry-After`` and ``x-ratelimit-reset``
 honoured, bounded exponential backoff with jitter, a minimum interval between creations, a cap per run).

@@ -33,14 +33,15 @@ class PullRequests:
                                 api_url=repo.api_url or self.settings.api_url, full_name=repo.pr_repository)
 
     def client(self, target: forge.Target):
-        if target.kind != "github":
-            raise forge.ForgeError("GitLab merge requests are not supported yet: push with --push, open them by hand")
         if target not in self._clients:
-            from rewriter.forge_github import GitHub
+            if target.kind == "gitlab":
+                from rewriter.forge_gitlab import GitLab as Client
+            else:
+                from rewriter.forge_github import GitHub as Client
 
             if target.kind not in self._tokens:
                 self._tokens[target.kind] = self._token(target.kind)
-            self._clients[target] = GitHub(target, self._tokens[target.kind], self.pacer)
+            self._clients[target] = Client(target, self._tokens[target.kind], self.pacer)
         return self._clients[target]
 
     def request(self, repo: Repository) -> forge_pr.Request:
