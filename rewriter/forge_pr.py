@@ -44,7 +44,7 @@ def find_ours(client, key: str, branch: str, recorded: dict | None) -> tuple[lis
     return ours, [p for p in pulls if p not in ours]
 
 
-def deliver(client, entry: dict, request: Request, recorded: dict | None) -> dict:
+def deliver(client, entry: dict, request: Request, recorded: dict | None, again: bool = True) -> dict:
     """The ledger's record of the pull request for ``entry`` (a pushed branch): opened, updated or left."""
     branch, key = entry["branch"], entry["key"]
     ours, others = find_ours(client, key, branch, recorded)
@@ -72,10 +72,10 @@ def deliver(client, entry: dict, request: Request, recorded: dict | None) -> dic
     try:
         pr = client.create(title=title, body=body, head=branch, base=entry["base_branch"], draft=not request.ready)
     except ForgeError as error:
-        if "already exists" not in str(error):
+        if "already exists" not in str(error) or not again:
             raise
-        # Opened meanwhile (another run, a person): what is there now decides, as above.
-        return deliver(client, entry, request, recorded)
+        # Opened meanwhile (another run, a person): what is there now decides, as above; once.
+        return deliver(client, entry, request, recorded, again=False)
     client.pacer.did_create()
     if request.labels:
         client.add_labels(pr.number, list(request.labels))
