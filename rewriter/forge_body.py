@@ -20,12 +20,14 @@ def title(entry: dict) -> str:
     return f"lambda-rewriter: {', '.join(codemods) or 'rewrite'} ({files} {noun})"
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;", "#": "&#35;"})
+
+
 def _quiet(text: str) -> str:
     """Outside `code`: no @mention pings anyone, no #123 links to an issue, no HTML is taken as markup."""
     parts = re.split(r"(`[^`\n]*`)", text.replace("\n", " "))
     for index in range(0, len(parts), 2):
-        parts[index] = (parts[index].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                        .replace("@", "&#64;").replace("#", "&#35;"))
+        parts[index] = parts[index].translate(_ESCAPES)
     return "".join(parts)
 
 

@@ -473,3 +473,34 @@ def test_close_stale_needs_open_pr(tmp_path: Path) -> None:
     fleet(tmp_path, ["orders"])
     result = invoke(["batch", "repos.toml", "--push", "--close-stale", "--workspace", str(tmp_path / "ws")], tmp_path)
     assert result.exit_code == 2 and "--open-pr" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------ the body
+
+
+def _entry(changes: int = 1) -> dict:
+    return {"key": "orders-1", "branch": BRANCH, "base_branch": "main", "base": "a" * 40, "files_changed": 1,
+            "commits": [{"codemod": "hoist-clients", "sha": "b" * 40, "subject": "hoist-clients: rewrite 1 file",
+                         "files": ["app.py"]}],
+            "changes": [{"codemod": "hoist-clients", "path": f"app{i}.py", "line": 5,
+                         "message": "hoisted `s3 = boto3.client(\"s3\")` from `handler` to module scope"}
+                        for i in range(changes)],
+            "notes": [{"codemod": "hoist-clients", "path": "app.py", "line": 9,
+                       "message": "left in `handler` for @alice: see #12 <b>now</b> `@keep`"}]}
+
+
+def test_the_body_pings_nobody_and_links_no_issue() -> None:
+    from rewriter import forge_body
+
+    body = forge_body.body(_entry())
+    assert "for &#64;alice: see &#35;12 &lt;b&gt;now&lt;/b&gt; `@keep`" in body
+    assert "@alice" not in body and "#12" not in body
+
+
+def test_a_body_too_long_for_the_forge_is_cut_and_keeps_review_and_revert() -> None:
+    from rewriter import forge_body
+
+    body = forge_body.body(_entry(changes=3000))
+    assert len(body) <= forge_body.LIMIT
+    assert "lines left out" in body and "### How to review" in body and "### How to revert" in body
+    assert body.startswith(forge.marker("orders-1"))
