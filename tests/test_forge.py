@@ -504,3 +504,42 @@ def test_a_body_too_long_for_the_forge_is_cut_and_keeps_review_and_revert() -> N
     assert len(body) <= forge_body.LIMIT
     assert "lines left out" in body and "### How to review" in body and "### How to revert" in body
     assert body.startswith(forge.marker("orders-1"))
+
+
+# ------------------------------------------------------------------------------------------ the samples
+
+
+def test_the_sample_fleet_gets_draft_pull_requests_a_quiet_rerun_and_status(tmp_path: Path,
+                                                                           github: Standin) -> None:
+    """The issue's "done when" on the sample apps as a fleet: draft pull requests with the body, a re-run that
+    changes nothing, status (a stale one closed: test_close_stale_closes_the_tools_pull_request_with_a_comment)."""
+    from cli_support import SAMPLES
+
+    apps = ["sam-orders", "serverless-notify", "node-orders", "ts-reports", "java-orders"]
+    blocks = []
+    for app in apps:
+        work = tmp_path / "work" / app
+        shutil.copytree(SAMPLES / app, work)
+        run(["git", "init", "-q", "-b", "main", "."], work)
+        run(["git", "add", "-A"], work)
+        run(["git", "commit", "-qm", "base"], work)
+        run(["git", "clone", "-q", "--bare", str(work), str(tmp_path / "remotes" / f"{app}.git")], tmp_path)
+        blocks.append(f'[[repository]]\nurl = "remotes/{app}.git"\npr-repository = "acme/{app}"\n')
+    (tmp_path / "repos.toml").write_text("\n".join(blocks))
+    first = batch(tmp_path, github, "-j", "2")
+    assert first.exit_code == 0, first.stdout
+    entries = ledger(tmp_path)
+    for app in apps:
+        [pr] = github.pulls[f"acme/{app}"].values()
+        assert pr["draft"] and forge.marker(entries[app]["key"]) in pr["body"]
+        for change in entries[app]["changes"]:
+            assert f"`{change['path']}`" in pr["body"]
+        notes = pr["body"][pr["body"].index("### Left as it was"):pr["body"].index("### How to review")]
+        for note in entries[app]["notes"]:
+            assert f"- `{note['path']}` line {note['line']} ({note['codemod']}): " in notes
+    writes = [e for e in github.log if e[0] != "GET"]
+    assert batch(tmp_path, github).exit_code == 0
+    assert [e for e in github.log if e[0] != "GET"] == writes
+    status = invoke(["status", "repos.toml", "--workspace", str(tmp_path / "ws"), "--api-url",
+                     github.url + "/api/v3"], tmp_path)
+    assert status.exit_code == 0 and "0 merged, 5 open (5 drafts), 0 closed, 0 not opened" in status.stdout
