@@ -234,7 +234,7 @@ def process(repo: Repository, options: Options) -> dict:
         "base_branch": None, "base": None, "tip": None, "commits": [], "files_changed": 0, "lines_added": 0,
         "lines_removed": 0, "by_codemod": {}, "changes": [], "notes": [], "file_errors": [], "patch": None,
         "pushed_tip": previous.get("pushed_tip"), "pushed_now": False, **_test_request(command, options),
-        "tests": None, "warnings": [], "pr": previous.get("pr"), "pr_error": None,
+        "tests": None, "warnings": [], "pr": _earlier(previous.get("pr")), "pr_error": None,
     }
     ledger.write(entry)
     where = ["clone"]
@@ -252,6 +252,11 @@ def process(repo: Repository, options: Options) -> dict:
         entry["reason"] = redact(entry["reason"], repo.url)
     ledger.write(entry)
     return entry
+
+
+def _earlier(pr: dict | None) -> dict | None:
+    """An earlier run's pull request: still the repository's, but nothing this run did to it (yet)."""
+    return {**pr, "action": None} if pr else None
 
 
 def _codemods_and_branch(repo: Repository, options: Options) -> tuple[tuple[str, ...], str]:
@@ -733,8 +738,8 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
 
 def pr_counts(entries: list[dict]) -> Counter:
     """What happened to each pull request this run: opened, updated, unchanged, left, closed, failed."""
-    return Counter("failed" if e.get("pr_error") else (e.get("pr") or {}).get("action") for e in entries
-                   if e.get("pr_error") or e.get("pr"))
+    return Counter("failed" if e.get("pr_error") else e["pr"]["action"] for e in entries
+                   if e.get("pr_error") or (e.get("pr") or {}).get("action"))
 
 
 def summary_line(entries: list[dict]) -> str:
@@ -783,7 +788,7 @@ def _pr_cell(entry: dict) -> str:
     if not pr:
         return ""
     mine = "" if pr.get("ours") else ", someone else's"
-    return f"[#{pr['number']}]({pr['url']}) {pr['state']}{mine} ({pr['action']})"
+    return f"[#{pr['number']}]({pr['url']}) {pr['state']}{mine} ({pr['action'] or 'an earlier run'})"
 
 
 def _test_tails(entries: list[dict]) -> list[str]:
@@ -825,7 +830,7 @@ def describe(entry: dict) -> str:
     pr = entry.get("pr") or {}
     if entry.get("pr_error"):
         detail += f"; pull request failed: {entry['pr_error']}"
-    elif pr:
+    elif pr.get("action"):
         detail += f"; pull request {pr.get('url')} {pr.get('action')}" + (f": {pr['reason']}" if pr.get("reason") else "")
     return f"{'ok' if outcome in OK else outcome:<9} {name}: {detail}{earlier}"
 
