@@ -39,7 +39,7 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods
-from rewriter import __version__, gate
+from rewriter import __version__, forge_run, gate
 from rewriter import git as git_branch
 from rewriter import git_safety
 from rewriter.manifest import Repository
@@ -65,6 +65,8 @@ class Options:
     author: str | None = None
     test_command: str | None = None  # for entries that name none; opt-in, it runs the repository's code
     test_timeout: int = gate.DEFAULT_TIMEOUT
+    open_pr: bool = False  # the pull requests themselves are opened in the parent (forge_run), not in workers
+    close_stale: bool = False  # the tool's branch on an older base: rewrite again to tell whether it is stale
 
 
 # ---------------------------------------------------------------------------------------------- ledger
@@ -103,9 +105,12 @@ class Ledger:
             raise
 
 
-def is_done(entry: dict | None, push: bool) -> bool:
-    """Whether ``--resume`` may skip the repository: a dry run's patch is not done for a --push run."""
+def is_done(entry: dict | None, push: bool, open_pr: bool = False) -> bool:
+    """Whether ``--resume`` may skip the repository: a dry run's patch is not done for a --push run, nor a pushed
+    branch without its pull request for an --open-pr run."""
     if not entry:
+        return False
+    if open_pr and not forge_run.is_handled(entry):
         return False
     outcome = entry.get("outcome")
     # tests-failed: the same request would meet the same tests; a changed one (same_request) is tried again.
@@ -229,7 +234,7 @@ def process(repo: Repository, options: Options) -> dict:
         "base_branch": None, "base": None, "tip": None, "commits": [], "files_changed": 0, "lines_added": 0,
         "lines_removed": 0, "by_codemod": {}, "changes": [], "notes": [], "file_errors": [], "patch": None,
         "pushed_tip": previous.get("pushed_tip"), "pushed_now": False, **_test_request(command, options),
-        "tests": None, "warnings": [],
+        "tests": None, "warnings": [], "pr": _earlier(previous.get("pr")), "pr_error": None,
     }
     ledger.write(entry)
     where = ["clone"]
@@ -247,6 +252,11 @@ def process(repo: Repository, options: Options) -> dict:
         entry["reason"] = redact(entry["reason"], repo.url)
     ledger.write(entry)
     return entry
+
+
+def _earlier(pr: dict | None) -> dict | None:
+    """An earlier run's pull request: still the repository's, but nothing this run did to it (yet)."""
+    return {**pr, "action": None} if pr else None
 
 
 def _codemods_and_branch(repo: Repository, options: Options) -> tuple[tuple[str, ...], str]:
@@ -315,6 +325,11 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
             raise git_branch.GitError(f"branch {branch} exists on the remote and is left alone: {why}")
         # The tool's own branch (an earlier run, maybe from another workspace): a review may be under way on it.
         on = "this base" if made_here else "an older base"
+        if not made_here and options.close_stale and _nothing_left(repo, options, clone, runner, base, branch, codemods,
+                                                                    command, entry):
+            entry.update(stage="rewritten", outcome="unchanged", reason="nothing left to change on the base: the "
+                         "tool's branch on the remote is stale")
+            return
         entry.update(outcome="skipped", tip=remote_tip, commits=commits, reason="the branch is on the remote already, "
                      f"made by lambda-rewriter on {on}; left as it is")
         if made_here:
@@ -380,6 +395,23 @@ def _process(repo, options, workspace, ledger, previous, entry, branch, codemods
     _file_errors(entry)
 
 
+def _nothing_left(repo, options, clone, runner, base, branch, codemods, command, entry) -> bool:
+    """--close-stale: whether the codemods change nothing on the new base. The commits a rewrite makes here are
+    not kept: the remote branch stays as it is either way, and only its pull request may be closed."""
+    outcome = git_branch.make_branch(
+        clone, codemods, branch=branch, base=base, on_existing="fail", author=options.author, workers=1,
+        shallow_ok=True, keep=repo.keeps if (repo.include or repo.exclude) else None,
+        test_command=None, test_timeout=options.test_timeout,
+    )
+    local = _sha(runner, f"refs/heads/{branch}")
+    if local:
+        runner.update_ref("-d", f"refs/heads/{branch}", local)
+    if outcome.commits or outcome.failures:
+        return False
+    entry.update(notes=outcome.notes, by_codemod=_by_codemod([], outcome.notes))
+    return True
+
+
 def _file_errors(entry: dict) -> None:
     errors = entry.get("file_errors") or []
     if errors:
@@ -419,8 +451,10 @@ def workspace_lock(workspace: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _term_as_interrupt() -> Iterator[None]:
+    from rewriter.pool import Terminated
+
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated  # a KeyboardInterrupt that remembers it was SIGTERM: exit 143, not 130
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -438,8 +472,10 @@ def run(
     executor: str = "local",
     scheduler: str | None = None,
     events: Events | None = None,
+    pull_requests: forge_run.PullRequests | None = None,
 ) -> list[dict]:
-    """Process the repositories; returns one ledger entry per repository, in manifest order."""
+    """Process the repositories; returns one ledger entry per repository, in manifest order. Interrupted (Ctrl-C,
+    SIGTERM): raises ``Interrupted`` with the entries of the repositories that finished."""
     events = events or Events()
     workspace = Path(options.workspace)
     ledger = Ledger(workspace)
@@ -451,7 +487,7 @@ def run(
     todo = []
     for repo in repos:
         old = ledger.read(repo.key)
-        if resume and is_done(old, options.push) and same_request(old, repo, options):
+        if resume and is_done(old, options.push, options.open_pr) and same_request(old, repo, options):
             entries[repo.key] = {**old, "resumed": True, "pushed_now": False}
             events.finished(entries[repo.key], resumed=True)
         else:
@@ -459,22 +495,40 @@ def run(
     if todo and executor == "local" and options.author is None:
         _check_identity(workspace)
 
+    by_key = {repo.key: repo for repo in repos}
+
     def finished(entry: dict) -> None:
+        if pull_requests is not None and entry.get("key") in by_key:
+            pull_requests.handle(entry, by_key[entry["key"]])
+            ledger.write(entry)
         entries[entry["key"]] = entry
         events.finished(entry)
 
-    with _term_as_interrupt():
-        if executor == "dask":
-            _run_dask(todo, options, scheduler, ledger, events, finished)
-        elif jobs <= 1 or len(todo) <= 1:
-            with _scratch_root() as scratch, _temporary_files_in(scratch):
-                for repo in todo:
-                    events.started(repo)
-                    finished(process(repo, options))
-        else:
-            with _scratch_root() as scratch:
-                _run_pool(todo, options, jobs, events, finished, scratch)
+    try:
+        with _term_as_interrupt():
+            if executor == "dask":
+                _run_dask(todo, options, scheduler, ledger, events, finished)
+            elif jobs <= 1 or len(todo) <= 1:
+                with _scratch_root() as scratch, _temporary_files_in(scratch):
+                    for repo in todo:
+                        events.started(repo)
+                        finished(process(repo, options))
+            else:
+                with _scratch_root() as scratch:
+                    _run_pool(todo, options, jobs, events, finished, scratch)
+    except KeyboardInterrupt as interrupt:
+        # The scratch folder is gone by now (its finally ran): what is left to do is the report of what finished.
+        done = [entries[r.key] for r in repos if r.key in entries]
+        raise Interrupted(done, len(repos) - len(done), getattr(interrupt, "signum", signal.SIGINT)) from None
     return [entries[r.key] for r in repos]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the batch: ``entries`` finished, ``left`` did not (their ledger keeps each stage)."""
+
+    def __init__(self, entries: list[dict], left: int, signum: int) -> None:
+        super().__init__()
+        self.entries, self.left, self.signum = entries, left, signum
 
 
 # The folder in $TMPDIR under which one batch run's workers make their temporary exports (make_branch's).
@@ -650,7 +704,7 @@ def outcome_counts(entries: list[dict]) -> Counter:
 
 
 def exit_status(entries: list[dict]) -> int:
-    return 3 if any(e.get("outcome") not in (*OK, "unchanged", "skipped") for e in entries) else 0
+    return 3 if any(e.get("outcome") not in (*OK, "unchanged", "skipped") or e.get("pr_error") for e in entries) else 0
 
 
 def report(entries: list[dict], options: Options, manifest: str) -> dict:
@@ -658,6 +712,7 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
         "repositories": len(entries),
         **{name: outcome_counts(entries)[name] for name in ("ok", "unchanged", "skipped", "failed")},
         "tests_failed": outcome_counts(entries)["tests-failed"],
+        "pull_requests": dict(pr_counts(entries)),
         "commits": sum(len(e.get("commits") or []) for e in entries),
         "files_changed": sum(e.get("files_changed") or 0 for e in entries),
         "lines_added": sum(e.get("lines_added") or 0 for e in entries),
@@ -672,7 +727,7 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
     keys = ("repository", "key", "outcome", "stage", "failed_stage", "reason", "branch", "base_branch", "base", "tip",
             "commits", "files_changed", "lines_added", "lines_removed", "by_codemod", "changes", "notes",
             "file_errors", "patch", "attempts", "updated", "resumed", "pushed_now", "test_command", "tests",
-            "warnings")
+            "warnings", "pr", "pr_error")
     return {
         "tool": "lambda-rewriter", "version": __version__, "command": "batch", "manifest": manifest,
         "push": options.push, "workspace": options.workspace,
@@ -681,19 +736,31 @@ def report(entries: list[dict], options: Options, manifest: str) -> dict:
     }
 
 
+def pr_counts(entries: list[dict]) -> Counter:
+    """What happened to each pull request this run: opened, updated, unchanged, left, closed, failed."""
+    return Counter("failed" if e.get("pr_error") else e["pr"]["action"] for e in entries
+                   if e.get("pr_error") or (e.get("pr") or {}).get("action"))
+
+
 def summary_line(entries: list[dict]) -> str:
     counts = outcome_counts(entries)
     tests = f", {counts['tests-failed']} tests-failed" if counts["tests-failed"] else ""
-    return (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped{tests}, "
+    line = (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped{tests}, "
             f"{counts['failed'] + counts['running']} errored")
+    prs = pr_counts(entries)
+    if prs:
+        order = ("opened", "updated", "unchanged", "left", "closed", "failed")
+        line += "; pull requests: " + ", ".join(f"{prs[k]} {k}" for k in order if prs[k])
+    return line
 
 
 def markdown(entries: list[dict], options: Options) -> str:
     """A summary fit to paste into a tracking issue."""
     mode = "pushed" if options.push else "dry run (patches in the workspace)"
+    with_prs = any(e.get("pr") or e.get("pr_error") for e in entries)
     lines = [f"### lambda-rewriter batch: {summary_line(entries)}", "", f"Mode: {mode}.", "",
-             "| repository | outcome | branch | commits | files | lines | notes |",
-             "| --- | --- | --- | ---: | ---: | ---: | --- |"]
+             "| repository | outcome | branch | commits | files | lines | notes |" + (" pull request |" if with_prs else ""),
+             "| --- | --- | --- | ---: | ---: | ---: | --- |" + (" --- |" if with_prs else "")]
     for e in map(redacted, entries):  # before any formatting: a credential cut by an escape would show
         outcome = e.get("outcome") or "running"
         if outcome == "failed":
@@ -709,9 +776,19 @@ def markdown(entries: list[dict], options: Options) -> str:
             e.get("repository", ""), outcome, f"`{e['branch']}`" if has_branch and e.get("branch") else "",
             str(len(e.get("commits") or [])), str(e.get("files_changed") or 0),
             f"+{e.get('lines_added') or 0} -{e.get('lines_removed') or 0}", str(notes),
-        ]
+        ] + ([_pr_cell(e)] if with_prs else [])
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     return "\n".join(lines + _test_tails(entries)) + "\n"
+
+
+def _pr_cell(entry: dict) -> str:
+    pr = entry.get("pr") or {}
+    if entry.get("pr_error"):
+        return f"failed: {entry['pr_error']}"
+    if not pr:
+        return ""
+    mine = "" if pr.get("ours") else ", someone else's"
+    return f"[#{pr['number']}]({pr['url']}) {pr['state']}{mine} ({pr['action'] or 'an earlier run'})"
 
 
 def _test_tails(entries: list[dict]) -> list[str]:
@@ -750,6 +827,11 @@ def describe(entry: dict) -> str:
         "tests-failed": f"{entry.get('reason')}; not committed, not pushed",
     }.get(outcome or "", outcome or "")
     earlier = " (done in an earlier run)" if entry.get("resumed") else ""
+    pr = entry.get("pr") or {}
+    if entry.get("pr_error"):
+        detail += f"; pull request failed: {entry['pr_error']}"
+    elif pr.get("action"):
+        detail += f"; pull request {pr.get('url')} {pr.get('action')}" + (f": {pr['reason']}" if pr.get("reason") else "")
     return f"{'ok' if outcome in OK else outcome:<9} {name}: {detail}{earlier}"
 
 

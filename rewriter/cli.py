@@ -358,6 +358,66 @@ def _check_test_command(command: str | None) -> None:
             raise click.UsageError(str(error)) from None
 
 
+def _pr_options(f):
+    """--open-pr and what goes with it, for branch and batch."""
+    options = [
+        click.option("--open-pr", is_flag=True, help="Open a pull request for the pushed branch (GitHub), or update "
+                     "the one the tool opened before; one someone else opened is left alone."),
+        click.option("--ready", is_flag=True, help="Open pull requests ready for review (default: draft)."),
+        click.option("--label", "labels", multiple=True, metavar="NAME", help="Label the pull request (repeat)."),
+        click.option("--reviewer", "reviewers", multiple=True, metavar="LOGIN", help="Request a review (repeat)."),
+        click.option("--team-reviewer", "team_reviewers", multiple=True, metavar="SLUG",
+                     help="Request a team's review (repeat)."),
+        click.option("--assignee", "assignees", multiple=True, metavar="LOGIN", help="Assign the pull request (repeat)."),
+        click.option("--token-command", metavar="CMD", help="Run CMD (/bin/sh -c) and use the first line it prints "
+                     "as the token (default: $GITHUB_TOKEN). The token is never printed or stored."),
+        click.option("--forge", "forge_kind", type=click.Choice(["github", "gitlab"]), default=None,
+                     help="What the remote's host is, when its name does not say (github.com and gitlab.com do)."),
+        click.option("--api-url", metavar="URL", help="The forge's API (GitHub Enterprise: https://HOST/api/v3)."),
+        click.option("--pr-interval", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     metavar="SECONDS", help="Wait at least this long between two pull request creations."),
+        click.option("--max-prs", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Open at most N pull requests in this run (the rest: the next run, with --resume)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _pr_settings(push: bool, open_pr: bool, ready, labels, reviewers, team_reviewers, assignees, token_command,
+                 forge_kind, api_url, close_stale: bool = False):
+    """(forge_run.Settings, the token reader), or (None, None) without --open-pr; the token is read now, so that
+    a missing one stops the run before anything is cloned or pushed."""
+    if not open_pr:
+        if close_stale:
+            raise click.UsageError("--close-stale closes the tool's pull requests: give it with --open-pr")
+        return None, None
+    if not push:
+        raise click.UsageError("--open-pr needs the branch pushed: add --push")
+    import importlib.util
+
+    for module, package in (("github", "PyGithub>=2.10"), ("gitlab", "python-gitlab>=8.6")):
+        if importlib.util.find_spec(module) is None:
+            raise click.UsageError(f"--open-pr needs {package}: pip install '{package}' (a dependency of lambda-rewriter)")
+    from rewriter import forge, forge_pr, forge_run
+
+    read = {}
+
+    def token(kind: str) -> str:
+        if kind not in read:
+            read[kind] = forge.read_token(kind, token_command)
+        return read[kind]
+
+    # The forge named, else the one whose token is set (GitHub when neither or both are): checked before the run.
+    first = forge_kind or next((k for k, v in forge.TOKEN_VARIABLES.items() if os.environ.get(v)), "github")
+    try:
+        token(first)
+    except forge.ForgeError as error:
+        raise click.UsageError(str(error)) from None
+    request = forge_pr.Request(ready, tuple(labels), tuple(reviewers), tuple(team_reviewers), tuple(assignees))
+    return forge_run.Settings(request, forge_kind, api_url, close_stale), token
+
+
 def _print_tests(console: Console, verdict, failed: bool) -> None:
     if verdict is None:
         return
@@ -389,14 +449,18 @@ def _print_tests(console: Console, verdict, failed: bool) -> None:
 @click.option("--force", is_flag=True, help="With --on-existing replace: also replace a branch with commits the tool did not make.")
 @click.option("--author", metavar='"NAME <EMAIL>"', help="Author and committer (default: the repository's git config).")
 @_test_options
+@_pr_options
 @_config_option
 def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, author, test_command,
-           test_timeout) -> None:
+           test_timeout, open_pr, ready, labels, reviewers, team_reviewers, assignees, token_command, forge_kind,
+           api_url, pr_interval, max_prs) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
     from rewriter import git as git_branch
 
     console = _stderr()
     _check_test_command(test_command)
+    pr_settings, token = _pr_settings(remote is not None, open_pr, ready, labels, reviewers, team_reviewers, assignees,
+                                      token_command, forge_kind, api_url)
     try:
         outcome = git_branch.make_branch(
             repo, tuple(codemods), branch=branch_name, base=base, push=remote, on_existing=on_existing,
@@ -436,7 +500,14 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
         if outcome.pushed:
             console.print(f"pushed to {redact(remote)}: {redact(outcome.pushed, remote)}", soft_wrap=True,
                           markup=False)
-    sys.exit(EXIT_FAILED if outcome.failures else 0)
+    failed = bool(outcome.failures)
+    if pr_settings is not None and (outcome.pushed or outcome.status == "skipped"):
+        from rewriter import forge_branch
+
+        said, ok = forge_branch.pull_request(repo, remote, outcome, pr_settings, token, pr_interval, max_prs, base)
+        console.print(said, soft_wrap=True, markup=False)
+        failed = failed or not ok
+    sys.exit(EXIT_FAILED if failed else 0)
 
 
 @cli.command()
@@ -455,8 +526,14 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
               help="Where the repositories are processed: local processes, or a Dask distributed cluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --executor dask).")
 @_test_options
+@_pr_options
+@click.option("--close-stale", is_flag=True,
+              help="With --open-pr: close the tool's own pull request, with a comment, where nothing is left to change.")
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the Markdown summary to this file.")
 def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch_name, author, executor, scheduler,
-          test_command, test_timeout):
+          test_command, test_timeout, open_pr, ready, labels, reviewers, team_reviewers, assignees, token_command,
+          forge_kind, api_url, pr_interval, max_prs, close_stale, summary_file):
     """Make the branch in every repository of MANIFEST (URLs or paths, one a line; or TOML); one report."""
     import json
 
@@ -485,31 +562,93 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
             raise click.UsageError(str(error)) from None
     if branch_name is not None and not manifests.acceptable_branch(branch_name):
         raise click.BadParameter(f"{branch_name!r} is not an acceptable branch name", param_hint="'--branch'")
-    if report_file is not None and not os.access(report_file.absolute().parent, os.W_OK | os.X_OK):
-        # Found out before the batch, not after an hour of work that would then have no report.
-        raise click.BadParameter(f"{report_file}: its folder does not exist or is not writable", param_hint="'--report'")
+    for given, hint in ((report_file, "'--report'"), (summary_file, "'--summary'")):
+        if given is not None and not os.access(given.absolute().parent, os.W_OK | os.X_OK):
+            # Found out before the batch, not after an hour of work that would then have no report.
+            raise click.BadParameter(f"{given}: its folder does not exist or is not writable", param_hint=hint)
+    pr_settings, token = _pr_settings(push, open_pr, ready, labels, reviewers, team_reviewers, assignees,
+                                      token_command, forge_kind, api_url, close_stale)
     options = batches.Options(str(workspace.absolute()), push, tuple(codemods), branch_name, author, test_command,
-                              test_timeout)
+                              test_timeout, open_pr=open_pr, close_stale=close_stale)
+    pull_requests = None
+    if pr_settings is not None:
+        from rewriter import forge, forge_run
+
+        pull_requests = forge_run.PullRequests(pr_settings, token, forge.Pacer(interval=pr_interval, max_prs=max_prs))
+    interrupted = None
     try:
         workers = jobs if executor == "local" else None
         with batches.workspace_lock(workspace), batches.Display(len(repos), console, workers) as display:
             entries = batches.run(repos, options, jobs=jobs, resume=resume, executor=executor, scheduler=scheduler,
-                                  events=display)
+                                  events=display, pull_requests=pull_requests)
     except batches.BatchError as error:
         console.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_USAGE)
-    except KeyboardInterrupt:
-        console.print(f"interrupted: the ledger in {escape(str(workspace))} keeps what was done; "
-                      "run again with --resume", soft_wrap=True)
+    except batches.Interrupted as stop:
+        interrupted, entries = stop, stop.entries
+        console.print(f"interrupted: {stop.left} repositories did not finish; the ledger in {escape(str(workspace))} "
+                      "keeps each stage they reached: run again with --resume", soft_wrap=True)
+    text = batches.markdown(entries, options)
+    if interrupted is not None:
+        text += f"\nInterrupted: {interrupted.left} of {len(repos)} repositories did not finish (run again with --resume).\n"
+    click.echo(text)
+    try:
+        if summary_file is not None:
+            summary_file.write_text(text, encoding="utf-8")
+        if report_file is not None:
+            payload = batches.report(entries, options, str(manifest))
+            payload["interrupted"] = interrupted is not None
+            report_file.write_text(json.dumps(payload, indent=2) + "\n")
+    except OSError as error:
+        console.print(f"[red]error:[/red] report not written: {escape(str(error))}", soft_wrap=True)
         sys.exit(EXIT_FAILED)
-    click.echo(batches.markdown(entries, options))
-    if report_file is not None:
-        try:
-            report_file.write_text(json.dumps(batches.report(entries, options, str(manifest)), indent=2) + "\n")
-        except OSError as error:
-            console.print(f"[red]error:[/red] report not written: {escape(str(error))}", soft_wrap=True)
-            sys.exit(EXIT_FAILED)
+    if interrupted is not None:
+        sys.exit(128 + interrupted.signum)
     sys.exit(batches.exit_status(entries))
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default="lambda-rewriter-batch",
+              show_default=True, help="The batch workspace whose ledger names each repository's pull request.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--token-command", metavar="CMD", help="Run CMD and use the first line it prints as the token.")
+@click.option("--forge", "forge_kind", type=click.Choice(["github", "gitlab"]), default=None,
+              help="What the remote's host is, when its name does not say.")
+@click.option("--api-url", metavar="URL", help="The forge's API (GitHub Enterprise: https://HOST/api/v3).")
+def status(manifest, workspace, fmt, token_command, forge_kind, api_url) -> None:
+    """Per repository: branch, pull request, its state (draft, open, merged, closed), checks and reviews."""
+    import json
+
+    from rewriter import batch as batches
+    from rewriter import forge, forge_pr, forge_run
+    from rewriter import manifest as manifests
+    from rewriter import status as statuses
+
+    console = _stderr()
+    try:
+        repos = manifests.load(manifest)
+    except manifests.ManifestError as error:
+        for problem in error.problems:
+            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+    first = forge_kind or next((k for k, v in forge.TOKEN_VARIABLES.items() if os.environ.get(v)), "github")
+    try:
+        token = forge.read_token(first, token_command)
+    except forge.ForgeError as error:
+        raise click.UsageError(str(error)) from None
+    settings = forge_run.Settings(forge_pr.Request(), forge_kind, api_url)
+    runner = forge_run.PullRequests(settings, lambda kind: token if kind == first else
+                                    forge.read_token(kind, token_command), forge.Pacer(interval=0))
+    rows = statuses.collect(repos, batches.Ledger(workspace.absolute()), runner)
+    if fmt == "json":
+        click.echo(json.dumps({"repositories": rows, "summary": statuses.summary_line(rows)}, indent=2))
+    else:
+        click.echo(statuses.markdown(rows))
+    for row in rows:
+        if row["error"]:
+            console.print(f"[red]error:[/red] {escape(row['repository'])}: {escape(row['error'])}", soft_wrap=True)
+    sys.exit(EXIT_FAILED if any(row["error"] for row in rows) else 0)
 
 
 def _os_error(error: OSError) -> str:

@@ -14,6 +14,8 @@ space). TOML form (a file ending in `.toml`)::
     include = ["services/"]           # only files below these (relative "/" paths or glob patterns)
     exclude = ["services/legacy/"]    # gitignore-style patterns, on top of the repository's own settings
     test-command = "make test"        # opt-in: run with /bin/sh -c before and after the rewrite ("": none)
+    labels = ["performance"]          # --open-pr: this entry's labels, reviewers, team-reviewers, assignees
+    pr-repository = "acme/orders"     # the repository on the forge (default: from the URL); also api-url, forge
 
 Every entry is checked before git sees it; any problem refuses the whole manifest (exit status 2)
 with each problem named by line, so that nothing runs on a list that is not what was meant.
@@ -57,6 +59,14 @@ class Repository:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     test_command: str | None = None  # None: batch's --test-command; "": no tests for this repository
+    # --open-pr: this entry's own labels, reviewers... (None: the flags'), and where its pull request goes.
+    labels: tuple[str, ...] | None = None
+    reviewers: tuple[str, ...] | None = None
+    team_reviewers: tuple[str, ...] | None = None
+    assignees: tuple[str, ...] | None = None
+    pr_repository: str | None = None  # OWNER/NAME on the forge; default: from the URL
+    api_url: str | None = None
+    forge: str | None = None
 
     @property
     def shown(self) -> str:
@@ -77,7 +87,8 @@ def _matches(patterns: tuple[str, ...], path: str, prefix: bool) -> bool:
 
 
 _KEYS = {"url": str, "base": str, "branch": str, "codemods": list, "disable": list, "include": list, "exclude": list,
-         "test-command": str}
+         "test-command": str, "labels": list, "reviewers": list, "team-reviewers": list, "assignees": list,
+         "pr-repository": str, "api-url": str, "forge": str}
 _SETTINGS = ("codemods", "disable")  # read as the repository settings are (config.parse_table)
 _SCP_LIKE = re.compile(r"^(?:[^@/:\s]+@)?[A-Za-z0-9.-]+:(?!//)")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -181,6 +192,12 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
                 gate.check(command, "test-command")
             except gate.CommandError as error:
                 problems.append(f"{where}: {error}")
+        if entry.get("forge") not in (None, "github", "gitlab"):
+            problems.append(f"{where}: forge {entry['forge']!r}: expected github or gitlab")
+        if entry.get("pr-repository") is not None and not re.fullmatch(r"[\w.-]+(?:/[\w.-]+)+", entry["pr-repository"]):
+            problems.append(f"{where}: pr-repository {entry['pr-repository']!r}: expected OWNER/NAME")
+        if entry.get("api-url") is not None and not re.match(r"^https?://[^/\s]+", entry["api-url"]):
+            problems.append(f"{where}: api-url {redact(entry['api-url'])!r}: expected an http(s) URL")
         for key in ("include", "exclude"):
             for pattern in entry.get(key, ()):
                 if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
@@ -190,6 +207,9 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
             codemods=codemods, include=tuple(entry.get("include", ())),
             exclude=tuple(entry.get("exclude", ())),
             test_command=command if command is None or command.strip() else "",
+            **{key.replace("-", "_"): tuple(entry[key]) for key in ("labels", "reviewers", "team-reviewers", "assignees")
+               if key in entry},
+            **{key.replace("-", "_"): entry[key] for key in ("pr-repository", "api-url", "forge") if key in entry},
         ))
     if not problems and not repositories:
         problems.append(f"{path}: no repositories listed")
