@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from codemods import Change, Note
-from rewriter import __version__, findings
+from rewriter import __version__, findings, suppress
 from rewriter.engine import FileResult, Status
 from rewriter.writeback import WriteBack
 
@@ -119,6 +119,8 @@ class Report:
             shown = self.shown(r)
             if r.status is Status.CHANGED or verbose:
                 for f in self.findings(r):
+                    if f.finding.code == suppress.UNUSED_CODE and not verbose:
+                        continue  # a stale comment is the author's to tidy, not news in every run
                     label = "note: " if f.kind == findings.NOTE else ""
                     lines.append(f"{shown}:{f.item.line}:{f.column}: {f.finding.code} {label}{printable(f.item.message)}")
             if r.status is Status.SKIPPED:
