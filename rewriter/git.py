@@ -77,19 +77,31 @@ class Outcome:
 
 
 def open_repository(path: Path, shallow_ok: bool = False) -> git.Repo:
+    # A path that is no repository is a usage error (exit 2), as a missing PATH is for the other commands.
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
-        raise GitError(f"{path}: no such folder") from None
+        raise BadRequest(f"{path}: no such folder") from None
     except git.InvalidGitRepositoryError:
-        raise GitError(f"{path}: not a git repository") from None
+        raise BadRequest(f"{path}: not a git repository") from None
     repo.git.update_environment(**safe_environment())
     if repo.bare:
-        raise GitError(f"{path}: a bare repository; run branch in a clone with a working tree")
+        raise BadRequest(f"{path}: a bare repository; run branch in a clone with a working tree")
     # A user's shallow clone may lack what the branch check and the push need; batch's clones are made for it.
     if not shallow_ok and repo.git.rev_parse("--is-shallow-repository") == "true":
         raise GitError(f"{repo.working_tree_dir}: a shallow clone; fetch the whole history first (git fetch --unshallow)")
     return repo
+
+
+def _uncommitted(repo: git.Repo) -> bool:
+    """Edits to tracked files, staged or not. Stat and index only: no file content is read, so no filter runs."""
+    for command in (("diff-index", "--cached", "--quiet", "--ignore-submodules", "HEAD"),
+                    ("diff-files", "--quiet", "--ignore-submodules")):
+        try:
+            repo.git.execute(["git", *command])
+        except git.GitCommandError:
+            return True
+    return False
 
 
 def check_remote_url(url: str) -> None:
@@ -306,10 +318,15 @@ def make_branch(
         base_sha = _resolve_base(repo, base)
         if push is not None:
             check_remote(repo, push)
+        dirty = base is None and _uncommitted(repo)
         with _interrupt_as_keyboard_interrupt(), tempfile.TemporaryDirectory(prefix="lambda-rewriter-") as folder:
             scratch = _Scratch(repo, base_sha, Path(folder))
-            return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say,
-                          keep, config_file, (test_command, test_timeout))
+            outcome = _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers,
+                             say, keep, config_file, (test_command, test_timeout))
+        if dirty:
+            outcome.warnings.insert(0, "uncommitted edits are not part of the branch: it is built from the last "
+                                       "commit (commit them first to include them)")
+        return outcome
     except git.GitCommandError as error:
         detail = " ".join((error.stderr or "").split()) or str(error)
         raise GitError(f"git {error.command[1] if len(error.command) > 1 else ''} failed: {detail}") from None
