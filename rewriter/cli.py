@@ -1,7 +1,6 @@
 """The command line: parse options, call the engine, set the exit status. Nothing else."""
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
 import re
@@ -9,25 +8,32 @@ import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from codemods import all_codemods, estimates
-from rewriter import __version__, config, engine, gate, patch, pool
-from rewriter.cache import ResultCache
-from rewriter.diff import summarize, unified_diff
-from rewriter.discovery import find_root
-from rewriter.engine import Status
-from rewriter.plan import plan
-from rewriter.redaction import redact
-from rewriter.report import EXIT_FAILED, EXIT_USAGE, Report, plural
-from rewriter.sarif import as_sarif
-from rewriter.writeback import WriteBack, write_atomic
+from rewriter import __version__
+from rewriter.exits import EXIT_FAILED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rewriter.report import Report
+
+# Start-up imports only click: `--version` and `--help` answer at once, and each command imports what it needs
+# when it runs (the engine and LibCST alone take half a second). tests/test_startup.py keeps it so.
 
 _PROGRESS_THRESHOLD = 20
+# engine.DEFAULT_TIME_LIMIT and gate.DEFAULT_TIMEOUT, which option defaults need before any command runs;
+# tests/test_startup.py pins them equal.
+_TIME_LIMIT = 60.0
+_TEST_TIMEOUT = 600
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 _COLOR = "lambda_rewriter.color"
@@ -61,6 +67,8 @@ def _colour(stream, ctx: click.Context | None = None) -> bool:
 
 
 def _stderr(ctx: click.Context | None = None) -> Console:
+    from rich.console import Console
+
     colour = _colour(sys.stderr, ctx)
     # The colour is decided above, and a progress bar only on a real terminal (see _run): rich's own reading of
     # NO_COLOR and FORCE_COLOR is overridden, so that --color wins over both.
@@ -87,7 +95,7 @@ def _jobs_option(f):
 
 def _time_limit_option(f):
     return click.option(
-        "--time-limit", type=click.FloatRange(min=0), default=engine.DEFAULT_TIME_LIMIT, show_default=True,
+        "--time-limit", type=click.FloatRange(min=0), default=_TIME_LIMIT, show_default=True,
         metavar="SECONDS", help="Stop a file that takes longer and report it as an error (0: no limit).",
     )(f)
 
@@ -152,6 +160,8 @@ def _estimate_option(f):
 
 
 def _print_estimates(report: Report, to_stdout: bool) -> None:
+    from codemods import estimates
+
     for line in estimates.lines(report.results):
         click.echo(line, err=not to_stdout)
 
@@ -194,11 +204,17 @@ def _verbosity() -> str:
 @_color_option
 def cli() -> None:
     """Rewrite AWS Lambda functions to reuse clients and connections and ship only what they use."""
+    from rewriter import pool
+
+    # Here, not in main(): --version and --help end before this runs, without importing multiprocessing.
+    click.get_current_context().with_resource(pool.sigterm_unwinds())
 
 
 @cli.command("list")
 def list_codemods() -> None:
     """List the codemods, the languages they read, and what they do."""
+    from codemods import all_codemods
+
     rows = [
         (name, ", ".join(impl.LANGUAGE + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "") for impl in impls),
          impls[0].DESCRIPTION)
@@ -211,6 +227,8 @@ def list_codemods() -> None:
 
 def _known_codemods(names) -> None:
     """An unknown name is a usage error that names the nearest known one: `-c hoist-client` is a typo."""
+    from codemods import all_codemods
+
     known = list(all_codemods())
     for name in names:
         if name not in known:
@@ -220,9 +238,17 @@ def _known_codemods(names) -> None:
 
 
 def _run(
-    mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False,
-    time_limit: float = engine.DEFAULT_TIME_LIMIT,
+    mode, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False,
+    time_limit: float = _TIME_LIMIT,
 ) -> Report:
+    import dataclasses
+
+    from rewriter import config, engine
+    from rewriter.cache import ResultCache
+    from rewriter.plan import plan
+    from rewriter.report import Report
+    from rewriter.writeback import WriteBack
+
     console = _stderr()
     cache = None if no_cache else ResultCache.default()
     refused = None if cache is None else cache.refusal()
@@ -256,6 +282,8 @@ def _run(
             console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     workers = jobs or settings.jobs or engine.default_workers()
     if sys.stderr.isatty() and len(work) >= _PROGRESS_THRESHOLD and _verbosity() != "quiet":
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -275,6 +303,8 @@ def _run(
 
 
 def _finish(report: Report, next_step: str | None = None) -> None:
+    from rewriter.writeback import WriteBack
+
     console = _stderr()
     for path, reason in report.failures:
         console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
@@ -303,6 +333,11 @@ def _finish(report: Report, next_step: str | None = None) -> None:
 @_color_option
 def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Show what would change, as a unified diff that `git apply` takes. Writes nothing."""
+    from rewriter.diff import summarize, unified_diff
+    from rewriter.engine import Status
+    from rewriter.report import plural
+    from rewriter.writeback import WriteBack
+
     report = _run(WriteBack.DIFF, paths, codemods, jobs, no_cache, time_limit)
     diffs = {
         r.path: unified_diff(r.path, r.before, r.after)
@@ -331,6 +366,8 @@ def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> 
 
 
 def _print_coloured(payload: bytes) -> None:
+    from rich.console import Console
+
     console = Console(highlight=False, force_terminal=True, color_system="standard")
     for line in payload.decode("utf-8", "replace").splitlines():
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
@@ -355,6 +392,9 @@ def _print_coloured(payload: bytes) -> None:
 @_color_option
 def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
+    from rewriter.engine import Status
+    from rewriter.writeback import WriteBack, write_atomic
+
     if patch_file is not None:
         _apply_patch(paths, codemods, patch_file)
     report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache, time_limit)
@@ -369,6 +409,10 @@ def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
 
 
 def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file: Path) -> None:
+    from rewriter import patch
+    from rewriter.discovery import find_root
+    from rewriter.report import plural
+
     if codemods or len(paths) > 1:
         raise click.UsageError("--patch applies the patch as it is: give at most one PATH (the root) and no -c")
     root = find_root((paths[0] if paths else Path(".")).resolve())
@@ -401,6 +445,9 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
 @_color_option
 def check(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Exit 1 when some file would change; list the changes (`path:line:col: CODE message`) and the notes."""
+    from rewriter.sarif import as_sarif
+    from rewriter.writeback import WriteBack
+
     report = _run(WriteBack.CHECK, paths, codemods, jobs, no_cache, time_limit)
     verbose = _verbosity() == "verbose"
     if fmt == "json":
@@ -434,6 +481,8 @@ def _coloured_findings(text: str) -> str:
 
 def _next_step(report: Report, paths: tuple[Path, ...], codemods: tuple[str, ...]) -> str | None:
     """What to run after a check that found something: the same paths and codemods, through apply."""
+    from rewriter.engine import Status
+
     changed = report.counts[Status.CHANGED]
     if not changed:
         return None
@@ -449,7 +498,7 @@ _ON_EXISTING = ("fail", "skip", "replace")
 
 def _test_options(f):
     f = click.option(
-        "--test-timeout", type=click.IntRange(min=1), default=gate.DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+        "--test-timeout", type=click.IntRange(min=1), default=_TEST_TIMEOUT, show_default=True, metavar="SECONDS",
         help="End each test run (and everything it started) after this long.",
     )(f)
     return click.option(
@@ -461,6 +510,8 @@ def _test_options(f):
 
 def _check_test_command(command: str | None) -> None:
     if command is not None:
+        from rewriter import gate
+
         try:
             gate.check(command)
         except gate.CommandError as error:
@@ -503,6 +554,7 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
            test_timeout) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
     from rewriter import git as git_branch
+    from rewriter.redaction import redact
 
     console = _stderr()
     _check_test_command(test_command)
@@ -630,9 +682,10 @@ def _os_error(error: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rewriter.redaction import redact
+
     try:
-        with pool.sigterm_unwinds():
-            cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
+        cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:

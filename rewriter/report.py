@@ -10,12 +10,8 @@ from pathlib import Path
 from codemods import Change, Note
 from rewriter import __version__, findings, suppress
 from rewriter.engine import FileResult, Status
+from rewriter.exits import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE  # noqa: F401  (imported from here too)
 from rewriter.writeback import WriteBack
-
-EXIT_OK = 0
-EXIT_CHANGES = 1
-EXIT_USAGE = 2
-EXIT_FAILED = 3
 
 
 @dataclasses.dataclass
