@@ -25,9 +25,11 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods, select
-from rewriter import __version__, config, engine, gate, git_safety
+from rewriter import __version__, config, engine, findings, gate, git_safety
 from rewriter.engine import FileResult, Status
 from rewriter.plan import plan
+from rewriter.report import Report
+from rewriter.writeback import WriteBack
 
 TRAILER_CODEMOD = "Lambda-Rewriter-Codemod"
 TRAILER_VERSION = "Lambda-Rewriter-Version"
@@ -379,8 +381,10 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
     outcome.failures += current.problems
     kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
-    outcome.changes += [_entry(c.codemod, r.path, c) for r in kept for c in r.changes]
-    outcome.notes += [_entry(n.codemod, r.path, n) for r in kept for n in r.notes]
+    located = Report(WriteBack.CHECK, kept)
+    for result in kept:  # with their codes and columns, as `check --format json` gives them
+        for found in located.findings(result):
+            (outcome.changes if found.kind == findings.CHANGE else outcome.notes).append(_entry(result.path, found))
     jobs = {job.display: job for job in current.jobs}
     by_codemod: dict[str, list[tuple[FileResult, bytes, tuple[str, ...]]]] = {}
     for result in results:
@@ -472,8 +476,10 @@ def _record_tests(scratch: _Scratch, outcome: Outcome, base_sha: str, identity: 
     return outcome.commits[-1].sha
 
 
-def _entry(codemod: str, path: str, item) -> dict:
-    return {"codemod": codemod, "path": path, "line": item.line, "message": item.message}
+def _entry(path: str, found) -> dict:
+    item = found.item
+    return {"codemod": item.codemod, "path": path, "line": item.line, "column": found.column,
+            "code": found.finding.code, "message": item.message}
 
 
 def _settings(repo: git.Repo, scratch: _Scratch, config_file: Path | None) -> config.Settings | None:
