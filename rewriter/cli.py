@@ -660,7 +660,14 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
         console.print(f"interrupted: the ledger in {escape(str(workspace))} keeps what was done; "
                       "run again with --resume", soft_wrap=True)
         sys.exit(EXIT_FAILED)
-    click.echo(batches.markdown(entries, options))
+    summary = batches.markdown(entries, options)
+    if sys.stdout.isatty() and _colour(sys.stdout):  # read on a terminal; piped, it is Markdown for an issue
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(summary))
+    else:
+        click.echo(summary)
     if report_file is not None:
         try:
             report_file.write_text(json.dumps(batches.report(entries, options, str(manifest)), indent=2) + "\n")

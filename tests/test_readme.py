@@ -101,10 +101,13 @@ def test_a_fresh_venv_installs_the_tool_from_the_clone_as_the_readme_says(tmp_pa
     """`pip install <clone>` into a new venv, then the newcomer's path on a project outside the clone:
     check, suppress one finding inline, apply, undo with git. Needs no network: the registry mirrors
     of this machine (pip's configured indexes) hold the build and runtime dependencies."""
+    clone = tmp_path / "clone"  # a copy, so that the build leaves nothing in this checkout
+    shutil.copytree(ROOT, clone, ignore=shutil.ignore_patterns(".git", "node_modules", ".venv", "build", "*.egg-info",
+                                                                "__pycache__", ".pytest_cache"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = Path(sysconfig.get_path("scripts", vars={"base": str(venv)}))
-    pip = subprocess.run([str(bin_dir / "pip"), "install", "--quiet", str(ROOT)], capture_output=True, text=True,
+    pip = subprocess.run([str(bin_dir / "pip"), "install", "--quiet", str(clone)], capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     if pip.returncode != 0 and "No matching distribution" in pip.stderr:
         pytest.skip(f"no package index here: {pip.stderr.strip().splitlines()[-1]}")
