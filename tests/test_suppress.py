@@ -134,3 +134,18 @@ def test_comment_forms(line: bytes, expected: set[str]) -> None:
 
 def test_a_file_without_any_costs_one_search() -> None:
     assert suppress.parse(b"import boto3\n") is suppress.NONE
+
+
+def test_sarif_and_json_carry_the_suppression_notes(tmp_path: Path) -> None:
+    import json
+
+    write(git_init(tmp_path), {"app.py": TWO_CLIENTS.format(comment="  # lambda-rewriter: ignore[LR004]"),
+                               "stale.py": TWO_CLIENTS.format(comment="  # lambda-rewriter: ignore[LR301]")})
+    invoke(["check", "--format", "sarif", "--output", "plain.sarif"], tmp_path)
+    invoke(["check", "-v", "--format", "sarif", "--output", "verbose.sarif"], tmp_path)
+
+    def rules(name: str) -> set[str]:
+        return {r["ruleId"] for r in json.loads((tmp_path / name).read_text())["runs"][0]["results"]}
+
+    assert "LR991" in rules("plain.sarif") and "LR992" not in rules("plain.sarif")
+    assert "LR992" in rules("verbose.sarif")
