@@ -557,6 +557,7 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
     from rewriter.redaction import redact
 
     console = _stderr()
+    _known_codemods(codemods)
     _check_test_command(test_command)
     try:
         outcome = git_branch.make_branch(

@@ -82,6 +82,8 @@ def test_an_unknown_codemod_names_the_nearest_one(tmp_path: Path) -> None:
     assert far.exit_code == 2 and "known: sdk-v3, hoist-clients" in far.stderr
     batch = invoke(["batch", "-c", "reconect-guards", str(write_manifest(tmp_path))], tmp_path)
     assert batch.exit_code == 2 and "did you mean reconnect-guards?" in batch.stderr
+    branch = invoke(["branch", "-c", "hoist-client"], tmp_path)
+    assert branch.exit_code == 2 and "did you mean hoist-clients?" in branch.stderr
     write(tmp_path, {"lambda-rewriter.toml": 'codemods = ["lazy-import"]\n'})
     configured = invoke(["check"], tmp_path)
     assert configured.exit_code == 2 and "did you mean lazy-imports?" in configured.stderr
