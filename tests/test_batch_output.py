@@ -5,7 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
 import re
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +91,37 @@ def test_the_bar_is_green_until_a_repository_fails() -> None:
     shown.finished({"key": "b", "repository": "/work/fleet/b.git", "outcome": "failed", "failed_stage": "clone",
                     "reason": "refused"})
     assert shown.bar.complete_style == "red"
+
+
+def on_a_terminal(args: list[str], cwd: Path) -> bytes:
+    """What the command writes to stdout when stdout is a terminal (a pseudo-terminal here)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "rewriter.cli", *args], cwd=cwd, stdout=follower,
+                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    out = b""
+    while select.select([leader], [], [], 120)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    process.wait(120)
+    os.close(leader)
+    return out
+
+
+def test_the_markdown_summary_is_rendered_on_a_terminal_and_raw_when_piped(tmp_path: Path) -> None:
+    remote(tmp_path, "orders", {"src/app.py": HANDLER})
+    (tmp_path / "repos.txt").write_text("fleet/orders.git\n")
+    args = ["batch", "repos.txt", "--author", "Bot <bot@example.com>"]
+    piped = subprocess.run([sys.executable, "-m", "rewriter.cli", *args], cwd=tmp_path, capture_output=True,
+                           text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert piped.stdout.startswith("### lambda-rewriter batch: 1 OK") and "| --- |" in piped.stdout
+    shown = on_a_terminal([*args, "--resume"], tmp_path).decode("utf-8", "replace")
+    assert "lambda-rewriter batch: 1 OK" in shown
+    assert "### " not in shown and "| --- |" not in shown  # rich drew the heading and the table
