@@ -745,8 +745,11 @@ def pr_counts(entries: list[dict]) -> Counter:
 def summary_line(entries: list[dict]) -> str:
     counts = outcome_counts(entries)
     tests = f", {counts['tests-failed']} tests-failed" if counts["tests-failed"] else ""
+    # Every row is counted once, under the word its row shows: a repository still running when the run
+    # stopped is "not finished", not an error the rows do not show.
+    running = f", {counts['running']} not finished" if counts["running"] else ""
     line = (f"{counts['ok']} OK, {counts['unchanged']} unchanged, {counts['skipped']} skipped{tests}, "
-            f"{counts['failed'] + counts['running']} errored")
+            f"{counts['failed']} errored{running}")
     prs = pr_counts(entries)
     if prs:
         order = ("opened", "updated", "unchanged", "left", "closed", "failed")
@@ -835,24 +838,35 @@ def describe(entry: dict) -> str:
     return f"{'ok' if outcome in OK else outcome:<9} {name}: {detail}{earlier}"
 
 
+def short_name(shown: str) -> str:
+    """``orders-service`` for ``https://github.com/acme/orders-service.git`` or ``/work/fleet/orders-service.git``."""
+    name = shown.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return name[: -len(".git")] if name.endswith(".git") and len(name) > len(".git") else name
+
+
 class Display(Events):
     """Rich progress on a terminal (done, failed, in flight), plain log lines otherwise."""
 
     def __init__(self, total: int, console, jobs: int | None) -> None:
         self.total, self.console, self.jobs = total, console, jobs
         self.done = self.failed = self.in_flight = 0
+        self.flying: dict[str, str] = {}  # key -> short name, in the order they started
         self.progress = None
         if console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            # rich's default bar is red-pink: green while nothing failed, red from the first failure.
+            self.bar = BarColumn(complete_style="green", finished_style="green")
+            self.progress = Progress(TextColumn("{task.description}"), self.bar, MofNCompleteColumn(),
                                      TimeElapsedColumn(), console=console, transient=True)
             self.task = self.progress.add_task(self._text(), total=total)
 
     def _text(self) -> str:
         # A process pool marks a few queued repositories as running already: never more than the workers.
         flying = self.in_flight if self.jobs is None else min(self.in_flight, self.jobs)
-        return f"done {self.done}, failed {self.failed}, in flight {flying}"
+        names = list(self.flying.values())[:flying]
+        shown = f": {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}" if names else ""
+        return f"done {self.done}, failed {self.failed}, in flight {flying}{shown}"
 
     def __enter__(self) -> Display:
         if self.progress is not None:
@@ -865,13 +879,17 @@ class Display(Events):
 
     def started(self, repo: Repository) -> None:
         self.in_flight += 1
+        self.flying[repo.key] = short_name(repo.shown)
         self._update()
 
     def finished(self, entry: dict, resumed: bool = False) -> None:
         if not resumed:
             self.in_flight = max(0, self.in_flight - 1)
+        self.flying.pop(entry.get("key", ""), None)
         if entry.get("outcome") in ("failed", "tests-failed"):
             self.failed += 1
+            if self.progress is not None:
+                self.bar.complete_style = self.bar.finished_style = "red"
         else:
             self.done += 1
         self.console.print(describe(entry), markup=False, highlight=False, soft_wrap=True)

@@ -1,34 +1,79 @@
 """The command line: parse options, call the engine, set the exit status. Nothing else."""
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import os
+import re
+import shlex
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from codemods import all_codemods, estimates
-from rewriter import __version__, config, engine, gate, patch, pool
-from rewriter.cache import ResultCache
-from rewriter.diff import summarize, unified_diff
-from rewriter.discovery import find_root
-from rewriter.engine import Status
-from rewriter.plan import plan
-from rewriter.redaction import redact
-from rewriter.report import EXIT_FAILED, EXIT_USAGE, Report
-from rewriter.sarif import as_sarif
-from rewriter.writeback import WriteBack, write_atomic
+from rewriter import __version__
+from rewriter.exits import EXIT_FAILED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rewriter.report import Report
+
+# Start-up imports only click: `--version` and `--help` answer at once, and each command imports what it needs
+# when it runs (the engine and LibCST alone take half a second). tests/test_startup.py keeps it so.
 
 _PROGRESS_THRESHOLD = 20
+# engine.DEFAULT_TIME_LIMIT and gate.DEFAULT_TIMEOUT, which option defaults need before any command runs;
+# tests/test_startup.py pins them equal.
+_TIME_LIMIT = 60.0
+_TEST_TIMEOUT = 600
 
 
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+_COLOR = "lambda_rewriter.color"
+
+
+def _keep_color(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().meta[_COLOR] = value
+
+
+def _color_option(f):
+    return click.option(
+        "--color", type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+        callback=_keep_color, is_eager=True,
+        help="Colour the output: on a terminal (auto, the default; NO_COLOR turns it off, FORCE_COLOR on), always, never.",
+    )(f)
+
+
+def _colour(stream, ctx: click.Context | None = None) -> bool:
+    """Whether to colour what goes to ``stream``: --color, else NO_COLOR, else FORCE_COLOR, else a terminal."""
+    ctx = ctx or click.get_current_context(silent=True)
+    chosen = ctx.find_root().meta.get(_COLOR, "auto") if ctx is not None else "auto"
+    if chosen != "auto":
+        return chosen == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _stderr(ctx: click.Context | None = None) -> Console:
+    from rich.console import Console
+
+    colour = _colour(sys.stderr, ctx)
+    # The colour is decided above, and a progress bar only on a real terminal (see _run): rich's own reading of
+    # NO_COLOR and FORCE_COLOR is overridden, so that --color wins over both.
+    return Console(stderr=True, highlight=False, force_terminal=colour, no_color=not colour,
+                   color_system="standard" if colour else None)
 
 
 def _codemod_option(f):
@@ -50,7 +95,7 @@ def _jobs_option(f):
 
 def _time_limit_option(f):
     return click.option(
-        "--time-limit", type=click.FloatRange(min=0), default=engine.DEFAULT_TIME_LIMIT, show_default=True,
+        "--time-limit", type=click.FloatRange(min=0), default=_TIME_LIMIT, show_default=True,
         metavar="SECONDS", help="Stop a file that takes longer and report it as an error (0: no limit).",
     )(f)
 
@@ -81,6 +126,32 @@ def _config_file() -> Path | None:
     return ctx.meta.get(_CONFIG) if ctx is not None else None
 
 
+_EXCLUDE = "lambda_rewriter.exclude"
+
+
+def _keep_exclude(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> None:
+    if value:
+        ctx.meta.setdefault(_EXCLUDE, {})[param.name] = value
+
+
+def _exclude_options(f):
+    f = click.option(
+        "--extend-exclude", multiple=True, metavar="GLOB", expose_value=False, callback=_keep_exclude,
+        help="Leave these files and folders out too, on top of the configuration's exclude (repeat for several).",
+    )(f)
+    return click.option(
+        "--exclude", multiple=True, metavar="GLOB", expose_value=False, callback=_keep_exclude,
+        help="Leave these files and folders out instead of the configuration's exclude (gitignore-style; repeat).",
+    )(f)
+
+
+def _excludes() -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """(--exclude, or None when not given; --extend-exclude)."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(_EXCLUDE, {}) if ctx is not None else {}
+    return given.get("exclude"), given.get("extend_exclude", ())
+
+
 def _estimate_option(f):
     return click.option(
         "--estimate", is_flag=True,
@@ -89,6 +160,8 @@ def _estimate_option(f):
 
 
 def _print_estimates(report: Report, to_stdout: bool) -> None:
+    from codemods import estimates
+
     for line in estimates.lines(report.results):
         click.echo(line, err=not to_stdout)
 
@@ -127,14 +200,21 @@ def _verbosity() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="lambda-rewriter")
+@click.version_option(__version__, "-V", "--version", prog_name="lambda-rewriter")
+@_color_option
 def cli() -> None:
     """Rewrite AWS Lambda functions to reuse clients and connections and ship only what they use."""
+    from rewriter import pool
+
+    # Here, not in main(): --version and --help end before this runs, without importing multiprocessing.
+    click.get_current_context().with_resource(pool.sigterm_unwinds())
 
 
 @cli.command("list")
 def list_codemods() -> None:
     """List the codemods, the languages they read, and what they do."""
+    from codemods import all_codemods
+
     rows = [
         (name, ", ".join(impl.LANGUAGE + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "") for impl in impls),
          impls[0].DESCRIPTION)
@@ -145,10 +225,30 @@ def list_codemods() -> None:
         click.echo(f"{name:<{widths[0]}}  {languages:<{widths[1]}}  {description}")
 
 
+def _known_codemods(names) -> None:
+    """An unknown name is a usage error that names the nearest known one: `-c hoist-client` is a typo."""
+    from codemods import all_codemods
+
+    known = list(all_codemods())
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+            raise click.BadParameter(f"unknown codemod {name} ({hint})", param_hint="'-c' / '--codemod'")
+
+
 def _run(
-    mode: WriteBack, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False,
-    time_limit: float = engine.DEFAULT_TIME_LIMIT,
+    mode, paths: tuple[Path, ...], codemods: tuple[str, ...], jobs: int | None, no_cache: bool = False,
+    time_limit: float = _TIME_LIMIT,
 ) -> Report:
+    import dataclasses
+
+    from rewriter import config, engine
+    from rewriter.cache import ResultCache
+    from rewriter.plan import plan
+    from rewriter.report import Report
+    from rewriter.writeback import WriteBack
+
     console = _stderr()
     cache = None if no_cache else ResultCache.default()
     refused = None if cache is None else cache.refusal()
@@ -159,26 +259,31 @@ def _run(
         cache = None
     elif cache is not None and mode is WriteBack.APPLY:
         cache = dataclasses.replace(cache, serves_changes=False)  # what apply writes is always worked out afresh
+    exclude, extend_exclude = _excludes()
     try:
-        planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root)
+        planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root, exclude=exclude,
+                       extend_exclude=extend_exclude)
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
+    selected = settings.selected(codemods)
+    _known_codemods(selected)
+    if mode is WriteBack.CHECK:
+        # A typo in a path or an include glob would select nothing, and a check of nothing passes: refuse it.
+        # The implicit `.` is exempt: a repository with nothing to read has nothing to change.
+        empty = (planned.empty_paths() if paths else []) + planned.unmatched_includes()
+        if empty:
+            raise click.UsageError("; ".join(empty))
     if _verbosity() == "verbose":  # which file decided, when a setting surprises
         console.print(f"config: {config.shown(settings.source) if settings.source else 'none'}", markup=False,
                       soft_wrap=True)
     if _verbosity() != "quiet":
         for warning in planned.warnings:
             console.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
-    selected = settings.selected(codemods)
-    known = all_codemods()
-    unknown = [c for c in selected if c not in known]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown codemod {', '.join(unknown)} (known: {', '.join(known)})", param_hint="'-c' / '--codemod'"
-        )
     workers = jobs or settings.jobs or engine.default_workers()
-    if console.is_terminal and len(work) >= _PROGRESS_THRESHOLD and _verbosity() != "quiet":
+    if sys.stderr.isatty() and len(work) >= _PROGRESS_THRESHOLD and _verbosity() != "quiet":
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -197,7 +302,9 @@ def _run(
     return Report(mode, results, planned.problems, relative_to=here)
 
 
-def _finish(report: Report) -> None:
+def _finish(report: Report, next_step: str | None = None) -> None:
+    from rewriter.writeback import WriteBack
+
     console = _stderr()
     for path, reason in report.failures:
         console.print(f"[red]error:[/red] {escape(path)}: {escape(reason)}", soft_wrap=True)
@@ -206,6 +313,8 @@ def _finish(report: Report) -> None:
             console.print(line, markup=False, soft_wrap=True)
     if _verbosity() != "quiet":
         console.print(report.summary(), soft_wrap=True)
+        if next_step is not None and not report.failures:
+            console.print(next_step, soft_wrap=True, markup=False)
     sys.exit(report.return_code)
 
 
@@ -220,8 +329,15 @@ def _finish(report: Report) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
 @_verbosity_options
 @_config_option
+@_exclude_options
+@_color_option
 def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Show what would change, as a unified diff that `git apply` takes. Writes nothing."""
+    from rewriter.diff import summarize, unified_diff
+    from rewriter.engine import Status
+    from rewriter.report import plural
+    from rewriter.writeback import WriteBack
+
     report = _run(WriteBack.DIFF, paths, codemods, jobs, no_cache, time_limit)
     diffs = {
         r.path: unified_diff(r.path, r.before, r.after)
@@ -236,21 +352,23 @@ def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> 
         output.write_bytes(payload)
     else:
         stdout = sys.stdout.buffer  # bytes as they are: a diff may hold latin-1 or CRLF lines
-        if fmt == "text" and sys.stdout.isatty():
+        if fmt == "text" and _colour(sys.stdout):
             _print_coloured(payload)
         else:
             stdout.write(payload)
             stdout.flush()
     if diffs and fmt == "text" and _verbosity() != "quiet":
         s = summarize(payload)
-        _stderr().print(f"{s['files']} files, {s['hunks']} hunks, +{s['added']} -{s['removed']} lines")
+        _stderr().print(f"{plural(s['files'], 'file')}, {plural(s['hunks'], 'hunk')}, +{s['added']} -{s['removed']} lines")
     if estimate:
         _print_estimates(report, to_stdout=False)  # stdout holds the patch
     _finish(report)
 
 
 def _print_coloured(payload: bytes) -> None:
-    console = Console(highlight=False)
+    from rich.console import Console
+
+    console = Console(highlight=False, force_terminal=True, color_system="standard")
     for line in payload.decode("utf-8", "replace").splitlines():
         style = "green" if line.startswith("+") else "red" if line.startswith("-") else "cyan" if line.startswith("@@") else None
         console.print(line, style=style, markup=False, soft_wrap=True)
@@ -270,8 +388,13 @@ def _print_coloured(payload: bytes) -> None:
 @_time_limit_option
 @_verbosity_options
 @_config_option
+@_exclude_options
+@_color_option
 def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
+    from rewriter.engine import Status
+    from rewriter.writeback import WriteBack, write_atomic
+
     if patch_file is not None:
         _apply_patch(paths, codemods, patch_file)
     report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache, time_limit)
@@ -286,6 +409,10 @@ def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
 
 
 def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file: Path) -> None:
+    from rewriter import patch
+    from rewriter.discovery import find_root
+    from rewriter.report import plural
+
     if codemods or len(paths) > 1:
         raise click.UsageError("--patch applies the patch as it is: give at most one PATH (the root) and no -c")
     root = find_root((paths[0] if paths else Path(".")).resolve())
@@ -296,10 +423,9 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
         sys.exit(EXIT_FAILED)
     for path in applied.files:
         click.echo(path)
-    noun = "file" if len(applied.files) == 1 else "files"
     _stderr().print(
-        f"patched {len(applied.files)} {noun}, {applied.hunks} hunks, +{applied.added} -{applied.removed} lines",
-        soft_wrap=True,
+        f"patched {plural(len(applied.files), 'file')}, {plural(applied.hunks, 'hunk')}, +{applied.added} "
+        f"-{applied.removed} lines", soft_wrap=True,
     )
     sys.exit(0)
 
@@ -315,8 +441,13 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write here, not to stdout.")
 @_verbosity_options
 @_config_option
+@_exclude_options
+@_color_option
 def check(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Exit 1 when some file would change; list the changes (`path:line:col: CODE message`) and the notes."""
+    from rewriter.sarif import as_sarif
+    from rewriter.writeback import WriteBack
+
     report = _run(WriteBack.CHECK, paths, codemods, jobs, no_cache, time_limit)
     verbose = _verbosity() == "verbose"
     if fmt == "json":
@@ -328,10 +459,37 @@ def check(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) ->
     if output is not None:
         output.write_text(text + "\n" if text else "", encoding="utf-8")
     elif text:
-        click.echo(text)
+        colour = fmt == "text" and _colour(sys.stdout)
+        click.echo(_coloured_findings(text) if colour else text, color=colour)
     if estimate:
         _print_estimates(report, to_stdout=fmt == "text" and output is None)
-    _finish(report)
+    _finish(report, next_step=_next_step(report, paths, codemods))
+
+
+_FINDING = re.compile(r"^(?P<where>.*?:\d+:\d+:) (?P<code>LR\d{3}) (?P<note>note: )?", re.M)
+
+
+def _coloured_findings(text: str) -> str:
+    """``path:line:col:`` bold, a change's code red, a note's cyan, as linters colour them."""
+    def paint(match: re.Match) -> str:
+        note = match["note"] is not None
+        code = click.style(match["code"], fg="cyan" if note else "red", bold=True)
+        return f"{click.style(match['where'], bold=True)} {code} {click.style('note: ', fg='cyan') if note else ''}"
+
+    return _FINDING.sub(paint, text)
+
+
+def _next_step(report: Report, paths: tuple[Path, ...], codemods: tuple[str, ...]) -> str | None:
+    """What to run after a check that found something: the same paths and codemods, through apply."""
+    from rewriter.engine import Status
+
+    changed = report.counts[Status.CHANGED]
+    if not changed:
+        return None
+    args = "".join(f" -c {shlex.quote(c)}" for c in codemods) + "".join(f" {shlex.quote(str(p))}" for p in paths)
+    would = "file would change" if changed == 1 else "files would change"
+    return (f"{changed} {would}: run `lambda-rewriter diff{args}` to see the changes, "
+            f"`lambda-rewriter apply{args}` to make them")
 
 
 # rewriter.git's ON_EXISTING; that module (GitPython) is imported by the commands that use it, not at start-up.
@@ -340,7 +498,7 @@ _ON_EXISTING = ("fail", "skip", "replace")
 
 def _test_options(f):
     f = click.option(
-        "--test-timeout", type=click.IntRange(min=1), default=gate.DEFAULT_TIMEOUT, show_default=True, metavar="SECONDS",
+        "--test-timeout", type=click.IntRange(min=1), default=_TEST_TIMEOUT, show_default=True, metavar="SECONDS",
         help="End each test run (and everything it started) after this long.",
     )(f)
     return click.option(
@@ -352,6 +510,8 @@ def _test_options(f):
 
 def _check_test_command(command: str | None) -> None:
     if command is not None:
+        from rewriter import gate
+
         try:
             gate.check(command)
         except gate.CommandError as error:
@@ -456,8 +616,10 @@ def branch(repo, codemods, jobs, branch_name, base, remote, on_existing, force, 
            api_url, pr_interval, max_prs) -> None:
     """Commit each codemod's changes on a new branch; your checkout, index and stash are not touched."""
     from rewriter import git as git_branch
+    from rewriter.redaction import redact
 
     console = _stderr()
+    _known_codemods(codemods)
     _check_test_command(test_command)
     pr_settings, token = _pr_settings(remote is not None, open_pr, ready, labels, reviewers, team_reviewers, assignees,
                                       token_command, forge_kind, api_url)
@@ -548,10 +710,7 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
             console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
         console.print("the manifest was refused: no repository was touched", soft_wrap=True)
         sys.exit(EXIT_USAGE)
-    known = all_codemods()
-    unknown = [c for c in codemods if c not in known]
-    if unknown:
-        raise click.BadParameter(f"unknown codemod {', '.join(unknown)}", param_hint="'-c' / '--codemod'")
+    _known_codemods(codemods)
     _check_test_command(test_command)
     if author is not None:
         from rewriter import git as git_branch
@@ -591,7 +750,13 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     text = batches.markdown(entries, options)
     if interrupted is not None:
         text += f"\nInterrupted: {interrupted.left} of {len(repos)} repositories did not finish (run again with --resume).\n"
-    click.echo(text)
+    if sys.stdout.isatty() and _colour(sys.stdout):  # read on a terminal; piped, it is Markdown for an issue
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+    else:
+        click.echo(text)
     try:
         if summary_file is not None:
             summary_file.write_text(text, encoding="utf-8")
@@ -663,15 +828,17 @@ def _os_error(error: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rewriter.redaction import redact
+
     try:
-        with pool.sigterm_unwinds():
-            cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
+        cli.main(args=argv, prog_name="lambda-rewriter", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
         # One line that says what went wrong and where to look, not click's usage block.
-        command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "lambda-rewriter"
-        _stderr().print(
+        ctx = getattr(error, "ctx", None)
+        command = ctx.command_path if ctx is not None else "lambda-rewriter"
+        _stderr(ctx).print(
             f"[red]error:[/red] {escape(redact(error.format_message()))} (see `{escape(command)} --help`)",
             soft_wrap=True,
         )

@@ -13,6 +13,7 @@ is taken as given).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 from pathlib import Path
@@ -285,7 +286,9 @@ class _Reader:
         known = all_codemods()
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise self.fail(key, f"names unknown codemod {', '.join(unknown)} (known: {', '.join(known)})")
+            close = difflib.get_close_matches(unknown[0], list(known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+            raise self.fail(key, f"names unknown codemod {', '.join(unknown)} ({hint})")
         return names
 
     def dotted(self, key: str, value: Any, example: str) -> str:

@@ -21,7 +21,7 @@ from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
 from codemods._lambda_code import decide
 from codemods.javascript._project import JsProject
-from rewriter import pool, typecheck
+from rewriter import pool, suppress, typecheck
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
     Entry,
@@ -243,6 +243,9 @@ def _analyse(
         return _fail(result, Status.ERROR, f"does not parse: {failure}")
     try:
         new_tree = _run_codemods(tree, codemods, ctx, language)
+        # A codemod whose change a comment suppresses leaves the file alone; the others run again without it.
+        new_tree, codemods, ctx = suppress.honour(data, tree, new_tree, codemods, ctx,
+                                                  functools.partial(_run_codemods, language=language))
     except SkipFile as skip:
         return _fail(result, Status.SKIPPED, str(skip) or "skipped by a codemod")
     result.changes, result.notes = ctx.changes, ctx.notes
@@ -282,6 +285,10 @@ def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tup
     language = language_for(job.path)
     ctx, codemods = _selected(job, language, names, result.before)
     tree, previous, found = language.parse(result.before), result.before, []
+    if suppress.parse(result.before):  # the codemods a suppression stopped made no step
+        run = functools.partial(_run_codemods, language=language)
+        first = dataclasses.replace(ctx, changes=[], notes=list(ctx.notes))
+        _, codemods, _ = suppress.honour(result.before, tree, run(tree, codemods, first), codemods, first, run)
     for index, codemod in enumerate(codemods):
         ctx.codemod = codemod.NAME
         tree = codemod.transform(tree, ctx)

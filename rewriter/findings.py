@@ -45,6 +45,12 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR903", "*", NOTE, "TypeScript output not checked by the TypeScript compiler, with the reason",
             "not type-checked: no TypeScript compiler here (put `tsc` on PATH or name it in $LAMBDA_REWRITER_TSC); ...",
             r"^not type-checked"),
+    Finding("LR991", "*", NOTE, "a suppressed change: the codemod left the file as it is",
+            "not changed by hoist-clients: line 5 suppresses LR004 (a suppression comment), so "
+            "hoist-clients leaves this file as it is", r"^not changed by \S+: line \d+ suppresses"),
+    Finding("LR992", "*", NOTE, "a suppression comment that matches no finding (shown with -v)",
+            "unused suppression: `# lambda-rewriter: ignore[LR201]` matches no finding here; remove it",
+            r"^unused suppression: "),
     # -- hoist-clients -------------------------------------------------------------------------------
     Finding("LR004", "hoist-clients", CHANGE, "built once per execution environment, on first use: building it at import could fail",
             "`handler` builds `boto3.client(\"s3\")` once, on first use, through the cached factory `get_s3_client` (...)",

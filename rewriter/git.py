@@ -25,9 +25,11 @@ from pathlib import Path
 import git
 
 from codemods import all_codemods, select
-from rewriter import __version__, config, engine, gate, git_safety
+from rewriter import __version__, config, engine, findings, gate, git_safety
 from rewriter.engine import FileResult, Status
 from rewriter.plan import plan
+from rewriter.report import Report
+from rewriter.writeback import WriteBack
 
 TRAILER_CODEMOD = "Lambda-Rewriter-Codemod"
 TRAILER_VERSION = "Lambda-Rewriter-Version"
@@ -77,19 +79,31 @@ class Outcome:
 
 
 def open_repository(path: Path, shallow_ok: bool = False) -> git.Repo:
+    # A path that is no repository is a usage error (exit 2), as a missing PATH is for the other commands.
     try:
         repo = git.Repo(path, search_parent_directories=True)
     except git.NoSuchPathError:
-        raise GitError(f"{path}: no such folder") from None
+        raise BadRequest(f"{path}: no such folder") from None
     except git.InvalidGitRepositoryError:
-        raise GitError(f"{path}: not a git repository") from None
+        raise BadRequest(f"{path}: not a git repository") from None
     repo.git.update_environment(**safe_environment())
     if repo.bare:
-        raise GitError(f"{path}: a bare repository; run branch in a clone with a working tree")
+        raise BadRequest(f"{path}: a bare repository; run branch in a clone with a working tree")
     # A user's shallow clone may lack what the branch check and the push need; batch's clones are made for it.
     if not shallow_ok and repo.git.rev_parse("--is-shallow-repository") == "true":
         raise GitError(f"{repo.working_tree_dir}: a shallow clone; fetch the whole history first (git fetch --unshallow)")
     return repo
+
+
+def _uncommitted(repo: git.Repo) -> bool:
+    """Edits to tracked files, staged or not. Stat and index only: no file content is read, so no filter runs."""
+    for command in (("diff-index", "--cached", "--quiet", "--ignore-submodules", "HEAD"),
+                    ("diff-files", "--quiet", "--ignore-submodules")):
+        try:
+            repo.git.execute(["git", *command])
+        except git.GitCommandError:
+            return True
+    return False
 
 
 def check_remote_url(url: str) -> None:
@@ -306,10 +320,15 @@ def make_branch(
         base_sha = _resolve_base(repo, base)
         if push is not None:
             check_remote(repo, push)
+        dirty = base is None and _uncommitted(repo)
         with _interrupt_as_keyboard_interrupt(), tempfile.TemporaryDirectory(prefix="lambda-rewriter-") as folder:
             scratch = _Scratch(repo, base_sha, Path(folder))
-            return _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers, say,
-                          keep, config_file, (test_command, test_timeout))
+            outcome = _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, identity, workers,
+                             say, keep, config_file, (test_command, test_timeout))
+        if dirty:
+            outcome.warnings.insert(0, "uncommitted edits are not part of the branch: it is built from the last "
+                                       "commit (commit them first to include them)")
+        return outcome
     except git.GitCommandError as error:
         detail = " ".join((error.stderr or "").split()) or str(error)
         raise GitError(f"git {error.command[1] if len(error.command) > 1 else ''} failed: {detail}") from None
@@ -362,8 +381,10 @@ def _build(repo, scratch, base_sha, codemods, branch, push, on_existing, force, 
     outcome.failures += [(r.path, r.reason) for r in results if r.status is Status.ERROR]
     outcome.failures += current.problems
     kept = [r for r in results if r.status in (Status.CHANGED, Status.UNCHANGED)]
-    outcome.changes += [_entry(c.codemod, r.path, c) for r in kept for c in r.changes]
-    outcome.notes += [_entry(n.codemod, r.path, n) for r in kept for n in r.notes]
+    located = Report(WriteBack.CHECK, kept)
+    for result in kept:  # with their codes and columns, as `check --format json` gives them
+        for found in located.findings(result):
+            (outcome.changes if found.kind == findings.CHANGE else outcome.notes).append(_entry(result.path, found))
     jobs = {job.display: job for job in current.jobs}
     by_codemod: dict[str, list[tuple[FileResult, bytes, tuple[str, ...]]]] = {}
     for result in results:
@@ -455,8 +476,10 @@ def _record_tests(scratch: _Scratch, outcome: Outcome, base_sha: str, identity: 
     return outcome.commits[-1].sha
 
 
-def _entry(codemod: str, path: str, item) -> dict:
-    return {"codemod": codemod, "path": path, "line": item.line, "message": item.message}
+def _entry(path: str, found) -> dict:
+    item = found.item
+    return {"codemod": item.codemod, "path": path, "line": item.line, "column": found.column,
+            "code": found.finding.code, "message": item.message}
 
 
 def _settings(repo: git.Repo, scratch: _Scratch, config_file: Path | None) -> config.Settings | None:

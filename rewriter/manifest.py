@@ -70,7 +70,9 @@ class Repository:
 
     @property
     def shown(self) -> str:
-        """The location as reports and logs show it: credentials in an URL hidden."""
+        """The location as reports and logs show it: credentials in an URL hidden, a local path without `..`."""
+        if os.path.isabs(self.url):  # display only: git gets the path as given, links and all
+            return os.path.normpath(self.url)
         return redact(self.url)
 
     def keeps(self, path: str) -> bool:

@@ -19,10 +19,28 @@ class Plan:
     settings: config.Settings
     jobs: list[FileJob]
     excluded_all: bool = False  # the walk found files, and the settings' exclude left none of them
+    paths: tuple[Path, ...] = ()  # as given
 
     @property
     def problems(self) -> list[tuple[str, str]]:
         return [(display(path, self.found.root), why) for path, why in self.found.problems]
+
+    def empty_paths(self) -> list[str]:
+        """The paths given under which no file is read (a folder of nothing the tool reads, all excluded)."""
+        found = [Path(os.path.normpath(f.absolute())) for f in self.found.files]
+        empty = []
+        for path in self.paths:
+            where = Path(os.path.normpath(path.absolute()))
+            if not any(f == where or where in f.parents for f in found):
+                empty.append(f"{path.as_posix()}: no file here that lambda-rewriter reads")
+        return empty
+
+    def unmatched_includes(self) -> list[str]:
+        base = self.settings.base or self.found.root
+        files = [display(path, base) for path in self.found.files]
+        where = f"{self.settings.source.name}: " if self.settings.source else ""
+        return [f"{where}include {glob!r} matches no file here" for glob in self.settings.include
+                if not any(compiled((glob,)).match_file(f) for f in files)]
 
     @property
     def warnings(self) -> list[str]:
@@ -45,6 +63,8 @@ def plan(
     config_file: Path | None = None,
     settings: config.Settings | None = None,
     cache_dir: Path | None = None,
+    exclude: tuple[str, ...] | None = None,
+    extend_exclude: tuple[str, ...] = (),
 ) -> Plan:
     """Settings from ``settings``, else ``config_file``, else the file found above the paths.
 
@@ -57,6 +77,9 @@ def plan(
         common = _common(paths)
         root = find_root(Path(os.path.normpath(paths[0].absolute())))
         settings = config.load(common, config_file, root if (root / ".git").exists() else common)
+    if exclude is not None or extend_exclude:  # the command line's, relative to where the settings' are
+        settings = dataclasses.replace(
+            settings, exclude=(settings.exclude if exclude is None else tuple(exclude)) + tuple(extend_exclude))
     selection = Selection(settings.exclude, settings.include, settings.handlers, settings.base)
     found = discover(paths, selection=selection, cache_dir=cache_dir)
     excluded_all = not found.files and bool(settings.exclude) and bool(
@@ -76,7 +99,7 @@ def plan(
         )
         for path in found.files
     ]
-    return Plan(found, settings, jobs, excluded_all)
+    return Plan(found, settings, jobs, excluded_all, tuple(paths))
 
 
 def _common(paths: list[Path]) -> Path:

@@ -8,14 +8,10 @@ from collections import Counter
 from pathlib import Path
 
 from codemods import Change, Note
-from rewriter import __version__, findings
+from rewriter import __version__, findings, suppress
 from rewriter.engine import FileResult, Status
+from rewriter.exits import EXIT_CHANGES, EXIT_FAILED, EXIT_OK, EXIT_USAGE  # noqa: F401  (imported from here too)
 from rewriter.writeback import WriteBack
-
-EXIT_OK = 0
-EXIT_CHANGES = 1
-EXIT_USAGE = 2
-EXIT_FAILED = 3
 
 
 @dataclasses.dataclass
@@ -49,8 +45,7 @@ class Report:
         counts = self.counts
         changed = counts[Status.CHANGED]
         verb = "changed" if self.mode is WriteBack.APPLY else "would change"
-        noun = "file" if changed == 1 else "files"
-        parts = [f"{verb} {changed} {noun}", f"{counts[Status.UNCHANGED]} unchanged"]
+        parts = [f"{verb} {plural(changed, 'file')}", f"{counts[Status.UNCHANGED]} unchanged"]
         if counts[Status.SKIPPED]:
             parts.append(f"{counts[Status.SKIPPED]} skipped")
         failed = len(self.failures)
@@ -101,7 +96,7 @@ class Report:
             return []
         source = result.before if result.before is not None else _read(result.abspath)
         lines = source.splitlines() if source else []
-        return [
+        located = [
             Located(
                 kind,
                 item,
@@ -111,14 +106,16 @@ class Report:
             )
             for kind, item in items
         ]
+        return sorted(located, key=lambda f: (f.item.line, f.column))  # in file order, as a reader goes
 
     def text_lines(self, verbose: bool = False) -> list[str]:
         """One line per change and note, ``path:line:col: CODE message``, as compilers and linters print them."""
         lines = []
-        for r in self.results:
-            shown = self.shown(r)
+        for shown, r in sorted(((self.shown(r), r) for r in self.results), key=lambda pair: pair[0]):
             if r.status is Status.CHANGED or verbose:
                 for f in self.findings(r):
+                    if f.finding.code == suppress.UNUSED_CODE and not verbose:
+                        continue  # a stale comment is the author's to tidy, not news in every run
                     label = "note: " if f.kind == findings.NOTE else ""
                     lines.append(f"{shown}:{f.item.line}:{f.column}: {f.finding.code} {label}{printable(f.item.message)}")
             if r.status is Status.SKIPPED:
@@ -151,6 +148,11 @@ def _with_hint(reason: str) -> str:
         return printable(reason)
     hint = next((hint for start, hint in _HINTS if reason.startswith(start)), None)
     return printable(f"{reason} ({hint})" if hint else reason)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``: the nouns of these summaries take an s."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def printable(text: str) -> str:

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from urllib.parse import quote
 
-from rewriter import __version__, findings
+from rewriter import __version__, findings, suppress
 from rewriter.engine import Status
 from rewriter.report import Report
 
@@ -30,6 +30,8 @@ def as_sarif(report: Report, verbose: bool = False) -> str:
         seen: Counter = Counter()
         for located in report.findings(r):
             code = located.finding.code
+            if code == suppress.UNUSED_CODE and not verbose:
+                continue  # as in the text output: a stale comment shows with -v
             key = f"{code}\0{r.path}\0{located.text}"
             seen[key] += 1
             results.append({

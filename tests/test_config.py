@@ -745,11 +745,15 @@ def test_the_readme_example_is_a_valid_configuration() -> None:
 
 
 def test_an_include_or_handlers_glob_that_matches_nothing_is_a_warning(tmp_path: Path) -> None:
+    """For diff and apply; for check, an include that matches nothing is a usage error (issue 21: a typo must not
+    turn CI green, and a warning in a CI log turns nothing red)."""
     repo = git_init(tmp_path)
     write(repo, {"src/app.py": HANDLER, "lambda-rewriter.toml": 'include = ["src/", "scr/"]\nhandlers = ["jobs/*.py:run"]\n'})
-    result = invoke(["check"], repo)
-    assert result.exit_code == 1, result.output  # src/ still works: a warning, not an error
+    result = invoke(["diff"], repo)
+    assert result.exit_code == 0, result.output  # src/ still works: a warning, not an error
     assert "warning: lambda-rewriter.toml: include 'scr/' matches no file here" in result.stderr
     assert "warning: lambda-rewriter.toml: handlers 'jobs/*.py' matches no file here" in result.stderr
     assert "'src/'" not in result.stderr
-    assert "warning" not in invoke(["check", "--quiet"], repo).stderr
+    assert "warning" not in invoke(["diff", "--quiet"], repo).stderr
+    check = invoke(["check"], repo)
+    assert check.exit_code == 2 and "include 'scr/' matches no file here" in check.stderr

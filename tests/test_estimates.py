@@ -48,3 +48,14 @@ def test_estimate_option_prints_a_line_per_function(tmp_path: Path, command: str
     assert line in where.splitlines()
     if command == "diff":
         assert "estimate" not in result.stdout  # the patch stays a patch
+
+
+def test_the_estimate_cites_the_readme_which_the_package_ships() -> None:
+    from pathlib import Path
+
+    from codemods import estimates
+
+    root = Path(__file__).resolve().parent.parent
+    assert "benchmarks/" not in estimates.MEASURED and "README" in estimates.MEASURED
+    assert 'readme = "README.md"' in (root / "pyproject.toml").read_text()
+    assert "## Why" in (root / "README.md").read_text()
