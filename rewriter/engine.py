@@ -86,17 +86,36 @@ def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemo
     return tuple(impl for impl in select(names) if impl.LANGUAGE == language)
 
 
-def _run_codemods(tree, codemods: list[Codemod], ctx: FileContext, language: Language | None = None):
+class _Printed:
+    """Each tree of one file printed once: the line mapping, the round-trip check and the result all read it."""
+
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self._trees: list[tuple[object, bytes]] = []  # (tree, its bytes); the trees kept alive, so ids stay theirs
+
+    def __call__(self, tree) -> bytes:
+        for known, text in self._trees:
+            if known is tree:
+                return text
+        text = self.language.render(tree)
+        self._trees.append((tree, text))
+        return text
+
+
+def _run_codemods(
+    tree, codemods: list[Codemod], ctx: FileContext, language: Language | None = None, printed: _Printed | None = None
+):
     """The codemods in order on one tree. With ``language``, the lines a codemod reports about a tree an
     earlier one changed are mapped back to the original file's lines (what a reviewer and SARIF read)."""
-    original, original_text = tree, None
+    original = tree
+    if language is not None and printed is None:
+        printed = _Printed(language)
     for codemod in codemods:
         ctx.codemod = codemod.NAME
         changes, notes = len(ctx.changes), len(ctx.notes)
         result = codemod.transform(tree, ctx)
         if language is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
-            original_text = original_text or language.render(original)
-            lines = line_map(original_text, language.render(tree))
+            lines = line_map(printed(original), printed(tree))
             ctx.changes[changes:] = [dataclasses.replace(c, line=lines.get(c.line, c.line)) for c in ctx.changes[changes:]]
             ctx.notes[notes:] = [dataclasses.replace(n, line=lines.get(n.line, n.line)) for n in ctx.notes[notes:]]
         tree = result
@@ -241,19 +260,20 @@ def _analyse(
         tree = language.parse(data)
     except ParseFailure as failure:
         return _fail(result, Status.ERROR, f"does not parse: {failure}")
+    printed = _Printed(language)
     try:
-        new_tree = _run_codemods(tree, codemods, ctx, language)
+        new_tree = _run_codemods(tree, codemods, ctx, language, printed)
         # A codemod whose change a comment suppresses leaves the file alone; the others run again without it.
         new_tree, codemods, ctx = suppress.honour(data, tree, new_tree, codemods, ctx,
-                                                  functools.partial(_run_codemods, language=language))
+                                                  functools.partial(_run_codemods, language=language, printed=printed))
     except SkipFile as skip:
         return _fail(result, Status.SKIPPED, str(skip) or "skipped by a codemod")
     result.changes, result.notes = ctx.changes, ctx.notes
     if new_tree is tree or not ctx.changes:
         return result
-    if language.render(tree) != data:
+    if printed(tree) != data:
         return _fail(result, Status.SKIPPED, "the parser does not reproduce this file byte for byte; left alone")
-    after = language.render(new_tree)
+    after = printed(new_tree)
     if after == data:
         return result
     try:

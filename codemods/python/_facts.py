@@ -5,11 +5,13 @@ here (imports, which names a function binds, which globals it rebinds) are cheap
 """
 from __future__ import annotations
 
+import bisect
 import builtins
 import contextlib
 import dataclasses
 import re
 import weakref
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -74,6 +76,9 @@ def _kind(cls: type) -> int:
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children``, without rebuilding ``node``."""
+    index = _indexed(node)
+    if index is not None:
+        return index.children(node)
     found: list[cst.CSTNode] = []
     for field in _FIELD_ORDER.get(type(node)) or _field_order(node):
         value = getattr(node, field)
@@ -118,6 +123,10 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if not _plain(visitor):
         node.visit(visitor)
         return
+    index = _indexed(node)
+    if index is not None:
+        index.walk(node, visitor)
+        return
     cls = type(visitor)
     visits = _HOOKS.get(cls)
     if visits is None:
@@ -146,6 +155,199 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             leave(visitor, n)
 
     go(node)
+
+
+# visitor class -> its hooks: node class name -> (visit_<Node> or None, leave_<Node> or None)
+_NAMED_HOOKS: weakref.WeakKeyDictionary[type, dict[str, tuple]] = weakref.WeakKeyDictionary()
+
+
+def _named_hooks(cls: type) -> dict[str, tuple]:
+    hooks = _NAMED_HOOKS.get(cls)
+    if hooks is None:
+        # Only the classes outside LibCST define hooks that do something (``_plain`` made sure of that).
+        names = {
+            name.split("_", 1)[1] for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst"
+            for name in vars(klass) if name.startswith(("visit_", "leave_"))
+        }
+        hooks = {}
+        for name in names:
+            pair = (_own(cls, "visit_" + name), _own(cls, "leave_" + name))
+            if pair != (None, None):
+                hooks[name] = pair
+        _NAMED_HOOKS[cls] = hooks
+    return hooks
+
+
+class TreeIndex:
+    """One walk of a module, kept: every node in the order ``walk`` visits them, where each node's subtree
+    ends, and the positions of the nodes of each class.
+
+    Every codemod reads the same tree many times (per function, per name query, per construction), and the
+    verification pass reads it again. With the index, a walk visits only the nodes its visitor has hooks
+    for, and ``children`` is a few jumps; a walk over a node the index does not hold (a node built by a
+    codemod) falls back to reading fields. LibCST nodes never change, so what the index says about a node
+    stays true in every tree that shares it.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        order: list[cst.CSTNode] = []
+        ends: list[int] = []
+        kinds = _KINDS
+        orders = _FIELD_ORDER
+
+        def go(n: cst.CSTNode) -> None:
+            at = len(order)
+            order.append(n)
+            ends.append(0)
+            for field in orders.get(n.__class__) or _field_order(n):
+                value = getattr(n, field)
+                what = kinds.get(value.__class__)
+                if what is None:
+                    what = _kind(value.__class__)
+                if what == _NODE:
+                    go(value)
+                elif what == _SEQUENCE:
+                    for item in value:
+                        go(item)
+            ends[at] = len(order)
+
+        go(module)
+        parents = [-1] * len(order)
+        for i, end in enumerate(ends):
+            j = i + 1
+            while j < end:
+                parents[j] = i
+                j = ends[j]
+        self.parents = parents
+        self.module = module
+        self.order = order
+        self.ends = ends
+        self.position = {n: i for i, n in enumerate(order)}  # CST nodes hash by identity
+        by_name: dict[str, list[int]] = {}
+        for i, n in enumerate(order):
+            by_name.setdefault(n.__class__.__name__, []).append(i)
+        self.by_name = by_name
+        self._hooked: dict[frozenset, list[int]] = {}
+        self._children: dict[int, list[cst.CSTNode]] = {}
+        self.facts: ModuleFacts | None = None
+        self.function_facts: dict[cst.FunctionDef, FunctionFacts] = {}
+        self.lines: NodeLines | None = None
+        self._by_id: dict[int, int] | None = None
+
+    def children(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        at = self.position[node]
+        found = self._children.get(at)
+        if found is None:
+            order, ends = self.order, self.ends
+            found, j, end = [], at + 1, ends[at]
+            while j < end:
+                found.append(order[j])
+                j = ends[j]
+            self._children[at] = found
+        return list(found)
+
+    def walk(self, node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+        hooks = _named_hooks(type(visitor))
+        names = frozenset(name for name in hooks if name in self.by_name)
+        positions = self._hooked.get(names)
+        if positions is None:
+            positions = self._hooked[names] = sorted(i for name in names for i in self.by_name[name])
+        start = self.position[node]
+        end = self.ends[start]
+        order, ends = self.order, self.ends
+        pending: list[tuple[int, cst.CSTNode, Callable]] = []  # (end of subtree, node, its leave hook)
+        skip_to = start
+        for i in positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, end)]:
+            if i < skip_to:
+                continue
+            while pending and pending[-1][0] <= i:
+                _, left, leave = pending.pop()
+                leave(visitor, left)
+            n = order[i]
+            enter, leave = hooks[n.__class__.__name__]
+            if enter is not None and enter(visitor, n) is False:
+                skip_to = ends[i]
+            if leave is not None:
+                pending.append((ends[i], n, leave))
+        while pending:
+            _, left, leave = pending.pop()
+            leave(visitor, left)
+
+
+    def _ids(self) -> dict[int, int]:
+        if self._by_id is None:
+            self._by_id = {id(n): i for i, n in enumerate(self.order)}
+        return self._by_id
+
+    def contains(self, node: cst.CSTNode, name: str) -> bool:
+        """Whether ``node``'s subtree holds a node of the class named ``name`` (``node`` included)."""
+        at = self.position[node]
+        positions = self.by_name.get(name, ())
+        found = bisect.bisect_left(positions, at)
+        return found < len(positions) and positions[found] < self.ends[at]
+
+
+def contains(node: cst.CSTNode, name: str) -> bool:
+    """Whether ``node``'s subtree holds a node of the class named ``name``; True when it cannot tell cheaply."""
+    index = _indexed(node)
+    return True if index is None else index.contains(node, name)
+
+
+def pruned(transformer: cst.CSTTransformer, module: cst.Module, edited: Iterable[int]) -> cst.CSTTransformer:
+    """``transformer``, made to skip the subtrees of ``module`` that hold none of the nodes it edits (by ``id``).
+
+    For a transformer whose hooks change only those nodes, what lies inside them, and the nodes above them
+    (the module itself included): LibCST rebuilds every node a transformer enters, and a plan edits a few.
+    Its hooks still run on the nodes it does not enter (``visit_*`` and ``leave_*``, as LibCST calls them).
+    """
+    index = index_of(module)
+    ids = index._ids()
+    positions = [ids.get(key) for key in edited]
+    if any(p is None for p in positions):
+        return transformer  # a node the index does not know: nothing skipped
+    above: set[int] = set()
+    for p in positions:
+        parent = index.parents[p]
+        while parent >= 0 and parent not in above:
+            above.add(parent)
+            parent = index.parents[parent]
+    spans = sorted((p, index.ends[p]) for p in positions)
+    starts = [start for start, _ in spans]
+    inner = transformer.on_visit
+    where = index.position
+
+    def on_visit(node: cst.CSTNode) -> bool:
+        descend = inner(node)
+        at = where.get(node)
+        if not descend or at is None or at in above:
+            return descend
+        before = bisect.bisect_right(starts, at)
+        # Inside an edited node when some span that starts at or before it has not ended yet.
+        return any(end > at for _, end in spans[:before])
+
+    transformer.on_visit = on_visit  # the instance's own, ahead of the class's
+    return transformer
+
+
+# The indexes of the last few modules: the tree a codemod reads and the ones the codemods before it made.
+_INDEXES: dict[cst.Module, TreeIndex] = {}
+_KEEP = 6
+
+
+def index_of(module: cst.Module) -> TreeIndex:
+    index = _INDEXES.get(module)
+    if index is None:
+        if len(_INDEXES) >= _KEEP:
+            del _INDEXES[next(iter(_INDEXES))]
+        index = _INDEXES[module] = TreeIndex(module)
+    return index
+
+
+def _indexed(node: cst.CSTNode) -> TreeIndex | None:
+    for index in reversed(_INDEXES.values()):
+        if node in index.position:
+            return index
+    return None
 
 _NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
@@ -198,6 +400,14 @@ class NodeLines:
 
     def __getitem__(self, node: cst.CSTNode) -> int:
         return self._lines[self._starts[node]]
+
+
+def lines_of(module: cst.Module) -> NodeLines:
+    """``NodeLines(module)``, printed once per tree for every codemod that reports a line in it."""
+    index = index_of(module)
+    if index.lines is None:
+        index.lines = NodeLines(module)
+    return index.lines
 
 
 def dotted(expr: cst.BaseExpression) -> str | None:
@@ -393,6 +603,14 @@ class ModuleFacts:
 
     @classmethod
     def read(cls, module: cst.Module) -> ModuleFacts:
+        """The facts of ``module``, read once per tree: every codemod, and the verification pass, share them."""
+        index = index_of(module)
+        if index.facts is None:
+            index.facts = cls._read(module)
+        return index.facts
+
+    @classmethod
+    def _read(cls, module: cst.Module) -> ModuleFacts:
         imports: dict[str, str] = {}
         bindings: dict[str, list[int]] = {}
         simple_values: dict[str, cst.BaseExpression] = {}
@@ -586,6 +804,16 @@ class FunctionFacts:
 
     @classmethod
     def read(cls, node: cst.FunctionDef) -> FunctionFacts:
+        index = _indexed(node)
+        if index is None:
+            return cls._read(node)
+        facts = index.function_facts.get(node)
+        if facts is None:
+            facts = index.function_facts[node] = cls._read(node)
+        return facts
+
+    @classmethod
+    def _read(cls, node: cst.FunctionDef) -> FunctionFacts:
         params = {
             p.name.value
             for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)

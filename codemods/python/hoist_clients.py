@@ -34,8 +34,11 @@ from codemods.python._facts import (
     ModuleFacts,
     NodeLines,
     children,
+    contains,
     dotted,
     import_bindings,
+    lines_of,
+    pruned,
     root_name,
     walk,
 )
@@ -124,7 +127,8 @@ class _Hoister(Constancy):
                 self._note_constructions(stmt, f"left in class `{stmt.name.value}`: only module-level functions are rewritten")
         if not (self.removals or self.replacements or self.inserts):
             return self.module
-        return self.module.visit(_Editor(self))
+        edited = [*self.removals, *self.replacements, *(key for key, names in self.renames.items() if names)]
+        return self.module.visit(pruned(_Editor(self), self.module, edited))
 
     def _handlers(self) -> list[cst.FunctionDef]:
         if self.ctx.entry_points is not None:
@@ -138,7 +142,7 @@ class _Hoister(Constancy):
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = NodeLines(self.module)
+            self._positions = lines_of(self.module)
         return self._positions[node]
 
     # -- reading a function -------------------------------------------------------------------
@@ -164,6 +168,8 @@ class _Hoister(Constancy):
                 self._consider(call, ctor, fn, state)
 
     def _walk(self, node: cst.CSTNode, fn: Function, state: _Walk) -> None:
+        if not contains(node, "Call"):
+            return  # every decision below is about a call
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             kind = "nested function" if isinstance(node, cst.FunctionDef) else "class"
             self._note_constructions(

@@ -34,6 +34,8 @@ from codemods.python._facts import (
     children,
     dotted,
     import_bindings,
+    lines_of,
+    pruned,
     root_name,
     walk,
 )
@@ -102,7 +104,8 @@ class _Guarder:
                 self._note_calls(stmt, f"left in `{stmt.name.value}`: only handlers are rewritten")
         if not (self.inserts or self.replace_stmt or self.replace_call or self.removals or self.prologues):
             return self.module
-        return self.module.visit(_Editor(self))
+        edited = [*self.removals, *self.replace_stmt, *self.replace_call, *self.prologues]
+        return self.module.visit(pruned(_Editor(self), self.module, edited))
 
     def _existing_guard(self, fn: cst.FunctionDef, variable: str, recipe: Liveness) -> None:
         if not checks_like(fn, variable, recipe, self.module):
@@ -118,7 +121,7 @@ class _Guarder:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = NodeLines(self.module)
+            self._positions = lines_of(self.module)
         return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:

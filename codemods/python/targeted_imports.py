@@ -23,7 +23,7 @@ from codemods.catalog import (
     XRAY_NEUTRAL_IMPORTS,
     XRAY_PATCH_NAMES,
 )
-from codemods.python._facts import ModuleFacts, NodeLines, dotted, import_bindings, walk
+from codemods.python._facts import ModuleFacts, NodeLines, dotted, import_bindings, lines_of, walk
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 PATCH_ALL = frozenset({"aws_xray_sdk.core.patch_all", "aws_xray_sdk.core.patcher.patch_all"})
@@ -179,7 +179,7 @@ class _Targeter:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = NodeLines(self.module)
+            self._positions = lines_of(self.module)
         return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
