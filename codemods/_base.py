@@ -96,6 +96,9 @@ class FileContext:
     # The engine's decision that the file is Lambda code (codemods run on no other file); None when a
     # codemod runs on its own (fixtures, LibCST's runner) and finds handlers in the tree by itself.
     lambda_code: LambdaCode | None = None
+    # False in verification's second pass: only the tree it gives back is compared, its findings are dropped,
+    # so the lines they would carry need not be worked out (a print of the whole module).
+    lines_read: bool = True
 
     def change(self, line: int, message: str) -> None:
         self.changes.append(Change(self.codemod, line, message))

@@ -223,7 +223,7 @@ def _rerun(job: FileJob, language: Language, codemods: list[Codemod], ctx: FileC
     """The second pass verification makes: the same codemods on the result, in a fresh context."""
 
     def rerun(text: bytes, tree) -> bytes:
-        fresh = dataclasses.replace(ctx, changes=[], notes=[])
+        fresh = dataclasses.replace(ctx, changes=[], notes=[], lines_read=False)
         again = _run_codemods(language.parse(text) if tree is None else tree, codemods, fresh)
         return language.render(again)
 
@@ -318,7 +318,7 @@ def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tup
         if text != result.after:
 
             def rerun(again: bytes, parsed, upto=codemods[: index + 1]) -> bytes:
-                fresh = dataclasses.replace(ctx, changes=[], notes=[])
+                fresh = dataclasses.replace(ctx, changes=[], notes=[], lines_read=False)
                 return language.render(_run_codemods(language.parse(again) if parsed is None else parsed, upto, fresh))
 
             try:

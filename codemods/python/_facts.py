@@ -104,17 +104,35 @@ def _own(cls: type, name: str):
     return None if method is None or method is getattr(cst.CSTVisitor, name, None) else method
 
 
+# Codemods define visitor classes inside functions: one class per call, the same methods each time. What
+# ``_plain`` and ``_named_hooks`` find depends only on the names each class defines, so they are kept by those.
+_BY_SHAPE: dict[tuple, tuple[bool, frozenset[str]]] = {}
+
+
+def _shape(cls: type) -> tuple:
+    return tuple(
+        (klass.__module__, klass.__qualname__, tuple(vars(klass)))
+        for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst"
+    )
+
+
 def _plain(visitor: cst.CSTVisitor) -> bool:
     """A visitor that only has ``visit_<Node>``/``leave_<Node>`` methods: ``walk`` can call them itself."""
     cls = type(visitor)
     plain = _PLAIN_VISITORS.get(cls)
     if plain is None:
+        known = _BY_SHAPE.get(_shape(cls))
+        if known is not None:
+            plain = _PLAIN_VISITORS[cls] = known[0] and isinstance(visitor, cst.CSTVisitor)
+            return plain
         hooks = tuple(getattr(cls, name) for name in ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute"))
         own = [name for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst" for name in vars(klass)]
         attribute_hooks = any(re.match(r"(visit|leave)_[A-Za-z]+_\w+$", name) for name in own)
         plain = _PLAIN_VISITORS[cls] = (
             isinstance(visitor, cst.CSTVisitor) and hooks == _PLAIN_VISITOR_HOOKS and not attribute_hooks
         )
+        names = frozenset(name.split("_", 1)[1] for name in own if name.startswith(("visit_", "leave_")))
+        _BY_SHAPE[_shape(cls)] = (hooks == _PLAIN_VISITOR_HOOKS and not attribute_hooks, names)
     return plain
 
 
@@ -165,10 +183,7 @@ def _named_hooks(cls: type) -> dict[str, tuple]:
     hooks = _NAMED_HOOKS.get(cls)
     if hooks is None:
         # Only the classes outside LibCST define hooks that do something (``_plain`` made sure of that).
-        names = {
-            name.split("_", 1)[1] for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst"
-            for name in vars(klass) if name.startswith(("visit_", "leave_"))
-        }
+        names = _BY_SHAPE[_shape(cls)][1]
         hooks = {}
         for name in names:
             pair = (_own(cls, "visit_" + name), _own(cls, "leave_" + name))
@@ -402,8 +417,16 @@ class NodeLines:
         return self._lines[self._starts[node]]
 
 
-def lines_of(module: cst.Module) -> NodeLines:
-    """``NodeLines(module)``, printed once per tree for every codemod that reports a line in it."""
+class _Unread:
+    def __getitem__(self, node: cst.CSTNode) -> int:
+        return 0
+
+
+def lines_of(module: cst.Module, ctx=None) -> NodeLines | _Unread:
+    """``NodeLines(module)``, printed once per tree for every codemod that reports a line in it; nothing
+    where nobody reads the lines (``ctx.lines_read`` false: a pass whose findings are dropped)."""
+    if ctx is not None and not ctx.lines_read:
+        return _Unread()
     index = index_of(module)
     if index.lines is None:
         index.lines = NodeLines(module)

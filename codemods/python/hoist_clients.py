@@ -142,7 +142,7 @@ class _Hoister(Constancy):
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = lines_of(self.module)
+            self._positions = lines_of(self.module, self.ctx)
         return self._positions[node]
 
     # -- reading a function -------------------------------------------------------------------

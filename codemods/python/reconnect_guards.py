@@ -32,6 +32,7 @@ from codemods.python._facts import (
     ModuleFacts,
     NodeLines,
     children,
+    contains,
     dotted,
     import_bindings,
     lines_of,
@@ -121,7 +122,7 @@ class _Guarder:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = lines_of(self.module)
+            self._positions = lines_of(self.module, self.ctx)
         return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
@@ -674,6 +675,8 @@ def _calls_with_parents(scope: cst.CSTNode) -> list[tuple[cst.Call, list[cst.CST
     found: list[tuple[cst.Call, list[cst.CSTNode]]] = []
 
     def walk(node: cst.CSTNode, parents: list[cst.CSTNode]) -> None:
+        if not contains(node, "Call"):
+            return
         if parents and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return
         if isinstance(node, cst.Call):

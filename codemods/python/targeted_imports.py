@@ -179,7 +179,7 @@ class _Targeter:
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
-            self._positions = lines_of(self.module)
+            self._positions = lines_of(self.module, self.ctx)
         return self._positions[node]
 
     def code(self, node: cst.CSTNode) -> str:
