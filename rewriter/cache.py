@@ -16,7 +16,8 @@ link. Removing the folder is always safe.
 
 The seal is a plain digest: it finds damage, not forgery. What keeps a planted result out is that the
 cache only saves work: a stored "changed" is verified against the file as it is now, as a fresh one is,
-before it is shown, and ``apply`` works out again whatever it writes (``serves_changes``). A stored
+before it is shown (``check`` shows none: ``shows_code``), and ``apply`` works out again whatever it writes
+(``serves_changes``). A stored
 "unchanged" is trusted as far as its key binds it to the bytes, the tool and the settings, so the folder
 must be this user's alone: one another user owns or may write to is refused (``refusal``), as is an
 entry that is a link or someone else's file, and the run goes on without the cache.
@@ -146,6 +147,10 @@ class ResultCache:
     #: False for ``apply``: a cached "changed" is then worked out again, so that what is written never comes
     #: from the cache (a verified result can still be code nobody asked for).
     serves_changes: bool = True
+    #: False for ``check``: it reports a file's status and findings, never its rewritten code. A cached
+    #: "changed" then stands as a cached "unchanged" does, on its key alone: verifying code that is not shown
+    #: proves nothing about what is (the findings are the entry's either way).
+    shows_code: bool = True
 
     @classmethod
     def default(cls) -> ResultCache:

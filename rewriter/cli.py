@@ -259,6 +259,8 @@ def _run(
         cache = None
     elif cache is not None and mode is WriteBack.APPLY:
         cache = dataclasses.replace(cache, serves_changes=False)  # what apply writes is always worked out afresh
+    elif cache is not None and mode is WriteBack.CHECK:
+        cache = dataclasses.replace(cache, shows_code=False)  # check reports findings, never the code
     exclude, extend_exclude = _excludes()
     try:
         planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root, exclude=exclude,

@@ -206,12 +206,15 @@ def _trusted(
     entry: Entry, cache: ResultCache, job: FileJob, language: Language, codemods: list[Codemod], ctx: FileContext,
     data: bytes,
 ) -> bool:
-    """Whether a stored result may stand for a fresh one. The cache only saves work: a "changed" passes the
-    checks a fresh result passes, against the file as it is now, and ``apply`` never takes one at all."""
+    """Whether a stored result may stand for a fresh one. The cache only saves work: a "changed" whose code is
+    shown passes the checks a fresh result passes, against the file as it is now, and ``apply`` never takes
+    one at all."""
     if entry.status != Status.CHANGED.value:
         return True  # its key binds it to these bytes, this tool and these settings
     if not cache.serves_changes or entry.after is None or entry.after == data:
         return False
+    if not cache.shows_code:
+        return True
     try:
         verify(job.display, data, entry.after, language, _rerun(job, language, codemods, ctx))
     except Exception:  # failed verification, or a result the codemods cannot even read: worked out afresh

@@ -609,6 +609,25 @@ def test_cache_a_forged_result_that_fails_verification_is_not_shown(
     assert result.exit_code == 0 and result.stdout == fresh
 
 
+def test_cache_check_serves_a_stored_rewrite_without_verifying_the_code_it_never_shows(
+    tmp_path: Path, result_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rewriter import engine
+
+    root = _repo_with_handler(tmp_path)
+    fresh = invoke(["check", "--format", "json", "-j", "1", "."], root)
+    assert fresh.exit_code == 1
+    verified: list[str] = []
+    real_verify = engine.verify
+    monkeypatch.setattr(engine, "verify", lambda path, *args: (verified.append(path), real_verify(path, *args))[1])
+    warm = invoke(["check", "--format", "json", "-j", "1", "."], root)
+    assert warm.exit_code == 1 and warm.stdout == fresh.stdout
+    assert verified == [], "check reports the entry's findings: the rewritten code was not parsed again"
+    # diff shows the code: the same entry is verified before it is shown.
+    assert invoke(["diff", "-j", "1", "."], root).exit_code == 0
+    assert verified == ["app.py"]
+
+
 def _forge_unchanged(entry: Entry) -> Entry:
     return Entry("unchanged", [], [], "", None)
 
