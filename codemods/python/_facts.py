@@ -110,10 +110,31 @@ _BY_SHAPE: dict[tuple, tuple[bool, frozenset[str]]] = {}
 
 
 def _shape(cls: type) -> tuple:
-    return tuple(
-        (klass.__module__, klass.__qualname__, tuple(vars(klass)))
-        for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst"
-    )
+    return cls.__module__, cls.__qualname__, cls.__bases__, tuple(vars(cls))
+
+
+_LIBCST_ON_VISIT = cst.CSTVisitor.on_visit
+
+
+def _visits_only(visitor: cst.CSTVisitor) -> bool:
+    """A read-only visitor with its own ``on_visit`` and nothing to do on leaving a node (nor per field): a walk
+    over the index can call ``on_visit`` on each node itself."""
+    cls = type(visitor)
+    known = _VISITS_ONLY.get(_shape(cls))
+    if known is None:
+        known = _VISITS_ONLY[_shape(cls)] = _visits_only_class(cls)
+    return known and isinstance(visitor, cst.CSTVisitor)
+
+
+_VISITS_ONLY: dict[tuple, bool] = {}
+
+
+def _visits_only_class(cls: type) -> bool:
+    hooks = tuple(getattr(cls, name) for name in ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute"))
+    if hooks[0] is _LIBCST_ON_VISIT or hooks[1:] != _PLAIN_VISITOR_HOOKS[1:]:
+        return False
+    own = [name for klass in cls.__mro__ if klass.__module__.split(".")[0] != "libcst" for name in vars(klass)]
+    return not any(name.startswith("leave_") or re.match(r"visit_[A-Za-z]+_\w+$", name) for name in own)
 
 
 def _plain(visitor: cst.CSTVisitor) -> bool:
@@ -139,7 +160,11 @@ def _plain(visitor: cst.CSTVisitor) -> bool:
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """``node.visit(visitor)`` for a visitor that only reads the tree, without LibCST rebuilding it."""
     if not _plain(visitor):
-        node.visit(visitor)
+        index = _indexed(node) if _visits_only(visitor) else None
+        if index is None:
+            node.visit(visitor)
+        else:
+            index.visit_all(node, visitor)
         return
     index = _indexed(node)
     if index is not None:
@@ -288,6 +313,15 @@ class TreeIndex:
             _, left, leave = pending.pop()
             leave(visitor, left)
 
+
+    def visit_all(self, node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+        """``visitor.on_visit`` on every node of ``node``'s subtree in walk order, skipping below a False."""
+        order, ends = self.order, self.ends
+        on_visit = visitor.on_visit
+        i = self.position[node]
+        end = ends[i]
+        while i < end:
+            i = i + 1 if on_visit(order[i]) is not False else ends[i]
 
     def _ids(self) -> dict[int, int]:
         if self._by_id is None:

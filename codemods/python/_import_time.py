@@ -112,7 +112,7 @@ def risky_reads(
                 found.append(node)
             return False
 
-    expr.visit(_Reads())
+    walk(expr, _Reads())
     return found
 
 

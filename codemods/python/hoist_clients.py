@@ -1057,7 +1057,7 @@ def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
             found.append(n)
             return True
 
-    node.visit(_All())
+    walk(node, _All())
     return found
 
 
