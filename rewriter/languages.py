@@ -81,7 +81,15 @@ def _refuses_python(data: bytes) -> str | None:
     return None
 
 
-PYTHON = Language("python", (".py",), _parse_python, lambda tree: tree.bytes, _check_python, refuses=_refuses_python)
+def _render_python(tree: cst.Module) -> bytes:
+    # A codemod that reported a line in this tree printed it already (to number its lines): that is its text.
+    from codemods.python._facts import printed_code
+
+    code = printed_code(tree)
+    return tree.bytes if code is None else code.encode(tree.encoding)
+
+
+PYTHON = Language("python", (".py",), _parse_python, _render_python, _check_python, refuses=_refuses_python)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -439,6 +439,7 @@ class NodeLines:
     def __init__(self, module: cst.Module) -> None:
         state = _LineState(module)
         module._codegen(state)
+        self.code = "".join(state.tokens)  # the module's text, as ``module.code`` prints it
         self._starts = state.starts
         line, lines = 1, [1]
         for token in state.tokens:
@@ -449,6 +450,12 @@ class NodeLines:
 
     def __getitem__(self, node: cst.CSTNode) -> int:
         return self._lines[self._starts[node]]
+
+
+def printed_code(module: cst.Module) -> str | None:
+    """``module.code`` when a codemod has printed the module already to number its lines, else None."""
+    index = _INDEXES.get(module)
+    return None if index is None or index.lines is None else index.lines.code
 
 
 class _Unread:
