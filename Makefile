@@ -39,9 +39,12 @@ test: $(STAMP) $(JS_STAMP) system-packages
 clean:
 	rm -rf $(VENV) build *.egg-info
 
-# Both parts of benchmarks/ (tool speed, and what the rewrite saves); about 5 minutes on 2 idle cores.
+# Every benchmark `make bench` runs, in this order: each prints Markdown on stdout, and benchmarks/all.py writes
+# it all into benchmarks/README.md with the machine and the date. Add a new benchmark script here.
+BENCHMARKS := benchmarks/run.py benchmarks/lambda_dense.py
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --json /tmp/lambda-rewriter-bench/last-run.json
+	$(BIN)/python benchmarks/all.py $(BENCHMARKS)
 
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick

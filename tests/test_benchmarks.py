@@ -107,3 +107,43 @@ def test_behaviour_placeholders_become_moto_names() -> None:
         "T": "arn:aws:sns:us-east-1:123456789012:notify",
         "X": "plain",
     }
+
+
+def test_the_lambda_dense_corpus_is_the_same_for_a_seed_and_every_file_is_rewritten(tmp_path: Path) -> None:
+    from benchmarks import lambda_corpus
+    from rewriter.engine import Status, process_file
+    from rewriter.plan import plan
+
+    first = lambda_corpus.generate(tmp_path / "a", files=6)
+    second = lambda_corpus.generate(tmp_path / "b", files=6)
+    files = sorted((first / "src").rglob("*.py"))
+    assert [p.read_bytes() for p in files] == [p.read_bytes() for p in sorted((second / "src").rglob("*.py"))]
+    jobs = plan([first]).jobs
+    assert sorted(job.display for job in jobs) == [p.relative_to(first).as_posix() for p in files]
+    assert all(job.entry_points == {"lambda_handler"} for job in jobs), "the template names every handler"
+    assert all(process_file(job, ()).status is Status.CHANGED for job in jobs)
+
+
+def test_bench_writes_its_section_between_the_markers_and_keeps_the_rest(tmp_path: Path) -> None:
+    from benchmarks import all as bench_all
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# benchmarks\n\nabout them\n")
+    bench_all.write(readme, f"{bench_all.BEGIN}\nfirst\n{bench_all.END}")
+    assert readme.read_text() == f"# benchmarks\n\nabout them\n\n{bench_all.BEGIN}\nfirst\n{bench_all.END}\n"
+    readme.write_text(readme.read_text() + "\n## Older runs\n")
+    bench_all.write(readme, f"{bench_all.BEGIN}\nsecond\n{bench_all.END}")
+    assert readme.read_text() == (
+        f"# benchmarks\n\nabout them\n\n{bench_all.BEGIN}\nsecond\n{bench_all.END}\n\n## Older runs\n"
+    )
+
+
+def test_bench_reports_a_failing_script_and_runs_the_others(tmp_path: Path) -> None:
+    from benchmarks import all as bench_all
+
+    failing, working = tmp_path / "fails.py", tmp_path / "works.py"
+    failing.write_text("import sys\nprint('half a table')\nsys.exit(3)\n")
+    working.write_text("print('| a | b |')\n")
+    text = bench_all.section([str(failing), str(working)])
+    assert "exit status 3" in text and "half a table" in text and "| a | b |" in text
+    assert text.startswith(bench_all.BEGIN) and text.endswith(bench_all.END)
