@@ -48,6 +48,7 @@ class Options:
     files: int = 500
     repeat: int | None = None
     profile: bool = False
+    stages: bool = True
 
 
 def _tool(argv: list[str], root: Path, cache: Path | None = None) -> Run:
@@ -111,9 +112,11 @@ def run(options: Options, say) -> dict:
             raise RuntimeError("the warm check reported something else than the cold one")
     medians = {what: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
                for what, runs in rounds.items()}
-    say("lambda-dense: stages, in-process")
     result = {"files": len(files), "lines": lines, "repeat": repeat, "medians": medians, "outcome": changed[0],
-              "stages": stage_profile(root)}
+              "stages": {}}
+    if options.stages:
+        say("lambda-dense: stages, in-process")
+        result["stages"] = stage_profile(root)
     if options.profile:
         say("lambda-dense: cProfile")
         result["profile"] = profile(root)
@@ -255,7 +258,7 @@ def render(result: dict) -> list[str]:
         "| stage | CPU | share |",
         "| --- | ---: | ---: |",
     ]
-    total = sum(result["stages"].values())
+    total = sum(result["stages"].values()) or 1.0
     for key, seconds in sorted(result["stages"].items(), key=lambda kv: -kv[1]):
         lines.append(f"| {STAGES[key]} | {fmt_seconds(seconds)} | {100 * seconds / total:.0f}% |")
     lines.append(f"| total | {fmt_seconds(total)} | |")
@@ -271,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--profile", action="store_true", help="also cProfile's top functions (slower)")
     parser.add_argument("--stages-only", action="store_true", help="only the in-process stage table")
+    parser.add_argument("--no-stages", action="store_true", help="the commands only, no in-process stage table")
     parser.add_argument("--workdir", type=Path, default=corpus.DEFAULT_WORKDIR)
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -278,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
-    options = Options(args.quick, args.workdir, args.files, args.repeat, args.profile)
+    options = Options(args.quick, args.workdir, args.files, args.repeat, args.profile, not args.no_stages)
     if args.stages_only:
         root = lambda_corpus.generate(args.workdir / f"lambda-dense-{args.files}", args.files)
         seconds = stage_profile(root)

@@ -27,7 +27,7 @@ repository root and settings (tool, codemods, every job field but the place and 
 (size, mtime_ns, ctime_ns, inode, device) each file had when a run read it, with its entry points and
 its result. A file whose stat and entry points match is answered without being read or sent to a worker,
 unless its result is a rewrite: that file goes to a worker, which finds its content-keyed entry and
-verifies it before it is served. A file whose mtime or ctime is within two seconds
+verifies it before it is served where its code is shown. A file whose mtime or ctime is within two seconds
 of the run's start is never recorded (git's racily clean entries), nor an error. ``--no-cache``: neither.
 """
 from __future__ import annotations
