@@ -239,7 +239,10 @@ class TreeIndex:
             at = len(order)
             order.append(n)
             ends.append(0)
-            for field in orders.get(n.__class__) or _field_order(n):
+            fields = orders.get(n.__class__)
+            if fields is None:  # not ``or``: a leaf's fields are an empty tuple
+                fields = _field_order(n)
+            for field in fields:
                 value = getattr(n, field)
                 what = kinds.get(value.__class__)
                 if what is None:
