@@ -17,10 +17,10 @@ from pathlib import Path
 
 SERVICES = ("s3", "sqs", "sns", "ssm", "secretsmanager", "kinesis", "events", "stepfunctions", "lambda", "sts")
 DRIVERS = (
-    ("psycopg2", "psycopg2.connect(host=os.environ['DB_HOST'], dbname='app', user=os.environ['DB_USER'], "
-                 "password=os.environ['DB_PASSWORD'], connect_timeout=5)"),
-    ("pymysql", "pymysql.connect(host=os.environ['DB_HOST'], user=os.environ['DB_USER'], "
-                "password=os.environ['DB_PASSWORD'], database='app')"),
+    ("psycopg2", ("psycopg2.connect(host=os.environ['DB_HOST'], dbname='app', user=os.environ['DB_USER'], "
+                  "password=os.environ['DB_PASSWORD'], connect_timeout=5)")),
+    ("pymysql", ("pymysql.connect(host=os.environ['DB_HOST'], user=os.environ['DB_USER'], "
+                 "password=os.environ['DB_PASSWORD'], database='app')")),
 )
 CALLS = {
     "s3": "{v}.put_object(Bucket=os.environ['BUCKET'], Key=f'{k}/{{record_id}}.json', Body=json.dumps(payload))",

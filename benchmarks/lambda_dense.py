@@ -236,8 +236,8 @@ def render(result: dict) -> list[str]:
                 f"{cpu / parse:.1f}x | {note} |")
 
     lines = [
-        f"{files} generated handler modules ({result['lines']:,} lines, `benchmarks/lambda_corpus.py`), "
-        f"medians of {result['repeat']} interleaved rounds; `-j2` rows are whole commands (workers included).",
+        (f"{files} generated handler modules ({result['lines']:,} lines, `benchmarks/lambda_corpus.py`), "
+         f"medians of {result['repeat']} interleaved rounds; `-j2` rows are whole commands (workers included)."),
         "",
         "| what | wall | CPU | CPU per file | CPU / parse | note |",
         "| --- | ---: | ---: | ---: | ---: | --- |",
@@ -248,8 +248,8 @@ def render(result: dict) -> list[str]:
         row("`check -j2`, empty result cache", "check-cold"),
         row("`check -j2`, warm (every file a cached rewrite)", "check-warm"),
         "",
-        f"- every default codemod + verification: **{m['diff'][1] / parse:.1f}x** the CPU of one LibCST parse "
-        f"(goal: at most 3x)",
+        (f"- every default codemod + verification: **{m['diff'][1] / parse:.1f}x** the CPU of one LibCST parse "
+         "(goal: at most 3x)"),
         f"- hoist-clients: LibCST's runner takes **{m['anchor'][1] / m['diff-hoist'][1]:.2f}x** the tool's CPU",
         f"- warm cache: **{m['check-cold'][1] / m['check-warm'][1]:.1f}x** less CPU than the cold run (goal: >= 10x)",
     ]
