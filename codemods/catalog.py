@@ -36,7 +36,7 @@ class Constructor:
     # ("": nothing, given arguments that are safe at import): it then goes behind a factory called on first use.
     at_import: str = ""
     # Keyword arguments whose mere presence makes building it fail in an environment without the function's
-    # settings (a named profile that only the deployed function's environment has).
+    # settings or network (a named profile that only the deployed function's environment has; sniffing a cluster).
     fails_without_setup: frozenset[str] = frozenset()
 
 
@@ -47,6 +47,9 @@ _AWS_KEYS = frozenset({"region_name", "endpoint_url"})
 # imports the handler, before it sets the environment or starts moto, the client has no credentials, and moto's
 # fake ones, set when mock_aws() starts, never reach it (NoCredentialsError at the first call).
 _BOTO3_AT_IMPORT = "boto3 resolves the region and the credentials when it builds a client"
+
+_CLUSTER_AT_IMPORT = "redis-py's `RedisCluster` connects to the cluster and reads its slots when it is built"
+_BOUND_TO_LOOP = "an {} is bound to the event loop it was built in, and each invocation may run a new loop"
 
 CONSTRUCTORS: dict[str, Constructor] = {
     c.qualname: c
@@ -85,8 +88,47 @@ CONSTRUCTORS: dict[str, Constructor] = {
         Constructor("redis.from_url", "redis", reconnects_by_itself=True),
         Constructor("redis.Redis.from_url", "redis", reconnects_by_itself=True),
         Constructor("redis.client.Redis", "redis", reconnects_by_itself=True),
+        *(
+            # redis-py 8: building one connects to a startup node and reads the cluster's slots (NodesManager),
+            # so at import it fails where the cluster cannot be reached yet; a command that meets a dropped
+            # connection reinitialises the nodes and retries.
+            Constructor(name, "redis", reconnects_by_itself=True, at_import=_CLUSTER_AT_IMPORT)
+            for name in (
+                "redis.RedisCluster", "redis.RedisCluster.from_url", "redis.cluster.RedisCluster",
+                "redis.cluster.RedisCluster.from_url",
+            )
+        ),
         Constructor("pymongo.MongoClient", "mongo", reconnects_by_itself=True),
         Constructor("pymongo.mongo_client.MongoClient", "mongo", reconnects_by_itself=True),
+        # opensearch-py and elasticsearch-py connect on the first request, through a pool of HTTP connections
+        # that replaces dead ones; only `sniff_on_start` talks to the cluster while it is built.
+        *(
+            Constructor(name, produces, fails_without_setup=frozenset({"sniff_on_start"}))
+            for name, produces in (
+                ("opensearchpy.OpenSearch", "opensearch"),
+                ("opensearchpy.client.OpenSearch", "opensearch"),
+                ("elasticsearch.Elasticsearch", "elasticsearch"),
+                ("elasticsearch.client.Elasticsearch", "elasticsearch"),
+            )
+        ),
+        *(
+            Constructor(name, "search.async", reuse=Reuse.NEVER, why=_BOUND_TO_LOOP.format(name.rpartition(".")[2]))
+            for name in ("opensearchpy.AsyncOpenSearch", "elasticsearch.AsyncElasticsearch")
+        ),
+        *(
+            Constructor(name, "http.async", reuse=Reuse.NEVER, why=_BOUND_TO_LOOP.format("aiohttp.ClientSession"))
+            for name in ("aiohttp.ClientSession", "aiohttp.client.ClientSession")
+        ),
+        # Neptune's guidance for Lambda: one connection per execution environment, with reconnect-and-retry code
+        # around each query, because the Python driver does not reconnect a WebSocket the server closed (Neptune
+        # closes idle ones after about 20 minutes). Hoisted alone, it would fail every invocation after that.
+        Constructor(
+            "gremlin_python.driver.driver_remote_connection.DriverRemoteConnection",
+            "gremlin",
+            reuse=Reuse.NEVER,
+            why="gremlinpython does not reconnect a WebSocket the server closed (Neptune closes idle ones after "
+            "about 20 minutes); a reused connection needs reconnect-and-retry code around each query",
+        ),
         *(
             Constructor(
                 name,
@@ -109,6 +151,16 @@ CONSTRUCTORS: dict[str, Constructor] = {
         ),
     ]
 }
+
+
+def _packages(qualnames) -> frozenset[bytes]:
+    return frozenset(name.split(".")[0].encode() for name in qualnames)
+
+
+# Text markers, derived from the rows so that a new row is never skipped by the prefilter: a file that names
+# no package a row comes from builds nothing the rows list (METHOD_FACTORIES build from what these rows built).
+HOIST_MARKERS = _packages(CONSTRUCTORS)
+GUARD_MARKERS = _packages(q for q, c in CONSTRUCTORS.items() if c.reuse is Reuse.GUARD or c.reconnects_by_itself)
 
 # Methods of a built object that build another object: kind -> method -> what it produces.
 METHOD_FACTORIES: dict[str, dict[str, Constructor]] = {
@@ -204,6 +256,8 @@ VARIABLE_SUFFIX = {
     "http.pool": "http_pool",
     "redis": "redis",
     "mongo": "mongo",
+    "opensearch": "opensearch",
+    "elasticsearch": "elasticsearch",
 }
 
 

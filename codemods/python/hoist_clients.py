@@ -20,6 +20,7 @@ import libcst as cst
 from codemods._base import FileContext
 from codemods.catalog import (
     CLOSING_CALLS,
+    HOIST_MARKERS,
     MUTABLE_STATE,
     MUTATING_ATTRIBUTES,
     SHARED_STATE_KINDS,
@@ -44,20 +45,7 @@ from codemods.python._import_time import Substitute, build_risk, env_read, read_
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 from codemods.python._test_patches import PyTests
 
-MARKERS = (
-    b"boto3",
-    b"botocore",
-    b"requests",
-    b"httpx",
-    b"urllib3",
-    b"redis",
-    b"pymongo",
-    b"pymysql",
-    b"psycopg",
-    b"mysql",
-    b"MySQLdb",
-    b"sqlalchemy",
-)
+MARKERS = tuple(sorted(HOIST_MARKERS))
 
 
 # A cache keyed by region holds a few dozen clients at most; the bound keeps a stream of odd keys

@@ -21,6 +21,7 @@ from codemods.catalog import (
     CONNECTION_STATE_METHODS,
     ENGINE_CONSTRUCTORS,
     ENGINE_PRE_PING,
+    GUARD_MARKERS,
     RECONNECTS_BY_ITSELF_NOTE,
     Liveness,
     WithExit,
@@ -45,7 +46,7 @@ from codemods.python._test_patches import PyTests
 # The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
 from codemods.python._constancy import Constancy, Function
 
-MARKERS = (b"pymysql", b"MySQLdb", b"psycopg", b"mysql", b"sqlalchemy", b"redis", b"pymongo")
+MARKERS = tuple(sorted(GUARD_MARKERS))
 
 
 class ReconnectGuards(LambdaCodemod):
