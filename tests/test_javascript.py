@@ -116,6 +116,14 @@ def test_every_suffix_and_handler_shape_has_a_fixture() -> None:
         pytest.param("hoist-clients", "not_lambda", 1, "not Lambda code", id="not-lambda"),
         pytest.param("hoist-clients", "left_init_let", 12, "`settings`, which `init` assigns on line 7", id="init"),
         pytest.param("hoist-clients", "left_env_written", 5, "writes `process.env` on line 4", id="env-written"),
+        pytest.param("hoist-clients", "js_other_clients", 12, "a reused `pg` Pool must listen to `error`", id="pg-pool"),
+        pytest.param("hoist-clients", "js_other_clients", 13, "only reused safely with a liveness check", id="mysql2-pool"),
+        pytest.param("hoist-clients", "js_other_clients", 14, "a node-redis client is connected once", id="node-redis"),
+        pytest.param("hoist-clients", "left_callback_connection", 5, "`handler` is not async", id="callback-socket"),
+        pytest.param("hoist-clients", "left_callback_connection", 10, "`cache.connect()` may run only once", id="once"),
+        pytest.param("hoist-clients", "left_assigned_globals", 6, "`s3` is not declared: an implicit global", id="global"),
+        pytest.param("hoist-clients", "left_assigned_globals", 8, "`dynamo` is a module-level variable", id="let"),
+        pytest.param("hoist-clients", "left_assigned_globals", 11, "stored in `clients.sqs`", id="member"),
     ],
 )
 def test_decision_is_recorded(codemod: str, case: str, line: int, words: str) -> None:
