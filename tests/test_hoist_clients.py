@@ -35,6 +35,8 @@ def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> N
     "case, line, words",
     [
         pytest.param("region_from_event", 5, "per `region_name` through the cached factory `ec2_client_for`", id="cache"),
+        pytest.param("region_positional", 5, "per `region_name` through the cached factory `ec2_client_for`",
+                     id="cache-positional"),
         pytest.param("subresource_from_event", 5, "argument 1 comes from `event`", id="subresource"),
         pytest.param("left_sts_credentials", 8, "credentials obtained per invocation (`sts.assume_role()`)", id="sts"),
         pytest.param("left_with_block", 5, "opens a `with` block", id="with"),
@@ -82,7 +84,8 @@ def test_decision_is_recorded(case: str, line: int, words: str) -> None:
     [
         pytest.param("import boto3\ns3 = boto3.client('s3')\ndef handler(event, context):\n    return s3\n", id="already-module-level"),
         pytest.param("import boto3\ndef handler(event, context):\n    return boto3.client(event['svc'])\n", id="service-from-event"),
-        pytest.param("import boto3\ndef handler(event, context):\n    return [boto3.client('s3', x) for x in event]\n", id="comprehension-positional"),
+        # Positional arguments count as the keyword they stand for: the third is `api_version`, no cache key.
+        pytest.param("import boto3\ndef handler(event, context):\n    return [boto3.client('s3', 'eu-west-1', x) for x in event]\n", id="comprehension-positional"),
         pytest.param("import boto3\ndef handler(event, context, s=boto3):\n    return s\n", id="no-construction"),
         pytest.param("def handler(event, context):\n    return requests.Session()\n", id="name-not-imported"),
         pytest.param("import boto3\nasync def handler(event, context):\n    return boto3.client(**event)\n", id="star-star-args"),

@@ -245,7 +245,7 @@ class _Hoister(Constancy):
             if why:
                 varying.append((position, arg, why))
         if varying:
-            keys = [arg.keyword.value for _, arg, _ in varying if arg.keyword is not None]
+            keys = [name for _, arg, _ in varying if (name := _keyword_of(arg, call, ctor)) is not None]
             if (
                 len(keys) == len(varying)
                 and set(keys) <= ctor.cache_keys
@@ -270,7 +270,7 @@ class _Hoister(Constancy):
             self._refuse(target, fn)
             return True
         region_setter = sets_region(self.facts)
-        if ctor.at_import and region_setter is not None and not _has_keyword(call, "region_name"):
+        if ctor.at_import and region_setter is not None and "region_name" not in {_keyword_of(a, call, ctor) for a in call.args}:
             self.ctx.note(
                 self.line(call),
                 f"{where}: {shown} finds its region in the environment, which `{region_setter}` changes when it runs",
@@ -507,9 +507,10 @@ class _Hoister(Constancy):
         handler_args: dict[str, cst.BaseExpression] = {}
         region_nodes: set[int] = set()
         for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in region_keys:
-                keyed[id(arg.value)] = arg.keyword.value
-                handler_args[arg.keyword.value] = arg.value
+            key = _keyword_of(arg, call, ctor)
+            if key is not None and key in region_keys:
+                keyed[id(arg.value)] = key
+                handler_args[key] = arg.value
                 region_nodes |= {id(n) for n in _subtree(arg.value)}
         built = [call, *(_value(line) for line in body_deps), *mutations]
         taken = set(handler_args)
@@ -1013,8 +1014,14 @@ def _bound_local(line: cst.SimpleStatementLine) -> str:
     return next(iter(sorted(_bound_by(line))), "")
 
 
-def _has_keyword(call: cst.Call, keyword_name: str) -> bool:
-    return any(arg.keyword is not None and arg.keyword.value == keyword_name for arg in call.args)
+def _keyword_of(arg: cst.Arg, call: cst.Call, ctor: Constructor) -> str | None:
+    """The keyword an argument is, or stands for by its position (None: a positional one the row does not name)."""
+    if arg.keyword is not None:
+        return arg.keyword.value
+    if arg.star:
+        return None
+    position = next(i for i, a in enumerate(call.args) if a is arg)
+    return ctor.positional[position] if position < len(ctor.positional) else None
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
