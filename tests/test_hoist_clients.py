@@ -43,6 +43,8 @@ def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> N
         pytest.param("left_closed", 5, "is closed by `sns.close()`", id="closed"),
         pytest.param("left_lazy_global", 9, "already reused", id="lazy-global"),
         pytest.param("left_in_try", 7, "inside `try`", id="try"),
+        pytest.param("eager_left_in_try", 7, "inside `try`; at module scope its errors", id="try-eager"),
+        pytest.param("client_in_try", 10, "through the cached factory `get_s3_client`", id="try-lazy"),
         pytest.param("left_register_per_event", 5, "changes `s3` on every invocation (its input comes from `event`)", id="register"),
         pytest.param("left_database", 7, "needs a reconnect guard", id="database"),
         pytest.param("left_not_lambda", 1, "not Lambda code", id="not-lambda"),

@@ -72,6 +72,8 @@ class _Walk:
     block: cst.IndentedBlock | None = None
     line: cst.SimpleStatementLine | None = None
     in_try: bool = False
+    # The `try` holds nothing but constructions: it is there for their errors, which stay its to catch.
+    try_for_construction: bool = False
     with_item: bool = False
 
 
@@ -165,7 +167,8 @@ class _Hoister(Constancy):
             if ctor is not None and self._consider(node, ctor, fn, state):
                 return
         if isinstance(node, (cst.Try, cst.TryStar)):
-            self._walk(node.body, fn, dataclasses.replace(state, in_try=True))
+            alone = all(self._builds_only(stmt, fn) for stmt in node.body.body)
+            self._walk(node.body, fn, dataclasses.replace(state, in_try=True, try_for_construction=alone))
             for child in (*node.handlers, node.orelse, node.finalbody):
                 if child is not None:
                     self._walk(child, fn, state)
@@ -262,7 +265,11 @@ class _Hoister(Constancy):
             self.ctx.note(self.line(call), f"{where}: {shown}: {label} {why}")
             self._refuse(target, fn)
             return False
-        if state.in_try:
+        # In a `try` that also runs what uses it, the construction may move: as a factory, called where it was
+        # built, its errors still reach the `except`; at module scope only when building it cannot fail.
+        if state.in_try and (
+            state.try_for_construction or (self.init == "eager" and self._import_risk(call, fn, deps))
+        ):
             self.ctx.note(
                 self.line(call),
                 f"{where}: {shown} is inside `try`; at module scope its errors would no longer reach the handler",
@@ -295,6 +302,17 @@ class _Hoister(Constancy):
         if not isinstance(tests, PyTests):
             return None
         return tests.patching(self.ctx.path, root_name(call.func), self.facts.qualname(call.func, fn.local_imports) or ctor.qualname)
+
+    def _builds_only(self, stmt: cst.BaseStatement, fn: Function) -> bool:
+        """``name = <construction>``, a line that only builds a client."""
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return False
+        small = stmt.body[0]
+        return (
+            isinstance(small, cst.Assign)
+            and isinstance(small.value, cst.Call)
+            and self.constructor_of(small.value, fn) is not None
+        )
 
     def _assigned_name(self, call: cst.Call, state: _Walk) -> str | None:
         """The local name when the construction is a whole statement ``name = <call>`` that can move."""
@@ -446,6 +464,10 @@ class _Hoister(Constancy):
             return ""
         if self.init == "lazy":
             return '`init = "lazy"` is set'
+        return self._import_risk(call, fn, lines)
+
+    def _import_risk(self, call: cst.Call, fn: Function, lines: list[cst.SimpleStatementLine]) -> str:
+        """Why building it at import could fail, whatever the `init` setting ("": it cannot)."""
         values = [call, *(_value(line) for line in lines)]
         for value in values:
             reads = risky_reads(value, self.facts, self.setup, fn.local_imports)
