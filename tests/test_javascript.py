@@ -829,3 +829,27 @@ def test_import_forms_each_tsconfig_accepts(tmp_path, options, package_type, pat
     project = Projects(tmp_path, []).project_for(tmp_path / path)
     assert project.default_import_of_export_equals(path) is default
     assert project.import_require(path) is require
+
+
+ATTRIBUTE_FORMS = [
+    "import data from './a.json' with { type: 'json' };\n",
+    "import data from './a.json' assert { type: 'json' };\n",
+    "import './a.json' with { type: 'json' };\n",
+    "export { default as data } from './a.json' with { type: 'json' };\n",
+    "export * from './a.json' assert {\n  type: 'json'\n};\n",
+    "const data = await import('./a.json', { with: { type: 'json' } });\n",
+]
+
+
+@pytest.mark.parametrize("name", ["app.mjs", "app.ts", "app.tsx"])
+@pytest.mark.parametrize("form", ATTRIBUTE_FORMS)
+def test_import_attributes_parse(form: str, name: str) -> None:
+    data = form.encode()
+    tree = language_for(name).parse(data)
+    assert language_for(name).render(tree) == data
+    assert tree.tree.root_node.children[0].end_byte == len(data.rstrip(b"\n"))
+
+
+def test_a_syntax_error_beside_import_attributes_is_still_named() -> None:
+    with pytest.raises(ParseFailure, match="line 2"):
+        language_for("app.mjs").parse(b"import data from './a.json' assert { type: 'json' };\nconst = 1;\n")
