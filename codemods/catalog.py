@@ -29,6 +29,9 @@ class Constructor:
     cache_keys: frozenset[str] = frozenset()
     # Where the service name is, for naming the module-level variable: position or keyword.
     service_arg: tuple[int, str] | None = None
+    # The keyword each leading positional argument stands for (`boto3.client("s3", "eu-west-1")`): a cache key
+    # passed by position is keyed as it is by keyword.
+    positional: tuple[str, ...] = ()
     why: str = ""
     # How a live one checks itself: drivers that reconnect by themselves need no guard.
     reconnects_by_itself: bool = False
@@ -36,11 +39,15 @@ class Constructor:
     # ("": nothing, given arguments that are safe at import): it then goes behind a factory called on first use.
     at_import: str = ""
     # Keyword arguments whose mere presence makes building it fail in an environment without the function's
-    # settings (a named profile that only the deployed function's environment has).
+    # settings or network (a named profile that only the deployed function's environment has; sniffing a cluster).
     fails_without_setup: frozenset[str] = frozenset()
 
 
 _AWS_KEYS = frozenset({"region_name", "endpoint_url"})
+# boto3's Session.client/resource and botocore's create_client take these first, in this order.
+_AWS_POSITIONAL = ("service_name", "region_name", "api_version", "use_ssl", "verify", "endpoint_url")
+# boto3.Session(aws_access_key_id, aws_secret_access_key, aws_session_token, region_name, ...).
+_SESSION_POSITIONAL = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "region_name")
 
 # Measured with botocore 1.44 (tests/test_import_time.py proves it against the installed one): building a client
 # resolves the region (NoRegionError without one) and the credentials, and keeps what it found. Built when a test
@@ -48,23 +55,27 @@ _AWS_KEYS = frozenset({"region_name", "endpoint_url"})
 # fake ones, set when mock_aws() starts, never reach it (NoCredentialsError at the first call).
 _BOTO3_AT_IMPORT = "boto3 resolves the region and the credentials when it builds a client"
 
+_CLUSTER_AT_IMPORT = "redis-py's `RedisCluster` connects to the cluster and reads its slots when it is built"
+_BOUND_TO_LOOP = "an {} is bound to the event loop it was built in, and each invocation may run a new loop"
+
 CONSTRUCTORS: dict[str, Constructor] = {
     c.qualname: c
     for c in [
         Constructor(
-            "boto3.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"), at_import=_BOTO3_AT_IMPORT
+            "boto3.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"), at_import=_BOTO3_AT_IMPORT,
+            positional=_AWS_POSITIONAL,
         ),
         Constructor(
             "boto3.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
-            at_import=_BOTO3_AT_IMPORT,
+            at_import=_BOTO3_AT_IMPORT, positional=_AWS_POSITIONAL,
         ),
         Constructor(
             "boto3.Session", "boto3.session", cache_keys=frozenset({"region_name"}),
-            fails_without_setup=frozenset({"profile_name"}),
+            fails_without_setup=frozenset({"profile_name"}), positional=_SESSION_POSITIONAL,
         ),
         Constructor(
             "boto3.session.Session", "boto3.session", cache_keys=frozenset({"region_name"}),
-            fails_without_setup=frozenset({"profile_name"}),
+            fails_without_setup=frozenset({"profile_name"}), positional=_SESSION_POSITIONAL,
         ),
         Constructor("botocore.session.get_session", "botocore.session"),
         Constructor("botocore.session.Session", "botocore.session", fails_without_setup=frozenset({"profile"})),
@@ -85,8 +96,47 @@ CONSTRUCTORS: dict[str, Constructor] = {
         Constructor("redis.from_url", "redis", reconnects_by_itself=True),
         Constructor("redis.Redis.from_url", "redis", reconnects_by_itself=True),
         Constructor("redis.client.Redis", "redis", reconnects_by_itself=True),
+        *(
+            # redis-py 8: building one connects to a startup node and reads the cluster's slots (NodesManager),
+            # so at import it fails where the cluster cannot be reached yet; a command that meets a dropped
+            # connection reinitialises the nodes and retries.
+            Constructor(name, "redis", reconnects_by_itself=True, at_import=_CLUSTER_AT_IMPORT)
+            for name in (
+                "redis.RedisCluster", "redis.RedisCluster.from_url", "redis.cluster.RedisCluster",
+                "redis.cluster.RedisCluster.from_url",
+            )
+        ),
         Constructor("pymongo.MongoClient", "mongo", reconnects_by_itself=True),
         Constructor("pymongo.mongo_client.MongoClient", "mongo", reconnects_by_itself=True),
+        # opensearch-py and elasticsearch-py connect on the first request, through a pool of HTTP connections
+        # that replaces dead ones; only `sniff_on_start` talks to the cluster while it is built.
+        *(
+            Constructor(name, produces, fails_without_setup=frozenset({"sniff_on_start"}))
+            for name, produces in (
+                ("opensearchpy.OpenSearch", "opensearch"),
+                ("opensearchpy.client.OpenSearch", "opensearch"),
+                ("elasticsearch.Elasticsearch", "elasticsearch"),
+                ("elasticsearch.client.Elasticsearch", "elasticsearch"),
+            )
+        ),
+        *(
+            Constructor(name, "search.async", reuse=Reuse.NEVER, why=_BOUND_TO_LOOP.format(name.rpartition(".")[2]))
+            for name in ("opensearchpy.AsyncOpenSearch", "elasticsearch.AsyncElasticsearch")
+        ),
+        *(
+            Constructor(name, "http.async", reuse=Reuse.NEVER, why=_BOUND_TO_LOOP.format("aiohttp.ClientSession"))
+            for name in ("aiohttp.ClientSession", "aiohttp.client.ClientSession")
+        ),
+        # Neptune's guidance for Lambda: one connection per execution environment, with reconnect-and-retry code
+        # around each query, because the Python driver does not reconnect a WebSocket the server closed (Neptune
+        # closes idle ones after about 20 minutes). Hoisted alone, it would fail every invocation after that.
+        Constructor(
+            "gremlin_python.driver.driver_remote_connection.DriverRemoteConnection",
+            "gremlin",
+            reuse=Reuse.NEVER,
+            why="gremlinpython does not reconnect a WebSocket the server closed (Neptune closes idle ones after "
+            "about 20 minutes); a reused connection needs reconnect-and-retry code around each query",
+        ),
         *(
             Constructor(
                 name,
@@ -110,22 +160,32 @@ CONSTRUCTORS: dict[str, Constructor] = {
     ]
 }
 
+
+def _packages(qualnames) -> frozenset[bytes]:
+    return frozenset(name.split(".")[0].encode() for name in qualnames)
+
+
+# Text markers, derived from the rows so that a new row is never skipped by the prefilter: a file that names
+# no package a row comes from builds nothing the rows list (METHOD_FACTORIES build from what these rows built).
+HOIST_MARKERS = _packages(CONSTRUCTORS)
+GUARD_MARKERS = _packages(q for q, c in CONSTRUCTORS.items() if c.reuse is Reuse.GUARD or c.reconnects_by_itself)
+
 # Methods of a built object that build another object: kind -> method -> what it produces.
 METHOD_FACTORIES: dict[str, dict[str, Constructor]] = {
     "boto3.session": {
         "client": Constructor(
             "Session.client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
-            at_import=_BOTO3_AT_IMPORT,
+            at_import=_BOTO3_AT_IMPORT, positional=_AWS_POSITIONAL,
         ),
         "resource": Constructor(
             "Session.resource", "boto3.resource", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
-            at_import=_BOTO3_AT_IMPORT,
+            at_import=_BOTO3_AT_IMPORT, positional=_AWS_POSITIONAL,
         ),
     },
     "botocore.session": {
         "create_client": Constructor(
             "Session.create_client", "boto3.client", cache_keys=_AWS_KEYS, service_arg=(0, "service_name"),
-            at_import=_BOTO3_AT_IMPORT,
+            at_import=_BOTO3_AT_IMPORT, positional=_AWS_POSITIONAL,
         ),
     },
 }
@@ -204,6 +264,8 @@ VARIABLE_SUFFIX = {
     "http.pool": "http_pool",
     "redis": "redis",
     "mongo": "mongo",
+    "opensearch": "opensearch",
+    "elasticsearch": "elasticsearch",
 }
 
 
@@ -480,3 +542,74 @@ XRAY_NEUTRAL_IMPORTS = frozenset(
         "MySQLdb",
     }
 )
+
+
+# -- JavaScript and TypeScript: clients and connections besides the AWS SDK's ------------------------
+# Keyed by the module and the path below what it exports (`["MongoClient"]` for `new MongoClient()` from
+# `mongodb`, `[]` for the module itself: `new Redis()` from `ioredis`). AWS SDK clients are recognised by
+# codemods/javascript/_services.py, generated from the SDK.
+
+
+@dataclasses.dataclass(frozen=True)
+class JsConstructor:
+    module: str
+    path: tuple[str, ...]
+    new: bool  # built with `new` (else called)
+    reuse: Reuse = Reuse.HOIST
+    why: str = ""  # for NEVER: why it stays
+    # It keeps a socket open between invocations. A callback handler's invocation ends only when the event
+    # loop is empty (`callbackWaitsForEmptyEventLoop`, true by default), so such a client hoists only into
+    # async handlers (their invocation ends when the promise settles) or where the handler sets it to false.
+    holds_socket: bool = False
+    # Methods a reused one must not meet again in the handler: `connect()` on a connected ioredis client rejects.
+    once: frozenset[str] = frozenset()
+    # It opens a connection as it is built: it goes behind the first-use cache, so importing the module (a test,
+    # a SnapStart snapshot) opens nothing.
+    connects_when_built: bool = False
+
+
+_DB_WHY = (
+    "a database connection is only reused safely with a liveness check and "
+    "`context.callbackWaitsForEmptyEventLoop = false`; left for review"
+)
+_PG_POOL_WHY = (
+    "a reused `pg` Pool must listen to `error`: an idle client the server dropped while the environment was "
+    "frozen emits it, and unheard it ends the process; left for review"
+)
+_NODE_REDIS_WHY = (
+    "a node-redis client is connected once (`connect()` again throws) and a reused one must listen to `error`, "
+    "or the first dropped connection ends the process; left for review"
+)
+
+JS_CONSTRUCTORS: tuple[JsConstructor, ...] = (
+    *(
+        JsConstructor(module, (factory,), new=False, reuse=Reuse.NEVER, why=_DB_WHY)
+        for module in ("mysql", "mysql2", "mysql2/promise")
+        for factory in ("createConnection", "createPool", "createPoolCluster")
+    ),
+    JsConstructor("pg", ("Client",), new=True, reuse=Reuse.NEVER, why=_DB_WHY),
+    JsConstructor("pg", ("Pool",), new=True, reuse=Reuse.NEVER, why=_PG_POOL_WHY),
+    *(
+        JsConstructor(module, (factory,), new=False, reuse=Reuse.NEVER, why=_NODE_REDIS_WHY)
+        for module in ("redis", "@redis/client")
+        for factory in ("createClient", "createCluster")
+    ),
+    # ioredis connects when built and reconnects by itself; an error nobody listens to is logged, not thrown.
+    *(
+        JsConstructor("ioredis", path, new=True, holds_socket=True, once=frozenset({"connect"}), connects_when_built=True)
+        for path in ((), ("Redis",), ("default",), ("Cluster",), ("Redis", "Cluster"))
+    ),
+    # The MongoDB driver connects on first use (`connect()` on a connected client returns it) and monitors
+    # and reconnects its servers by itself; its Lambda guide builds the client outside the handler.
+    JsConstructor("mongodb", ("MongoClient",), new=True, holds_socket=True),
+    JsConstructor(
+        "mongodb", ("MongoClient", "connect"), new=False, reuse=Reuse.NEVER,
+        why="`MongoClient.connect(...)` opens a connection per call; a `new MongoClient(...)` at module scope "
+        "connects on first use and is reused",
+    ),
+    # An HTTP client: Node's agent unrefs idle keep-alive sockets, so they hold no invocation open.
+    JsConstructor("@opensearch-project/opensearch", ("Client",), new=True),
+)
+
+# The modules of JS_CONSTRUCTORS, as text markers.
+JS_MARKERS = frozenset(row.module.encode() for row in JS_CONSTRUCTORS)

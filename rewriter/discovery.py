@@ -355,7 +355,11 @@ def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str, bool,
         for function in _mapping(data.get("functions")).values():
             function = _mapping(function)
             if isinstance(function.get("handler"), str):
-                yield str(base), function["handler"], str(function.get("runtime", runtime)), False, False
+                # Serverless Framework: `snapStart: true` (Lambda's SnapStart on published versions) and
+                # `capacityProvider: <name>` (Lambda Managed Instances, from `provider.capacityProviders`).
+                snap_start = function.get("snapStart") is True
+                managed = bool(function.get("capacityProvider"))
+                yield str(base), function["handler"], str(function.get("runtime", runtime)), snap_start, managed
         return
     globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
     for resource in _mapping(data.get("Resources")).values():

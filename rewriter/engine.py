@@ -35,7 +35,7 @@ from rewriter.cache import (
 )
 from rewriter.diff import line_map
 from rewriter.languages import Language, ParseFailure, language_for
-from rewriter.verify import VerificationFailed, verify
+from rewriter.verify import OriginalDoesNotCompile, VerificationFailed, verify
 
 DEFAULT_MAX_BYTES = 1_000_000
 # Seconds one file may take: a pathological input (4.9 MB took 5.5 minutes and 3.3 GB) must not stall a run.
@@ -281,6 +281,8 @@ def _analyse(
         return result
     try:
         verify(job.display, data, after, language, _rerun(job, language, codemods, ctx))
+    except OriginalDoesNotCompile as own:
+        return _fail(result, Status.ERROR, f"does not parse: {own}")
     except VerificationFailed as failed:
         return _fail(result, Status.ERROR, f"verification failed, file left alone: {failed}")
     result.status, result.before, result.after = Status.CHANGED, data, after

@@ -14,6 +14,11 @@ class VerificationFailed(Exception):
     pass
 
 
+class OriginalDoesNotCompile(VerificationFailed):
+    """The result fails the language's full check because the file itself already did (tree-sitter or LibCST read
+    it, `node --check` or `compile()` does not): the file's own error, not the rewrite's."""
+
+
 def line_endings(data: bytes) -> set[bytes]:
     endings = set()
     if b"\r\n" in data:
@@ -45,6 +50,10 @@ def verify(
     try:
         tree = language.check(result, path)
     except ParseFailure as failure:
+        try:
+            language.check(original, path)
+        except ParseFailure as own:
+            raise OriginalDoesNotCompile(str(own)) from None
         raise VerificationFailed(f"the result does not parse: {failure}") from None
     if original.startswith(b"\xef\xbb\xbf") != result.startswith(b"\xef\xbb\xbf"):
         raise VerificationFailed("the byte order mark would change")

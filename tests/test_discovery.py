@@ -360,3 +360,21 @@ def test_a_gitignore_that_is_a_fifo_a_link_or_too_large_ignores_nothing(tmp_path
         f".gitignore: larger than {MAX_GITIGNORE_BYTES} bytes: not read; its patterns do not apply",
         ".gitignore: not a regular file (a FIFO, a device or a folder): not read; its patterns do not apply",
     ])
+
+
+def test_serverless_yml_says_snap_start_and_managed_instances_for_every_runtime(tmp_path: Path) -> None:
+    from codemods._base import FunctionTraits
+
+    for name in ("restored.py", "concurrent.js", "plain.py"):
+        (tmp_path / name).write_text("def handler(event, context):\n    return 1\n" if name.endswith(".py") else
+                                     "exports.handler = async (event) => 1;\n")
+    (tmp_path / "serverless.yml").write_text(
+        "provider:\n  name: aws\n  runtime: python3.13\n  capacityProviders:\n    highMem: {}\n"
+        "functions:\n"
+        "  restored:\n    handler: restored.handler\n    snapStart: true\n"
+        "  concurrent:\n    handler: concurrent.handler\n    runtime: nodejs22.x\n    capacityProvider: highMem\n"
+        "  plain:\n    handler: plain.handler\n    snapStart: false\n")
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):
+        found = discover([tmp_path], cache_dir=cache)
+        assert found.traits == {tmp_path / "restored.py": FunctionTraits(snap_start=True),
+                                tmp_path / "concurrent.js": FunctionTraits(managed_instances=True)}

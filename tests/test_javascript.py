@@ -116,6 +116,14 @@ def test_every_suffix_and_handler_shape_has_a_fixture() -> None:
         pytest.param("hoist-clients", "not_lambda", 1, "not Lambda code", id="not-lambda"),
         pytest.param("hoist-clients", "left_init_let", 12, "`settings`, which `init` assigns on line 7", id="init"),
         pytest.param("hoist-clients", "left_env_written", 5, "writes `process.env` on line 4", id="env-written"),
+        pytest.param("hoist-clients", "js_other_clients", 12, "a reused `pg` Pool must listen to `error`", id="pg-pool"),
+        pytest.param("hoist-clients", "js_other_clients", 13, "only reused safely with a liveness check", id="mysql2-pool"),
+        pytest.param("hoist-clients", "js_other_clients", 14, "a node-redis client is connected once", id="node-redis"),
+        pytest.param("hoist-clients", "left_callback_connection", 5, "`handler` is not async", id="callback-socket"),
+        pytest.param("hoist-clients", "left_callback_connection", 10, "`cache.connect()` may run only once", id="once"),
+        pytest.param("hoist-clients", "left_assigned_globals", 6, "`s3` is not declared: an implicit global", id="global"),
+        pytest.param("hoist-clients", "left_assigned_globals", 8, "`dynamo` is a module-level variable", id="let"),
+        pytest.param("hoist-clients", "left_assigned_globals", 11, "stored in `clients.sqs`", id="member"),
     ],
 )
 def test_decision_is_recorded(codemod: str, case: str, line: int, words: str) -> None:
@@ -821,3 +829,27 @@ def test_import_forms_each_tsconfig_accepts(tmp_path, options, package_type, pat
     project = Projects(tmp_path, []).project_for(tmp_path / path)
     assert project.default_import_of_export_equals(path) is default
     assert project.import_require(path) is require
+
+
+ATTRIBUTE_FORMS = [
+    "import data from './a.json' with { type: 'json' };\n",
+    "import data from './a.json' assert { type: 'json' };\n",
+    "import './a.json' with { type: 'json' };\n",
+    "export { default as data } from './a.json' with { type: 'json' };\n",
+    "export * from './a.json' assert {\n  type: 'json'\n};\n",
+    "const data = await import('./a.json', { with: { type: 'json' } });\n",
+]
+
+
+@pytest.mark.parametrize("name", ["app.mjs", "app.ts", "app.tsx"])
+@pytest.mark.parametrize("form", ATTRIBUTE_FORMS)
+def test_import_attributes_parse(form: str, name: str) -> None:
+    data = form.encode()
+    tree = language_for(name).parse(data)
+    assert language_for(name).render(tree) == data
+    assert tree.tree.root_node.children[0].end_byte == len(data.rstrip(b"\n"))
+
+
+def test_a_syntax_error_beside_import_attributes_is_still_named() -> None:
+    with pytest.raises(ParseFailure, match="line 2"):
+        language_for("app.mjs").parse(b"import data from './a.json' assert { type: 'json' };\nconst = 1;\n")

@@ -573,3 +573,36 @@ def test_redis_needs_no_guard(redis_server: Redis, monkeypatch: pytest.MonkeyPat
     assert admin.client_kill_filter(_type="normal", skipme=True) >= 1
     assert invoke(module, [{"key": key}] * 2) == [4, 5]
     assert admin.info("stats")["total_connections_received"] - base == 2
+
+
+CONFIGURED = '''import os
+
+import psycopg2
+
+conn = psycopg2.connect(os.environ["DATABASE_URL"])
+conn.autocommit = True
+
+
+def handler(event, context):
+    with conn.cursor() as cursor:
+        cursor.execute("INSERT INTO events (body) VALUES (%s)", (event["body"],))
+    return conn.autocommit
+'''
+
+
+def test_a_module_level_connection_keeps_its_configuration_after_a_reconnect(
+    postgres_db: PostgresDatabase, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("psycopg2")
+    postgres_db.scenario(f"guards_{next(_modules)}", monkeypatch)
+    rewritten = pipeline(CONFIGURED, tmp_path)
+    assert b"conn.autocommit = True\n    return conn" in rewritten
+    after = load(rewritten, tmp_path)
+    assert after.handler({"body": "first"}, None) is True
+    postgres_db.kill()
+    # The new connection is configured as the first one was: autocommit, so the insert is visible to others.
+    assert after.handler({"body": "after-kill"}, None) is True
+    with postgres_db.admin.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM events WHERE body = 'after-kill'")
+        assert cursor.fetchone()[0] == 1
+    assert postgres_db.connections() == 2, "the first connection, then one after the kill"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from codemods._base import Codemod, FileContext
+from codemods.catalog import JS_CONSTRUCTORS, JS_MARKERS, JsConstructor, Reuse
 from codemods._lambda_code import JS_EVENT_PARAMETERS, JS_HANDLER_NAMES, NOT_LAMBDA_JS
 from codemods.javascript._services import SERVICES
 from codemods.javascript._tree import (
@@ -35,12 +36,8 @@ from codemods.javascript._tree import (
 # Where a handler is recognised without a template naming it.
 # The shared rule for which exported functions are handlers when no template names one.
 HANDLER_NAMES, EVENT_PARAMETERS = JS_HANDLER_NAMES, JS_EVENT_PARAMETERS
-DATABASE_MODULES = {
-    "mysql": ("createConnection", "createPool"),
-    "mysql2": ("createConnection", "createPool"),
-    "mysql2/promise": ("createConnection", "createPool"),
-    "pg": ("Client", "Pool"),
-}
+# Clients and connections besides the AWS SDK's: (module, path below its export, built with `new`) -> the row.
+_ROWS = {(row.module, row.path, row.new): row for row in JS_CONSTRUCTORS}
 GLOBAL_SDK = ("aws-sdk", "aws-sdk/global")
 SDK_MODULES = ("aws-sdk", "@aws-sdk/")
 # Calls whose result depends only on their (constant) arguments.
@@ -79,7 +76,7 @@ CONSTANT_SHAPES = frozenset(
     }
 )
 # Methods that change a client for the calls after them, or end it.
-MUTATORS = frozenset({"on", "addListener", "middlewareStack", "destroy", "end", "close"})
+MUTATORS = frozenset({"on", "addListener", "middlewareStack", "destroy", "end", "close", "quit", "disconnect"})
 
 
 class _Left(Exception):
@@ -127,7 +124,7 @@ class HoistClients(Codemod):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
     LANGUAGE = "javascript"
-    MARKERS = (b"aws-sdk", b"@aws-sdk/", b"mysql", b"pg")
+    MARKERS = tuple(sorted({b"aws-sdk", b"@aws-sdk/", *JS_MARKERS}))
 
     def transform(self, tree, ctx: FileContext):
         return _Hoister(tree, ctx).run()
@@ -145,6 +142,7 @@ class _Hoister:
     def __init__(self, tree, ctx: FileContext) -> None:
         self.tree, self.ctx = tree, ctx
         self.data, self.root = tree.data, tree.tree.root_node
+        self.exports: dict[str, str] = {}  # local name -> what it is of its module: "*", "default" or an export
         self.bindings = self._bindings()
         self.module_names = self._module_names()
         self.hoisted_names: set[str] = set()
@@ -182,6 +180,7 @@ class _Hoister:
                 for leaf in walk(node):
                     if leaf.type == "identifier" and is_declaration_site(leaf) and source:
                         found[text(self.data, leaf)] = source
+                        self.exports[text(self.data, leaf)] = _imported_as(self.data, leaf)
                 for clause in node.named_children:
                     if clause.type == "import_require_clause":
                         found[text(self.data, clause.named_children[0])] = (
@@ -196,6 +195,7 @@ class _Hoister:
                         leaf
                     ):
                         found[text(self.data, leaf)] = module
+                        self.exports[text(self.data, leaf)] = _required_as(self.data, leaf)
         return found
 
     def _module_names(self) -> dict[str, int]:
@@ -322,6 +322,7 @@ class _Hoister:
         if wanted is not None:
             for missing in sorted(wanted - found):
                 self.ctx.note(1, f"the template names handler `{missing}`, which is not an exported function here")
+        self.entries = list(handlers)
         return handlers + self._helpers(handlers, functions)
 
     def _helpers(self, handlers: list[_Handler], functions: dict[str, tuple[Node, Node]]) -> list[_Handler]:
@@ -402,8 +403,8 @@ class _Hoister:
 
     # Constructions.
 
-    def _construction(self, value: Node | None) -> str | None:
-        """ "client" or "database" when ``value`` builds one, else None."""
+    def _construction(self, value: Node | None) -> str | JsConstructor | None:
+        """ "client" for an AWS SDK client, the catalogue's row for another client or connection, else None."""
         if value is None:
             return None
         if value.type == "await_expression" and value.named_children:
@@ -421,16 +422,9 @@ class _Hoister:
             return "client"
         if value.type == "call_expression" and module == "@aws-sdk/lib-dynamodb" and rest == ["from"]:
             return "client"
-        if module in DATABASE_MODULES and rest and rest[-1] in DATABASE_MODULES[module]:
-            return "database"
-        if (
-            module in DATABASE_MODULES
-            and not rest
-            and value.type == "new_expression"
-            and parts[0] in ("Client", "Pool")
-        ):
-            return "database"
-        return None
+        export = self.exports.get(parts[0], "*")
+        path = tuple(rest) if export in ("*", "default") else (export, *rest)
+        return _ROWS.get((module, path, value.type == "new_expression"))
 
     def _client_class(self, module: str, name: str, rest: list[str]) -> bool:
         if module in ("aws-sdk", "aws-sdk/global"):
@@ -471,11 +465,8 @@ class _Hoister:
                 continue
             shown = text(self.data, value).split("\n")[0][:60]
             try:
-                if kind == "database":
-                    raise _Left(
-                        "a database connection is only reused safely with a liveness check and "
-                        "`context.callbackWaitsForEmptyEventLoop = false`; left for review"
-                    )
+                if isinstance(kind, JsConstructor):
+                    self._reusable_row(kind, name, value, handler)
                 module = self._module_of(value)
                 if self.ctx.project is not None and module is not None and self.ctx.project.mocks(module):
                     raise _Left(
@@ -497,6 +488,8 @@ class _Hoister:
                 depends = self._constant(value, params, locals_, handler, explain=True, reads=reads)
                 self._reusable(name, body, statement)
                 local = self._local(statement, name, depends, reads, locals_)
+                if isinstance(kind, JsConstructor) and kind.connects_when_built:
+                    local = dataclasses.replace(local, stays=True)
                 if local.stays:
                     if value.type == "await_expression":
                         raise _Left("it is built with `await`, and must stay where its settings are read")
@@ -537,6 +530,27 @@ class _Hoister:
                     line(dependency), f"hoisted `{name}` from `{handler.name}` with the client that reads it"
                 )
         return edits + self._move(moving, handler)
+
+    def _reusable_row(self, row: JsConstructor, name: str, value: Node, handler: _Handler) -> None:
+        """Raise _Left when a client or connection of the catalogue cannot be reused from module scope."""
+        body = handler.function.child_by_field_name("body")
+        # A helper may run under any handler of the file.
+        waiting = [h.name for h in (self.entries if handler not in self.entries else [handler])
+                   if not _waits_for_nothing(self.data, h.function)]
+        if row.reuse is Reuse.NEVER:
+            raise _Left(row.why)
+        if value.type == "await_expression":
+            raise _Left("it is built with `await`, which module scope of a CommonJS module cannot do")
+        if row.holds_socket and waiting:
+            raise _Left(
+                f"it keeps a connection open, and `{waiting[0]}` is not async: its invocations would "
+                "wait for the event loop to empty, until the timeout (`callbackWaitsForEmptyEventLoop`)"
+            )
+        for node in walk(body):
+            if node.type == "member_expression" and text(self.data, node.child_by_field_name("object")) == name:
+                member = text(self.data, node.child_by_field_name("property"))
+                if member in row.once:
+                    raise _Left(f"`{name}.{member}()` may run only once on a client, and the handler calls it each time")
 
     def _changes_global_config(self, node: Node) -> bool:
         """`AWS.config.update(...)`, `AWS.config.region = ...` (not a client's own `s3.config`)."""
@@ -605,6 +619,10 @@ class _Hoister:
         depends: list[str] = []
         reads = reads if reads is not None else _Reads()
         built = _awaited(value) if construction else None  # the construction itself is no call to check
+        # The class or factory it is built with is read from its module as it is: no getter runs.
+        callee = built.child_by_field_name("constructor" if built.type == "new_expression" else "function") if built else None
+        while callee is not None and callee.type == "member_expression":
+            callee = callee.child_by_field_name("object")
 
         def refuse(node: Node, why: str):
             if explain:
@@ -646,7 +664,7 @@ class _Hoister:
                 if self._defined_in(name, handler.function):
                     return refuse(node, f"it reads `{name}`, which the handler computes per invocation")
                 module = self.bindings.get(name)
-                if module is not None and not module.startswith(SDK_MODULES):
+                if module is not None and not module.startswith(SDK_MODULES) and node != callee:
                     # What another module exports may be read through a getter (`config.region` reading
                     # process.env when asked): read at import, it could differ, or throw.
                     reads.calls = True
@@ -743,6 +761,28 @@ class _Hoister:
                 where = _nearest_block(node, statement)
                 shown = text(self.data, node.child_by_field_name("value")).split("\n")[0][:60]
                 self.ctx.note(line(node), f"left in `{handler.name}`: `{shown}`: built inside {where}")
+            elif node.type == "assignment_expression" and self._construction(node.child_by_field_name("right")):
+                self._note_assigned(node, statement, handler)
+
+    def _note_assigned(self, node: Node, statement: Node, handler: _Handler) -> None:
+        """`s3 = new AWS.S3()`: what the name is decides, and each case stays as it is."""
+        left = node.child_by_field_name("left")
+        shown = text(self.data, node.child_by_field_name("right")).split("\n")[0][:60]
+        name = text(self.data, left)
+        if left.type != "identifier":
+            why = f"it is stored in `{name[:40]}`, not in a variable of its own"
+        elif self._defined_in(name, handler.function):
+            why = f"`{name}` is declared apart from it, in `{handler.name}`"
+        elif name in self.module_names:
+            # `let s3; ... if (!s3) s3 = new S3()`: the code reuses it already, or means to rebuild it.
+            why = f"`{name}` is a module-level variable that `{handler.name}` assigns: it decides itself when to build"
+        else:
+            # Sloppy-mode CommonJS makes it a property of the global object, which any module can read or replace
+            # (an ES module throws ReferenceError here).
+            why = f"`{name}` is not declared: an implicit global, which any module can read or replace"
+        where = _nearest_block(node, statement) if node.parent is not statement else None
+        inside = f" (inside {where})" if where and where != "a block" else ""
+        self.ctx.note(line(node), f"left in `{handler.name}`: `{shown}`: {why}{inside}")
 
     def _move(self, moving: list[Node], handler: _Handler) -> list[Edit]:
         data, nl = self.data, newline(self.data)
@@ -987,3 +1027,33 @@ def _leading_comments_start(data: bytes, statement: Node) -> int:
         start = line_start(data, previous.start_byte)
         previous = previous.prev_sibling
     return start
+
+
+def _imported_as(data: bytes, leaf: Node) -> str:
+    """What an imported name is of its module: `import x from` "default", `import * as x` "*", `{ a as x }` "a"."""
+    parent = leaf.parent
+    if parent.type == "import_specifier":
+        name = parent.child_by_field_name("name")
+        return text(data, name) if name is not None else text(data, leaf)
+    if parent.type == "import_clause":
+        return "default"
+    return "*"
+
+
+def _required_as(data: bytes, leaf: Node) -> str:
+    """What a required name is of its module: `const x = require()` "*", `const { a: x } = require()` "a"."""
+    parent = leaf.parent
+    if leaf.type == "shorthand_property_identifier_pattern":
+        return text(data, leaf)
+    if parent.type == "pair_pattern" and parent.parent is not None and parent.parent.type == "object_pattern":
+        key = parent.child_by_field_name("key")
+        return text(data, key) if key is not None else "*"
+    return "*"
+
+
+def _waits_for_nothing(data: bytes, function: Node) -> bool:
+    """Whether an invocation of this handler ends when it answers, with sockets still open: an async handler
+    (its promise settles), or one that sets `callbackWaitsForEmptyEventLoop = false`."""
+    if any(child.type == "async" for child in function.children):
+        return True
+    return b"callbackWaitsForEmptyEventLoop = false" in data[function.start_byte : function.end_byte].replace(b"  ", b" ")

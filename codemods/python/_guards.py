@@ -15,11 +15,12 @@ def guard_source(
     error: str,
     build: list[str],
     indent: str = "    ",
+    configure: tuple[str, ...] = (),
 ) -> str:
     """``variable = None`` and the helper that returns a live connection in it, as source text.
 
     ``build`` is the code that makes a new connection, each piece starting at column 0: statements,
-    then the expression that builds it.
+    then the expression that builds it. ``configure``: statements run on each new connection, after it is made.
     """
     check = [line for statement in recipe.check for line in statement.format(conn=variable).split("\n")]
     *setup, value = build
@@ -42,6 +43,7 @@ def guard_source(
         *(f"{indent * 2}{line}" if line.strip() else "" for line in setup),
         f"{indent * 2}{variable} = {first}",
         *(f"{indent * 2}{line}" if line.strip() else "" for line in rest),
+        *(f"{indent * 2}{line}" for statement in configure for line in statement.split("\n")),
         f"{indent}return {variable}",
     ]
     return "\n".join(lines) + "\n"

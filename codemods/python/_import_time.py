@@ -123,7 +123,7 @@ def build_risk(call: cst.Call, ctor: Constructor, setup: Setup) -> str:
         return "its `**` arguments are unknown until it runs"
     risky = sorted(present & ctor.fails_without_setup)
     if risky:
-        return f"`{risky[0]}` names settings that only the function's environment has"
+        return f"`{risky[0]}` needs what only the function's environment has (its settings, its network)"
     return ctor.at_import
 
 

@@ -20,6 +20,7 @@ import libcst as cst
 from codemods._base import FileContext
 from codemods.catalog import (
     CLOSING_CALLS,
+    HOIST_MARKERS,
     MUTABLE_STATE,
     MUTATING_ATTRIBUTES,
     SHARED_STATE_KINDS,
@@ -47,20 +48,7 @@ from codemods.python._import_time import Substitute, build_risk, env_read, read_
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 from codemods.python._test_patches import PyTests
 
-MARKERS = (
-    b"boto3",
-    b"botocore",
-    b"requests",
-    b"httpx",
-    b"urllib3",
-    b"redis",
-    b"pymongo",
-    b"pymysql",
-    b"psycopg",
-    b"mysql",
-    b"MySQLdb",
-    b"sqlalchemy",
-)
+MARKERS = tuple(sorted(HOIST_MARKERS))
 
 
 # A cache keyed by region holds a few dozen clients at most; the bound keeps a stream of odd keys
@@ -87,6 +75,8 @@ class _Walk:
     block: cst.IndentedBlock | None = None
     line: cst.SimpleStatementLine | None = None
     in_try: bool = False
+    # The `try` holds nothing but constructions: it is there for their errors, which stay its to catch.
+    try_for_construction: bool = False
     with_item: bool = False
 
 
@@ -183,7 +173,8 @@ class _Hoister(Constancy):
             if ctor is not None and self._consider(node, ctor, fn, state):
                 return
         if isinstance(node, (cst.Try, cst.TryStar)):
-            self._walk(node.body, fn, dataclasses.replace(state, in_try=True))
+            alone = all(self._builds_only(stmt, fn) for stmt in node.body.body)
+            self._walk(node.body, fn, dataclasses.replace(state, in_try=True, try_for_construction=alone))
             for child in (*node.handlers, node.orelse, node.finalbody):
                 if child is not None:
                     self._walk(child, fn, state)
@@ -263,7 +254,7 @@ class _Hoister(Constancy):
             if why:
                 varying.append((position, arg, why))
         if varying:
-            keys = [arg.keyword.value for _, arg, _ in varying if arg.keyword is not None]
+            keys = [name for _, arg, _ in varying if (name := _keyword_of(arg, call, ctor)) is not None]
             if (
                 len(keys) == len(varying)
                 and set(keys) <= ctor.cache_keys
@@ -280,7 +271,11 @@ class _Hoister(Constancy):
             self.ctx.note(self.line(call), f"{where}: {shown}: {label} {why}")
             self._refuse(target, fn)
             return False
-        if state.in_try:
+        # In a `try` that also runs what uses it, the construction may move: as a factory, called where it was
+        # built, its errors still reach the `except`; at module scope only when building it cannot fail.
+        if state.in_try and (
+            state.try_for_construction or (self.init == "eager" and self._import_risk(call, fn, deps))
+        ):
             self.ctx.note(
                 self.line(call),
                 f"{where}: {shown} is inside `try`; at module scope its errors would no longer reach the handler",
@@ -288,7 +283,7 @@ class _Hoister(Constancy):
             self._refuse(target, fn)
             return True
         region_setter = sets_region(self.facts)
-        if ctor.at_import and region_setter is not None and not _has_keyword(call, "region_name"):
+        if ctor.at_import and region_setter is not None and "region_name" not in {_keyword_of(a, call, ctor) for a in call.args}:
             self.ctx.note(
                 self.line(call),
                 f"{where}: {shown} finds its region in the environment, which `{region_setter}` changes when it runs",
@@ -313,6 +308,17 @@ class _Hoister(Constancy):
         if not isinstance(tests, PyTests):
             return None
         return tests.patching(self.ctx.path, root_name(call.func), self.facts.qualname(call.func, fn.local_imports) or ctor.qualname)
+
+    def _builds_only(self, stmt: cst.BaseStatement, fn: Function) -> bool:
+        """``name = <construction>``, a line that only builds a client."""
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            return False
+        small = stmt.body[0]
+        return (
+            isinstance(small, cst.Assign)
+            and isinstance(small.value, cst.Call)
+            and self.constructor_of(small.value, fn) is not None
+        )
 
     def _assigned_name(self, call: cst.Call, state: _Walk) -> str | None:
         """The local name when the construction is a whole statement ``name = <call>`` that can move."""
@@ -464,6 +470,10 @@ class _Hoister(Constancy):
             return ""
         if self.init == "lazy":
             return '`init = "lazy"` is set'
+        return self._import_risk(call, fn, lines)
+
+    def _import_risk(self, call: cst.Call, fn: Function, lines: list[cst.SimpleStatementLine]) -> str:
+        """Why building it at import could fail, whatever the `init` setting ("": it cannot)."""
         values = [call, *(_value(line) for line in lines)]
         for value in values:
             reads = risky_reads(value, self.facts, self.setup, fn.local_imports)
@@ -525,9 +535,10 @@ class _Hoister(Constancy):
         handler_args: dict[str, cst.BaseExpression] = {}
         region_nodes: set[int] = set()
         for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in region_keys:
-                keyed[id(arg.value)] = arg.keyword.value
-                handler_args[arg.keyword.value] = arg.value
+            key = _keyword_of(arg, call, ctor)
+            if key is not None and key in region_keys:
+                keyed[id(arg.value)] = key
+                handler_args[key] = arg.value
                 region_nodes |= {id(n) for n in _subtree(arg.value)}
         built = [call, *(_value(line) for line in body_deps), *mutations]
         taken = set(handler_args)
@@ -1031,8 +1042,14 @@ def _bound_local(line: cst.SimpleStatementLine) -> str:
     return next(iter(sorted(_bound_by(line))), "")
 
 
-def _has_keyword(call: cst.Call, keyword_name: str) -> bool:
-    return any(arg.keyword is not None and arg.keyword.value == keyword_name for arg in call.args)
+def _keyword_of(arg: cst.Arg, call: cst.Call, ctor: Constructor) -> str | None:
+    """The keyword an argument is, or stands for by its position (None: a positional one the row does not name)."""
+    if arg.keyword is not None:
+        return arg.keyword.value
+    if arg.star:
+        return None
+    position = next(i for i, a in enumerate(call.args) if a is arg)
+    return ctor.positional[position] if position < len(ctor.positional) else None
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:

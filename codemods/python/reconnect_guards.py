@@ -21,6 +21,7 @@ from codemods.catalog import (
     CONNECTION_STATE_METHODS,
     ENGINE_CONSTRUCTORS,
     ENGINE_PRE_PING,
+    GUARD_MARKERS,
     RECONNECTS_BY_ITSELF_NOTE,
     Liveness,
     WithExit,
@@ -48,7 +49,7 @@ from codemods.python._test_patches import PyTests
 # The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
 from codemods.python._constancy import Constancy, Function
 
-MARKERS = (b"pymysql", b"MySQLdb", b"psycopg", b"mysql", b"sqlalchemy", b"redis", b"pymongo")
+MARKERS = tuple(sorted(GUARD_MARKERS))
 
 
 class ReconnectGuards(LambdaCodemod):
@@ -172,14 +173,18 @@ class _Guarder:
             node = node.with_changes(leading_lines=[])
         return self.module.code_for_node(node).strip("\n")
 
-    def _guard(self, local: str, recipe: Liveness, build: list[str], variable: str | None = None) -> _Guard:
-        key = "\n".join(build)
+    def _guard(
+        self, local: str, recipe: Liveness, build: list[str], variable: str | None = None, configure: tuple[str, ...] = ()
+    ) -> _Guard:
+        key = "\n".join([*build, *configure])
         if key in self.guards and variable is None:
             return self.guards[key]
         base = re.sub(r"^_+", "", local) or "connection"
         variable = variable or self._free(f"_{base}")
         helper = self._free(f"get_{base}")
-        source = guard_source(variable, helper, recipe, self._error_name(recipe), build, self.module.default_indent)
+        source = guard_source(
+            variable, helper, recipe, self._error_name(recipe), build, self.module.default_indent, configure
+        )
         guard = _Guard(variable, helper, source)
         self.guards[key] = guard
         return guard
@@ -249,6 +254,8 @@ class _Guarder:
             for other in self.module.body
             if other is not stmt and not isinstance(other, cst.FunctionDef) and name in _names(other)
         ]
+        configure = self._configuration(index, name)
+        elsewhere = [other for other in elsewhere if other not in configure]
         if elsewhere:
             self.ctx.note(
                 self.line(call),
@@ -257,7 +264,10 @@ class _Guarder:
             )
             return
         self.taken.add(name)
-        guard = self._guard(name, recipe, [self._source(call)], variable=name)
+        guard = self._guard(
+            name, recipe, [self._source(call)], variable=name, configure=tuple(self._source(line) for line in configure)
+        )
+        self.removals.update(id(line) for line in configure)
         statements = self._statements(guard.source)
         statements[0] = statements[0].with_changes(leading_lines=stmt.leading_lines)
         self.replace_stmt[id(stmt)] = lambda updated, statements=statements: statements
@@ -277,8 +287,33 @@ class _Guarder:
                 self.prologues.setdefault(id(fn), []).append(f"{guard.helper}()")
         self.ctx.change(
             self.line(call),
-            f"module-level `{name}` now connects on first use and reconnects when dead, through `{guard.helper}()`",
+            f"module-level `{name}`{', with the statements below it that configure it,' if configure else ''} now"
+            f" connects on first use and reconnects when dead, through `{guard.helper}()`",
         )
+
+    def _configuration(self, index: int, name: str) -> list[cst.SimpleStatementLine]:
+        """The statements right below a module-level connection that configure it (``conn.autocommit = True``,
+        ``conn.set_session(readonly=True)``) from constants and imports: each new connection needs them too."""
+        found = []
+        for stmt in self.module.body[index + 1 :]:
+            if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+                break
+            small = stmt.body[0]
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+                changes = isinstance(target, cst.Attribute) and _is_name(target.value, name)
+                reads = [value]
+            elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                func = small.value.func
+                changes = isinstance(func, cst.Attribute) and _is_name(func.value, name)
+                reads = [arg.value for arg in small.value.args]
+            else:
+                break
+            read = set().union(*(_names(part) for part in reads)) if reads else set()
+            if not changes or not read <= set(self.facts.imports) | _CONSTANT_NAMES:
+                break
+            found.append(stmt)
+        return found
 
     # -- handlers -------------------------------------------------------------------------------
 
@@ -649,6 +684,13 @@ def _only_names(expr: cst.CSTNode) -> set[str]:
 
     walk(expr, _Names())
     return names
+
+
+_CONSTANT_NAMES = frozenset({"True", "False", "None"})
+
+
+def _is_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
 
 
 def _names(node: cst.CSTNode) -> set[str]:
