@@ -54,6 +54,9 @@ class Options:
     # Where hoisted clients are built (setting ``init``): "auto" picks per construction, "eager" builds
     # each at module scope, "lazy" behind a cached factory called on first use.
     init: str = "auto"
+    # sdk-v3: the Node.js runtime templates move the functions whose code is on v3 to (setting ``runtime``,
+    # `--runtime`); None leaves every Runtime as it is.
+    runtime: str | None = None
 
     def mentioned_in(self, data: bytes) -> bool:
         """Whether ``data`` names a package of an added constructor: a cheap prefilter like MARKERS."""

@@ -152,6 +152,31 @@ def _excludes() -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
     return given.get("exclude"), given.get("extend_exclude", ())
 
 
+_RUNTIME = "lambda_rewriter.runtime"
+_RUNTIMES = ("nodejs22.x", "nodejs24.x")  # config.RUNTIME_CHOICES, without importing config at start-up
+
+
+def _runtime_option(f):
+    return click.option(
+        "--runtime", type=click.Choice(_RUNTIMES), expose_value=False, metavar="RUNTIME",
+        callback=lambda ctx, param, value: ctx.meta.__setitem__(_RUNTIME, value),
+        help="sdk-v3: move the templates' functions whose code is on v3 to this runtime (nodejs22.x, nodejs24.x).",
+    )(f)
+
+
+def _with_runtime(planned):
+    """The plan with the `--runtime` of the command line, which wins over the setting."""
+    ctx = click.get_current_context(silent=True)
+    runtime = ctx.meta.get(_RUNTIME) if ctx is not None else None
+    if runtime is None:
+        return planned
+    import dataclasses
+
+    options = dataclasses.replace(planned.settings.options, runtime=runtime)
+    planned.jobs = [dataclasses.replace(job, options=options) for job in planned.jobs]
+    return planned
+
+
 def _estimate_option(f):
     return click.option(
         "--estimate", is_flag=True,
@@ -263,8 +288,8 @@ def _run(
         cache = dataclasses.replace(cache, shows_code=False)  # check reports findings, never the code
     exclude, extend_exclude = _excludes()
     try:
-        planned = plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root, exclude=exclude,
-                       extend_exclude=extend_exclude)
+        planned = _with_runtime(plan(list(paths), _config_file(), cache_dir=None if cache is None else cache.root,
+                                     exclude=exclude, extend_exclude=extend_exclude))
     except config.ConfigError as error:
         raise click.UsageError(str(error)) from None
     settings, work = planned.settings, planned.jobs
@@ -333,6 +358,7 @@ def _finish(report: Report, next_step: str | None = None) -> None:
 @_config_option
 @_exclude_options
 @_color_option
+@_runtime_option
 def diff(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Show what would change, as a unified diff that `git apply` takes. Writes nothing."""
     from rewriter.diff import summarize, unified_diff
@@ -392,6 +418,7 @@ def _print_coloured(payload: bytes) -> None:
 @_config_option
 @_exclude_options
 @_color_option
+@_runtime_option
 def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
     """Rewrite the files in place (atomically; a file that changed meanwhile is left alone)."""
     from rewriter.engine import Status
@@ -445,6 +472,7 @@ def _apply_patch(paths: tuple[Path, ...], codemods: tuple[str, ...], patch_file:
 @_config_option
 @_exclude_options
 @_color_option
+@_runtime_option
 def check(paths, codemods, jobs, no_cache, time_limit, estimate, fmt, output) -> None:
     """Exit 1 when some file would change; list the changes (`path:line:col: CODE message`) and the notes."""
     from rewriter.sarif import as_sarif

@@ -73,8 +73,10 @@ class Settings:
 
 _KEYS = (
     "codemods", "disable", "include", "exclude", "handlers", "clients", "reconnect", "init", "max-file-bytes", "jobs",
-    "test-command",
+    "test-command", "runtime",
 )
+# sdk-v3: the supported Node.js runtimes a template's functions may move to.
+RUNTIME_CHOICES = ("nodejs22.x", "nodejs24.x")
 # hoist-clients: module scope per construction where that cannot fail at import ("auto"), always, or never.
 INIT_CHOICES = ("auto", "eager", "lazy")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
@@ -230,7 +232,8 @@ class _Reader:
             include=self.globs("include", table.get("include", [])),
             exclude=self.globs("exclude", table.get("exclude", [])),
             handlers=self.handlers(table.get("handlers", [])),
-            options=Options(clients, reconnect, self.choice("init", table.get("init", "auto"), INIT_CHOICES)),
+            options=Options(clients, reconnect, self.choice("init", table.get("init", "auto"), INIT_CHOICES),
+                            self.choice("runtime", table["runtime"], RUNTIME_CHOICES) if "runtime" in table else None),
             max_file_bytes=self.capped("max-file-bytes", table.get("max-file-bytes", DEFAULT_MAX_BYTES),
                                        MAX_FILE_BYTES, "the most lambda-rewriter reads"),
             jobs=self.capped("jobs", table["jobs"], engine.default_workers(), "the CPUs here") if "jobs" in table

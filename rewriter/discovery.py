@@ -96,6 +96,8 @@ class Discovery:
     problems: list[tuple[Path, str]]
     # What templates say about how the functions of a file are deployed; files without a trait are not listed.
     traits: dict[Path, FunctionTraits] = dataclasses.field(default_factory=dict)
+    # The templates below the paths (or named): codemods may edit them too; those above a path are only read.
+    templates: list[Path] = dataclasses.field(default_factory=list)
 
 
 class _Ignore:
@@ -205,11 +207,15 @@ def discover(
     templates: list[Path] = []
     problems: list[tuple[Path, str]] = []
     seen: set[Path] = set()
+    above: set[Path] = set()
     for path in resolved:
+        had = len(templates)
         _templates_above(path, root, templates)
+        above.update(templates[had:])
         if not path.is_dir():
             if path.name in TEMPLATE_NAMES + SERVERLESS_NAMES:
                 templates.append(path)
+                above.discard(path)
             elif path not in seen:
                 seen.add(path)
                 files.append(path)
@@ -246,7 +252,9 @@ def discover(
             if _matches(spec, path, selection.base or root):
                 entry_points.setdefault(path, set()).add(function)
     entry = {p: frozenset(f) for p, f in entry_points.items()}
-    return Discovery(root, files, entry, ignore.problems + problems, traits)
+    below = [t for t in dict.fromkeys(templates) if t not in above and t not in dict(problems)
+             and (include is None or _matches(include, t, selection.base or root))]
+    return Discovery(root, files, entry, ignore.problems + problems, traits, below)
 
 
 def _traits(snap_start: bool, managed_instances: bool) -> FunctionTraits:

@@ -128,6 +128,15 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR509", "framework-advice", NOTE, "a heavy framework in a cold-started function",
             "Flask (with a WSGI adapter) behind a Lambda handler: for a single-purpose function a plain handler ..."),
     # -- sdk-v3 ---------------------------------------------------------------------------------------
+    Finding("LR610", "sdk-v3", CHANGE, "a template: AWS_NODEJS_CONNECTION_REUSE_ENABLED went, the function is on v3",
+            "AWS_NODEJS_CONNECTION_REUSE_ENABLED removed: function Orders is on the v3 SDK, which keeps connections "
+            "alive by default (only v2 read the variable)", r"^AWS_NODEJS_CONNECTION_REUSE_ENABLED removed"),
+    Finding("LR611", "sdk-v3", CHANGE, "a template: the Runtime of functions on v3 moved up to `--runtime`",
+            "Runtime nodejs20.x -> nodejs22.x: the code of function Orders is on the v3 SDK", r"^Runtime \S+ -> "),
+    Finding("LR612", "sdk-v3", NOTE, "a template setting stays (the function is not on v3, a callback handler is "
+            "left), or its runtime is deprecated",
+            "Runtime nodejs20.x stays (nodejs20.x is deprecated since 2026-04-30): function Agent: agent/app.js keeps "
+            "the v2 SDK (see its notes)", r"^(?:AWS_NODEJS_CONNECTION_REUSE_ENABLED stays|Runtime \S+ (?:stays|is deprecated))"),
     Finding("LR602", "sdk-v3", CHANGE, "a callback handler became an async handler (nodejs24.x has no callbacks)",
             "callback handler `handler` made async (it returns a promise that `callback` settles): it can run on "
             "nodejs24.x", r"^callback handler .* made async"),

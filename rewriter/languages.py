@@ -214,15 +214,31 @@ def _check_manifest(data: bytes, path: str) -> None:
     try:
         if name == "pom.xml":
             ElementTree.fromstring(data)
-        elif name == "package.json":
+        elif name == "package.json" or name.endswith(".json"):
             json.loads(data)
+        elif name in TEMPLATE_NAMES:
+            _check_yaml(data)
         else:
             data.decode("utf-8")
     except (ElementTree.ParseError, ValueError) as error:
         raise ParseFailure(str(error)) from None
 
 
-MANIFEST_NAMES = ("pom.xml", "build.gradle", "build.gradle.kts", "requirements.txt", "package.json")
+def _check_yaml(data: bytes) -> None:
+    import yaml
+
+    class Composer(yaml.SafeLoader):  # composes CloudFormation's tags (`!Ref`) without constructing them
+        pass
+
+    try:
+        yaml.compose(data.decode("utf-8-sig"), Loader=Composer)
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ParseFailure(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+
+
+# Templates are read by discovery for their handlers, and edited by sdk-v3 (environment, Runtime) as text.
+TEMPLATE_NAMES = ("template.yaml", "template.yml", "template.json", "serverless.yml", "serverless.yaml")
+MANIFEST_NAMES = ("pom.xml", "build.gradle", "build.gradle.kts", "requirements.txt", "package.json", *TEMPLATE_NAMES)
 MANIFEST = Language("manifest", (), ManifestTree, lambda tree: tree.data, _check_manifest, MANIFEST_NAMES)
 
 LANGUAGES = {language.name: language for language in (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, JAVA, MANIFEST)}

@@ -97,7 +97,7 @@ def plan(
             projects.project_for(path),
             found.traits.get(path, NO_TRAITS),
         )
-        for path in found.files
+        for path in [*found.files, *found.templates]
     ]
     return Plan(found, settings, jobs, excluded_all, tuple(paths))
 
