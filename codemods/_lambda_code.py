@@ -23,6 +23,8 @@ class LambdaCode:
     handlers: frozenset[str] | None
     #: Why: for a file that is not Lambda code, the note (LR901) that says so.
     why: str
+    #: A unit test (by its folder or name): codemods that migrate tests along with the code (READS_TESTS) read it.
+    test: bool = False
 
 
 # Languages whose files are function code; manifests describe the whole function and are not decided here.
@@ -116,7 +118,8 @@ def decide(path: str, data: bytes, named: frozenset[str] | None, language: str) 
     if kind is None and language in _SCRIPT_LANGUAGES:
         kind = _browser(data)  # after the handler check: the text scans that cost most, on few files
     if kind is not None:
-        return LambdaCode(False, None, f"not Lambda code: {kind}, and no template names it; left alone")
+        return LambdaCode(False, None, f"not Lambda code: {kind}, and no template names it; left alone",
+                          kind.startswith("a test"))
     return LambdaCode(True, None, "a function shaped like a handler")
 
 

@@ -193,7 +193,8 @@ def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: by
     codemods = []
     for codemod in wanting:
         ctx.codemod = codemod.NAME
-        reason = codemod.declines(data, ctx) if lambda_code.is_lambda else lambda_code.why
+        reads = lambda_code.is_lambda or (lambda_code.test and getattr(codemod, "READS_TESTS", False))
+        reason = codemod.declines(data, ctx) if reads else lambda_code.why
         if reason is None:
             codemods.append(codemod)
         elif not any(note.message == reason for note in ctx.notes):

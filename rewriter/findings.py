@@ -128,6 +128,12 @@ FINDINGS: tuple[Finding, ...] = (
     Finding("LR509", "framework-advice", NOTE, "a heavy framework in a cold-started function",
             "Flask (with a WSGI adapter) behind a Lambda handler: for a single-purpose function a plain handler ..."),
     # -- sdk-v3 ---------------------------------------------------------------------------------------
+    Finding("LR613", "sdk-v3", CHANGE, "a unit test (and package.json) moved from aws-sdk-mock to aws-sdk-client-mock",
+            "aws-sdk-mock replaced by aws-sdk-client-mock for S3, SQS: it stubs the v3 clients wherever the code "
+            "builds them (aws-sdk-mock reaches none)", r"aws-sdk-mock replaced by aws-sdk-client-mock"),
+    Finding("LR614", "sdk-v3", NOTE, "a unit test left on aws-sdk-mock, for the reason given",
+            "test left on aws-sdk-mock: the code it tests, src/agent.js, keeps the v2 SDK",
+            r"^test left on aws-sdk-mock|^aws-sdk-mock stays"),
     Finding("LR610", "sdk-v3", CHANGE, "a template: AWS_NODEJS_CONNECTION_REUSE_ENABLED went, the function is on v3",
             "AWS_NODEJS_CONNECTION_REUSE_ENABLED removed: function Orders is on the v3 SDK, which keeps connections "
             "alive by default (only v2 read the variable)", r"^AWS_NODEJS_CONNECTION_REUSE_ENABLED removed"),

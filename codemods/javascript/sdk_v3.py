@@ -12,7 +12,7 @@ import posixpath
 import re
 
 from codemods._base import Codemod, FileContext
-from codemods.javascript import _async_handlers, _aws_sdk_js_codemod
+from codemods.javascript import _async_handlers, _aws_sdk_js_codemod, _mocks
 from codemods.javascript._services import BLOB_OUTPUTS
 from codemods.javascript._tree import FUNCTIONS, Edit, apply, line, text, walk
 
@@ -30,8 +30,11 @@ class SdkV3(Codemod):
     DESCRIPTION = "AWS SDK v2 (end of support) becomes the v3 @aws-sdk/client-* packages; callback handlers async"
     LANGUAGE = "javascript"
     MARKERS = (b"aws-sdk",)
+    READS_TESTS = True  # their aws-sdk-mock mocks move to aws-sdk-client-mock with the code they test
 
     def transform(self, tree, ctx: FileContext):
+        if ctx.lambda_code is not None and ctx.lambda_code.test:
+            return _mocks.migrate(tree, ctx)
         data, original, first_change = tree.data, tree, len(ctx.changes)
         v2 = V2_IMPORT.search(data) is not None
         if v2:

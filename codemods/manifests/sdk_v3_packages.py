@@ -26,7 +26,7 @@ class SdkV3Packages(Codemod):
     NAME = "sdk-v3"
     DESCRIPTION = SdkV3.DESCRIPTION
     LANGUAGE = "manifest"
-    MARKERS = (b'"aws-sdk"',)
+    MARKERS = (b'"aws-sdk"', b'"aws-sdk-mock"')
 
     def transform(self, tree, ctx: FileContext):
         if posixpath.basename(ctx.path) != "package.json":
@@ -35,7 +35,10 @@ class SdkV3Packages(Codemod):
             manifest = json.loads(tree.data)
         except ValueError:
             return tree
-        dependencies = manifest.get("dependencies") if isinstance(manifest, dict) else None
+        if not isinstance(manifest, dict):
+            return tree
+        tree = _mock_package(tree, manifest, ctx)
+        dependencies = manifest.get("dependencies")
         if not isinstance(dependencies, dict) or "aws-sdk" not in dependencies:
             return tree
         located = _scan.locate(ctx.path, ctx.location)
@@ -57,6 +60,49 @@ class SdkV3Packages(Codemod):
         if locks:
             ctx.note(line, f"{locks[0]} not edited: run the package manager (`npm install`) to update it")
         return tree.replaced(data)
+
+
+MOCK, CLIENT_MOCK, CLIENT_MOCK_RANGE = "aws-sdk-mock", "aws-sdk-client-mock", "^4.1.0"
+
+
+def _mock_package(tree, manifest: dict, ctx: FileContext):
+    """aws-sdk-mock becomes aws-sdk-client-mock in `devDependencies` once every test that imports it moves."""
+    section = next((name for name in ("devDependencies", "dependencies")
+                    if isinstance(manifest.get(name), dict) and MOCK in manifest[name]), None)
+    located = _scan.locate(ctx.path, ctx.location)
+    if section is None or located is None:
+        return tree
+    data = tree.data
+    at = data.find(json.dumps(MOCK).encode(), data.find(json.dumps(section).encode()))
+    line = line_number(data, at)
+    from codemods._lambda_code import decide
+    from rewriter.languages import language_for
+
+    root = _scan.repository_root(located, ctx.path)
+    for path in _scan.source_files(located.parent, _SUFFIXES, tests=True):
+        source = path.read_bytes()
+        if MOCK.encode() not in source:
+            continue
+        display = path.relative_to(root).as_posix()
+        language = language_for(path.name)
+        decided = decide(display, source, None, language.name)
+        after = source
+        if decided.test:
+            probe = FileContext(display, codemod="sdk-v3", location=str(path), lambda_code=decided)
+            try:
+                after = language.render(SdkV3().transform(language.parse(source), probe))
+            except Exception:  # a test that does not parse stays as it is
+                pass
+        if re.search(rb"""['"]aws-sdk-mock['"]""", after):
+            ctx.note(line, f"{MOCK} stays: {path.relative_to(located.parent).as_posix()} still uses it (see its notes)")
+            return tree
+    has_client_mock = CLIENT_MOCK in manifest.get(section, {})
+    replaced = _replace(data, at, [] if has_client_mock else [CLIENT_MOCK], CLIENT_MOCK_RANGE)
+    if replaced is None:
+        ctx.note(line, f"{MOCK} stays: its entry is not on a line of its own in `{section}`")
+        return tree
+    ctx.change(line, f"{section}: {MOCK} replaced by {CLIENT_MOCK} ({CLIENT_MOCK_RANGE}): the tests mock the v3 clients")
+    return tree.replaced(replaced)
 
 
 def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
@@ -93,7 +139,7 @@ def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
     return packages
 
 
-def _replace(data: bytes, at: int, packages: list[str]) -> bytes | None:
+def _replace(data: bytes, at: int, packages: list[str], version: str = V3_RANGE) -> bytes | None:
     start, end = line_start(data, at), line_end(data, at)
     entry = data[start:end]
     if entry.strip().count(b'"') != 4:
@@ -101,7 +147,7 @@ def _replace(data: bytes, at: int, packages: list[str]) -> bytes | None:
     indent = entry[: len(entry) - len(entry.lstrip())]
     comma = entry.rstrip().endswith(b",")
     nl = newline(data)
-    lines = [indent + json.dumps(name).encode() + b": " + json.dumps(V3_RANGE).encode() for name in packages]
+    lines = [indent + json.dumps(name).encode() + b": " + json.dumps(version).encode() for name in packages]
     if not lines:
         if not comma:  # the last entry went: the one before it loses its comma
             before = data.rfind(b",", 0, start)
