@@ -153,6 +153,10 @@ FINDINGS: tuple[Finding, ...] = (
             r"^v2 error field"),
     Finding("LR604", "sdk-v3", CHANGE, "package.json: aws-sdk out, the v3 packages the code imports in, at one version",
             "dependencies: aws-sdk replaced by @aws-sdk/client-s3, @aws-sdk/lib-storage (^3.1169.0)", r"^dependencies: "),
+    Finding("LR615", "sdk-v3", CHANGE, "TypeScript: a request read back keeps its own member types (`satisfies`)",
+            "`put` keeps the types of its own members (`satisfies PutObjectCommandInput`): v3 input types make every "
+            "member optional, so `put.Key` would no longer be what it was built from",
+            r"keeps the types of its own members"),
     Finding("LR601", "sdk-v3", CHANGE, "the v2 SDK became the v3 clients (aws-sdk-js-codemod's translation)",
             "AWS SDK v2 translated to v3 (aws-sdk-js-codemod): modular clients, no `.promise()`"),
     Finding("LR605", "sdk-v3", NOTE, "the v2 SDK left in place: the translation would not be whole, or cannot run",

@@ -83,20 +83,37 @@ def test_one_run_migrates_then_hoists_the_v3_clients(tmp_path: Path) -> None:
     assert "const s3 = new S3({" in out, "region comes from event: built per invocation, as before"
 
 
-@needs_tool
-@pytest.mark.usefixtures("with_tool")
-def test_typescript_result_type_checks(tmp_path: Path) -> None:
+def tsc_strict(tmp_path: Path, source: str) -> subprocess.CompletedProcess:
     tsc = NODE_MODULES / ".bin" / "tsc"
     if not tsc.exists() or shutil.which("node") is None:
         pytest.skip("needs tsc from tests/js")
-    (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
-    shutil.copy(FIXTURES / "typescript_types.out.ts", tmp_path / "handler.ts")
-    checked = subprocess.run(
+    if not (tmp_path / "node_modules").exists():
+        (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    (tmp_path / "handler.ts").write_text(source)
+    return subprocess.run(
         [str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution",
          "nodenext", "--skipLibCheck", str(tmp_path / "handler.ts")],
         capture_output=True, timeout=300, cwd=tmp_path,
     )
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+@pytest.mark.parametrize("case", ["typescript_types", "typescript_input_members"])
+def test_typescript_result_type_checks(tmp_path: Path, case: str) -> None:
+    checked = tsc_strict(tmp_path, (FIXTURES / f"{case}.out.ts").read_text())
     assert checked.returncode == 0, checked.stdout.decode()
+
+
+@needs_tool
+@pytest.mark.usefixtures("with_tool")
+def test_a_local_read_back_needs_its_own_member_types(tmp_path: Path) -> None:
+    """Without `satisfies`, the v3 input type makes `put.Key` `string | undefined`: strict tsc refuses the return."""
+    out = (FIXTURES / "typescript_input_members.out.ts").read_text()
+    annotated = out.replace("const put = {", "const put: PutObjectCommandInput = {").replace(
+        " satisfies PutObjectCommandInput;", ";")
+    checked = tsc_strict(tmp_path, annotated)
+    assert checked.returncode != 0 and b"TS2322" in checked.stdout, checked.stdout.decode()
 
 
 @needs_tool

@@ -52,25 +52,27 @@ def test_the_manifest_moves_with_the_code(v2_and_v3):
     assert '"aws-sdk"' not in manifest and '"@aws-sdk/client-dynamodb": "^3.1169.0"' in manifest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: v3 input types make every member optional (`PutObjectCommandInput.Key?: string`), so "
-    "daily.ts's `return { key: put.Key }` no longer type-checks as `string` under `strict`; sdk-v3 does not "
-    "rewrite user types yet (the engine's tsc verification is what must refuse such a result)",
-)
 def test_typescript_sample_moves_to_v3_and_type_checks(tmp_path_factory) -> None:
-    """ts-reports: daily.ts moves (types too) and `tsc -p` passes; export.ts keeps v2 with a note, since its
-    `AWS.config.update({ maxRetries })` has no whole translation."""
+    """ts-reports: daily.ts moves (types too) and `tsc -p` passes under `strict`; export.ts keeps v2 with a note,
+    since its `AWS.config.update({ maxRetries })` has no whole translation. v3 input types make every member
+    optional, so `put`, read back in `return { key: put.Key }`, keeps its own member types through `satisfies`."""
     folder = tmp_path_factory.mktemp("sdk-v3-ts") / "ts-reports"
     shutil.copytree(SAMPLES / "ts-reports", folder)
+    (folder / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAMBDA_REWRITER_NODE_MODULES", str(NODE_MODULES))
+        mp.setenv("LAMBDA_REWRITER_TSC", str(NODE_MODULES / "typescript"))  # the engine type-checks what it writes
+        mp.setenv("LAMBDA_REWRITER_TSC_TIMEOUT", "900")  # the @aws-sdk types take minutes on a loaded machine
         result = CliRunner().invoke(cli, ["check", "--no-cache", "-j", "1", "--format", "json", str(folder)])
         CliRunner().invoke(cli, ["apply", "--no-cache", "-j", "1", str(folder)])
     files = {f["path"].rsplit("/", 1)[-1]: f for f in json.loads(result.stdout)["files"]}
+    assert files["daily.ts"]["status"] == "changed", files["daily.ts"]
+    assert not any(n["code"] == "LR903" for n in files["daily.ts"]["notes"]), "the engine's tsc did not run"
     assert any(n["codemod"] == "sdk-v3" and "AWS.config.update" in n["message"] for n in files["export.ts"]["notes"])
     daily = (folder / "src" / "daily.ts").read_text()
     assert "from 'aws-sdk'" not in daily and "PutObjectCommandInput" in daily
-    (folder / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    assert "  } satisfies PutObjectCommandInput;\n" in daily and "const put = {" in daily
+    assert any(c["codemod"] == "sdk-v3" and "`put` keeps the types of its own members" in c["message"]
+               for c in files["daily.ts"]["changes"])
     checked = subprocess.run([str(NODE_MODULES / ".bin" / "tsc"), "-p", str(folder)], capture_output=True, timeout=300)
     assert checked.returncode == 0, checked.stdout.decode()

@@ -12,7 +12,7 @@ import posixpath
 import re
 
 from codemods._base import Codemod, FileContext
-from codemods.javascript import _async_handlers, _aws_sdk_js_codemod, _mocks
+from codemods.javascript import _async_handlers, _aws_sdk_js_codemod, _input_types, _mocks
 from codemods.javascript._services import BLOB_OUTPUTS
 from codemods.javascript._tree import FUNCTIONS, Edit, apply, line, text, walk
 
@@ -47,6 +47,8 @@ class SdkV3(Codemod):
             if translated is None:
                 return tree
             tree = tree.replaced(translated)
+            if tree.dialect != "javascript":
+                tree = apply(tree, _input_types.keep_member_types(tree.data, tree.tree.root_node, ctx))
         edits = _async_handlers.make_async(tree.data, tree.tree.root_node, ctx)
         tree = apply(tree, edits)
         tree, unread = _read_bodies(tree, ctx, report=not v2)
