@@ -54,12 +54,15 @@ def resolve(folder: Path, specifier: str) -> Path | None:
 def after_sdk_v3(path: Path, root: Path, data: bytes, handlers: frozenset[str] | None) -> bytes:
     """The file as sdk-v3 leaves it in a run over the repository: a file that is not Lambda code is not rewritten."""
     from codemods._lambda_code import decide
-    from rewriter.languages import ParseFailure, language_for
+    from rewriter.languages import language_for
 
     language = language_for(path.name)
     if language is None:
         return data
-    display = path.relative_to(root).as_posix()
+    try:
+        display = path.relative_to(root).as_posix()
+    except ValueError:
+        display = path.name
     decided = decide(display, data, handlers, language.name)
     if not decided.is_lambda:
         return data
@@ -68,5 +71,5 @@ def after_sdk_v3(path: Path, root: Path, data: bytes, handlers: frozenset[str] |
     probe = FileContext(display, handlers, codemod="sdk-v3", lambda_code=decided)
     try:
         return language.render(SdkV3().transform(language.parse(data), probe))
-    except (ParseFailure, ValueError, RecursionError):
+    except Exception:  # a source that does not parse, or a codemod's bug: the file stays as it is
         return data

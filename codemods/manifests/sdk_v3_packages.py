@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from codemods._base import Codemod, FileContext
-from codemods.javascript import _aws_sdk_js_codemod
+from codemods.javascript import _aws_sdk_js_codemod, _local_code
 from codemods.javascript.sdk_v3 import V2_IMPORT, SdkV3
 from codemods.manifests import _scan
 from codemods.manifests._text import Edit, apply, line_end, line_number, line_start, newline
@@ -47,7 +47,7 @@ class SdkV3Packages(Codemod):
         if located is None:
             ctx.note(line, "aws-sdk stays: the sources next to this package.json were not found")
             return tree
-        packages = _v3_packages(located.parent, ctx, line)
+        packages = _v3_packages(located.parent, _scan.repository_root(located, ctx.path), ctx, line)
         if packages is None:
             return tree
         data = _replace(tree.data, at, sorted(p for p in packages if p not in dependencies))
@@ -105,7 +105,7 @@ def _mock_package(tree, manifest: dict, ctx: FileContext):
     return tree.replaced(replaced)
 
 
-def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
+def _v3_packages(folder: Path, root: Path, ctx: FileContext, line: int) -> set[str] | None:
     """The @aws-sdk packages the sources import after sdk-v3, or None when one of them stays on v2."""
     files = {path: path.read_bytes() for path in _scan.source_files(folder, _SUFFIXES)}
     v2 = {path: data for path, data in files.items() if V2_IMPORT.search(data)}
@@ -118,17 +118,12 @@ def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
     except _aws_sdk_js_codemod.Unavailable as missing:
         ctx.note(line, f"aws-sdk stays: {missing}")
         return None
-    from rewriter.languages import language_for  # the parsers; imported late, as the engine does
-
     packages: set[str] = set()
     for path, data in files.items():
         if path in v2:
-            language = language_for(path.name)
-            probe = FileContext(path.name, codemod="sdk-v3")
-            try:
-                data = language.render(SdkV3().transform(language.parse(data), probe))
-            except Exception:  # a source that does not parse: it stays as it is, v2 included
-                pass
+            # As the run leaves it: a module that is not Lambda code (a library of scripts) is not rewritten, and
+            # still needs aws-sdk.
+            data = _local_code.after_sdk_v3(path, root, data, None)
             if V2_IMPORT.search(data):
                 ctx.note(line, f"aws-sdk stays: {path.relative_to(folder).as_posix()} keeps the v2 SDK (see its notes)")
                 return None
