@@ -219,3 +219,30 @@ def test_runtime_setting_and_bad_values(tmp_path: Path) -> None:
 def test_templates_above_the_paths_are_not_edited(tmp_path: Path) -> None:
     root = project(tmp_path, SAM, {"orders/app.js": V2, "agent/app.js": V2, "report/app.py": ""})
     assert "template.yaml" not in run(root / "orders")
+
+
+@pytest.mark.parametrize(
+    "template, words",
+    [
+        pytest.param("Resources: [a, b]\nGlobals:\n  Function:\n    Runtime: nodejs20.x\n", None, id="odd-shapes"),
+        pytest.param(SAM.replace("      CodeUri: orders/\n", "      CodeUri: missing/\n"),
+                     "function Orders is not on v3 yet: its handler app.handler names no source file here",
+                     id="handler-not-found"),
+        pytest.param("x-vars: &vars\n  AWS_NODEJS_CONNECTION_REUSE_ENABLED: 1\n" + SAM.replace(
+            "        Variables:\n          TABLE: t\n          AWS_NODEJS_CONNECTION_REUSE_ENABLED: \"1\"\n",
+            "        Variables: *vars\n"), "it is set through a YAML alias or merge", id="alias"),
+        pytest.param(SAM.replace("      Handler: app.handler\n      Runtime: nodejs18.x\n",
+                                 "      Handler: app.handler\n      Runtime: nodejs18.x\n      InlineCode: x\n"),
+                     "function Agent is not on v3 yet: its code is not in this repository", id="inline-code"),
+    ],
+)
+def test_left_with_a_note(tmp_path: Path, template: str, words: str | None) -> None:
+    root = project(tmp_path, template, {"orders/app.js": V2, "agent/app.js": V2, "report/app.py": ""})
+    before = (root / "template.yaml").read_bytes()
+    found = run(root)["template.yaml"]
+    assert found["status"] in ("unchanged", "changed") and not found.get("reason")
+    if words is not None:
+        assert any(words in n for n in messages(found, "notes")), messages(found, "notes")
+    if found["status"] == "unchanged":
+        apply(root)
+        assert (root / "template.yaml").read_bytes() == before

@@ -203,7 +203,7 @@ def _sam(root):
     shared_env = _reuse_chain(globals_, "Environment", "Variables") if globals_ is not None else []
     functions = []
     resources = _yaml_text.value(root, "Resources")
-    for key, resource in getattr(resources, "value", None) or []:
+    for key, resource in _pairs(resources):
         kind = _yaml_text.string(_yaml_text.value(resource, "Type"))
         if kind not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
@@ -216,13 +216,20 @@ def _sam(root):
     return functions, shared_env, shared_runtime
 
 
+def _pairs(mapping) -> list:
+    """(key, value) of a mapping node with plain keys; nothing for any other shape (templates are written by hand)."""
+    if not isinstance(mapping, _yaml_text.yaml.MappingNode):
+        return []
+    return [(k, v) for k, v in mapping.value if isinstance(k, _yaml_text.yaml.ScalarNode)]
+
+
 def _serverless(root):
     provider = _yaml_text.value(root, "provider")
     shared_runtime = _yaml_text.value(provider, "runtime")
     shared_env = _reuse_chain(provider, "environment") if provider is not None else []
     functions = []
     declared = _yaml_text.value(root, "functions")
-    for key, function in getattr(declared, "value", None) or []:
+    for key, function in _pairs(declared):
         if not isinstance(function, _yaml_text.yaml.MappingNode):
             continue
         own = _yaml_text.value(function, "runtime")
@@ -251,19 +258,25 @@ def _read_code(template: Path, root: Path, doc_root, functions: list[_Function],
             continue
         files[function.name] = (modules, _local_code.imported(modules[0][0], root))
     every = {path for _, found in files.values() for path in found}
-    texts = {path: path.read_bytes() for path in every}
-    _aws_sdk_js_codemod.translate_many(
-        [(data.decode("utf-8", "replace").replace("\r\n", "\n"), path.suffix)
-         for path, data in texts.items() if V2_IMPORT.search(data)]
-    ) if any(V2_IMPORT.search(d) for d in texts.values()) else None
+    texts: dict[Path, bytes | None] = {}
+    for path in every:
+        try:
+            texts[path] = path.read_bytes()
+        except OSError:
+            texts[path] = None  # unreadable: nothing says it moved
+    v2 = [(data.decode("utf-8", "replace").replace("\r\n", "\n"), path.suffix)
+          for path, data in texts.items() if data is not None and V2_IMPORT.search(data)]
+    if v2:
+        _aws_sdk_js_codemod.translate_many(v2)  # one Node process for all of them
     for function in functions:
         if function.name not in files:
             continue
         modules, found = files[function.name]
         for path in found:
             handlers = frozenset(name for module, name in modules if module == path) or None
-            after = _local_code.after_sdk_v3(path, root, texts[path], handlers)
-            if V2_IMPORT.search(after):
+            data = texts[path]
+            after = None if data is None else _local_code.after_sdk_v3(path, root, data, handlers)
+            if after is None or V2_IMPORT.search(after):
                 function.v2.append(path.relative_to(root).as_posix())
             elif handlers:
                 function.callbacks += _callback_handlers(path, after, handlers)
@@ -273,11 +286,11 @@ def _declared_handlers(template: Path, doc_root, serverless: bool) -> dict[str, 
     base = template.parent
     found = {}
     if serverless:
-        for key, function in getattr(_yaml_text.value(doc_root, "functions"), "value", None) or []:
+        for key, function in _pairs(_yaml_text.value(doc_root, "functions")):
             found[key.value] = (base, _yaml_text.string(_yaml_text.value(function, "handler")))
         return found
     globals_ = _yaml_text.value(_yaml_text.value(doc_root, "Globals"), "Function")
-    for key, resource in getattr(_yaml_text.value(doc_root, "Resources"), "value", None) or []:
+    for key, resource in _pairs(_yaml_text.value(doc_root, "Resources")):
         properties = _yaml_text.value(resource, "Properties")
         inherits = _yaml_text.string(_yaml_text.value(resource, "Type")) == "AWS::Serverless::Function"
 
