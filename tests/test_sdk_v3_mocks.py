@@ -135,3 +135,27 @@ def test_es_module_suite(tmp_path: Path) -> None:
         'import { mockClient } from "aws-sdk-client-mock"\nimport { S3Client, ListBucketsCommand } from '
         '"@aws-sdk/client-s3"\nimport { handler } from "../src/app.mjs"\nconst s3Mock = mockClient(S3Client)\n\n'
         's3Mock.on(ListBucketsCommand).resolves({ Buckets: [] })\n')
+
+
+def test_typescript_suite_type_checks_under_strict(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.ts").write_text(
+        "import { S3 } from '@aws-sdk/client-s3';\n\nexport const handler = async () => new S3().listBuckets({});\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "app.test.ts").write_text(
+        "import AWSMock from 'aws-sdk-mock';\nimport { handler } from '../src/app';\n\n"
+        "AWSMock.mock('S3', 'listBuckets', (params: unknown, callback: Function) => callback(null, { Buckets: [] }));\n"
+        "export const listed = handler();\n")
+    result = CliRunner().invoke(cli, ["apply", "--no-cache", "-j", "1", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    suite = (tmp_path / "tests" / "app.test.ts").read_text()
+    assert "const mockReplacement = (replace: any) => (input: any) => new Promise<any>(" in suite
+    tsc = NODE_MODULES / ".bin" / "tsc"
+    checked = subprocess.run(
+        [str(tsc), "--noEmit", "--strict", "--target", "es2022", "--module", "commonjs", "--esModuleInterop",
+         "--skipLibCheck", "--types", "node", str(tmp_path / "tests" / "app.test.ts")],
+        capture_output=True, timeout=600, cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout.decode()

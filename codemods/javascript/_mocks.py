@@ -33,9 +33,9 @@ HELPER = "mockReplacement"
 _HELPER = (
     "// aws-sdk-mock's replacement (a value, or a function called with the input and a callback, or returning a",
     "// promise) as an aws-sdk-client-mock `callsFake`.",
-    "const {name} = (replace) => (input) => new Promise((resolve, reject) => {{",
+    "const {name} = (replace{any}) => (input{any}) => new Promise{promise}((resolve, reject) => {{",
     "  if (typeof replace !== 'function') return resolve(replace);",
-    "  const result = replace(input, (error, value) => (error ? reject(error) : resolve(value)));",
+    "  const result = replace(input, (error{any}, value{any}) => (error ? reject(error) : resolve(value)));",
     "  if (result && typeof result.then === 'function') result.then(resolve, reject);",
     "  else if (replace.isSinonProxy || replace._isMockFunction) resolve(result);",
     "}}){semi}",
@@ -59,7 +59,7 @@ def migrate(tree, ctx: FileContext):
     statement, name, esm = found
     try:
         _tested_code_on_v3(data, ctx)
-        edits = _edits(data, root, statement, name, esm, ctx)
+        edits = _edits(data, root, statement, name, esm, ctx, typed=tree.dialect != "javascript")
     except _Left as left:
         ctx.note(left.at, f"test left on aws-sdk-mock: {left}")
         return tree
@@ -109,7 +109,7 @@ def _tested_code_on_v3(data: bytes, ctx: FileContext) -> None:
                 raise _Left(1, f"the code it tests, {source.relative_to(root).as_posix()}, keeps the v2 SDK")
 
 
-def _edits(data: bytes, root, statement, name: str | None, esm: bool, ctx: FileContext) -> list[Edit]:
+def _edits(data: bytes, root, statement, name: str | None, esm: bool, ctx: FileContext, typed: bool) -> list[Edit]:
     if name is None:
         raise _Left(line(statement), "its import is destructured or named; only `const AWSMock = require(...)` and "
                                      "`import AWSMock from ...` are translated")
@@ -193,7 +193,9 @@ def _edits(data: bytes, root, statement, name: str | None, esm: bool, ctx: FileC
     lines += [imported(list(names), package) for package, names in sorted(commands.items())]
     setup = [f"const {variables[s]} = mockClient({clients[s][0]}){semi}" for s in clients]
     if fakes:
-        setup += ["", *(part.format(name=helper, semi=semi) for part in _HELPER)]
+        # TypeScript: aws-sdk-mock took any replacement and gave any result (`noImplicitAny` must not refuse it)
+        types = {"any": ": any", "promise": "<any>"} if typed else {"any": "", "promise": ""}
+        setup += ["", *(part.format(name=helper, semi=semi, **types) for part in _HELPER)]
     last_import = [s for s in root.named_children if s.type == "import_statement"][-1:] if esm else []
     if last_import and last_import[0] != statement:
         at = line_end(data, last_import[0].end_byte)  # declarations after the imports, as ES modules read
