@@ -8,9 +8,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -141,7 +139,23 @@ def _without_import_attributes(data: bytes) -> bytes:
     return _IMPORT_ATTRIBUTES.sub(blank, data)
 
 
+# The same bytes are parsed several times per file: a codemod's result is parsed again by the verification's
+# check, and a pass that changes nothing gives back what it was given. Trees are never edited in place (a codemod
+# edits bytes and parses those), so the last few parses can stand for a new one.
+_PARSED: dict[tuple[str, bytes], SourceTree] = {}
+_PARSED_KEEP = 4
+
+
 def _parse_tree_sitter(dialect: str, data: bytes) -> SourceTree:
+    parsed = _PARSED.get((dialect, data))
+    if parsed is None:
+        parsed = _PARSED[dialect, data] = _parse_fresh(dialect, data)
+        while len(_PARSED) > _PARSED_KEEP:
+            del _PARSED[next(iter(_PARSED))]
+    return parsed
+
+
+def _parse_fresh(dialect: str, data: bytes) -> SourceTree:
     tree = _parser(dialect).parse(data)
     if tree.root_node.has_error and dialect != "java" and (b"with" in data or b"assert" in data):
         masked = _without_import_attributes(data)
@@ -165,18 +179,14 @@ def _check_javascript(data: bytes, path: str) -> SourceTree:
     node = shutil.which("node")
     if node is None or not path.endswith((".js", ".mjs", ".cjs")):
         return tree  # node cannot read JSX
+    from rewriter import node_syntax
+
     # The file's own folder may hold a package.json that says which module system a .js file uses: the
     # syntax the tree shows decides instead.
     esm = any(child.type in ("import_statement", "export_statement") for child in tree.tree.root_node.children)
-    with tempfile.TemporaryDirectory() as folder:
-        copy = os.path.join(folder, "check.mjs" if esm else "check.cjs")
-        with open(copy, "wb") as out:
-            out.write(data)
-        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=60)
-    if checked.returncode != 0:
-        lines = checked.stderr.decode("utf-8", "replace").splitlines()
-        where = next((text.rsplit(":", 1)[-1] for text in lines[:1] if text.startswith(copy + ":")), "?")
-        message = next((text for text in lines if "Error" in text), "node --check failed")
+    refused = node_syntax.check(node, data, esm)
+    if refused is not None:
+        where, message = refused
         raise ParseFailure(f"line {where}: {message}")
     return tree
 
