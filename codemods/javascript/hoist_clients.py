@@ -9,6 +9,7 @@ where it is, with a note; so does a database connection (its reuse needs care th
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from codemods._base import Codemod, FileContext
 from codemods.catalog import JS_CONSTRUCTORS, JS_MARKERS, JsConstructor, Reuse
@@ -567,13 +568,17 @@ class _Hoister:
     def _config_changes_after(self, anchor: Node) -> int | None:
         """The line of a change to the SDK's global config that runs after module code above ``anchor``
         (later at module level, or in any function), if there is one: a client built above it would miss it."""
-        for statement in self.root.named_children:
-            for node in walk(statement):
-                if not self._changes_global_config(node):
-                    continue
-                if statement.start_byte >= anchor.start_byte or _scope_of(node) is not None:
-                    return line(node)
+        for statement, node in self._config_changes:
+            if statement.start_byte >= anchor.start_byte or _scope_of(node) is not None:
+                return line(node)
         return None
+
+    @functools.cached_property
+    def _config_changes(self) -> list[tuple[Node, Node]]:
+        """(top-level statement, the change in it) of every change to the SDK's global config, in source order:
+        found in one walk of the module, not one per client."""
+        return [(statement, node) for statement in self.root.named_children for node in walk(statement)
+                if self._changes_global_config(node)]
 
     def _with_dependencies(self, depends: list[str], locals_: dict[str, _Local]) -> list[Node]:
         found: list[Node] = []
