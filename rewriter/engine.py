@@ -12,6 +12,7 @@ import functools
 import os
 import signal
 import stat as stat_module
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -64,7 +65,7 @@ class FileJob:
     traits: FunctionTraits = NO_TRAITS  # what the template says about the functions of this file
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # one per file, all kept to the end of the run: no __dict__ each
 class FileResult:
     path: str  # display path
     language: str
@@ -367,8 +368,19 @@ def run(
     and a file whose stat the stat index recorded is answered without being read or sent to a worker.
     """
     results: dict[int, FileResult] = {}
+    messages: dict[str, str] = {}
 
     def done(index: int, result: FileResult) -> None:
+        # Every result is kept to the end of the run: one that came from a worker holds its own copy of each
+        # string, where the job's, and one message for all the files with the same note, will do.
+        job = jobs[index]
+        if result.path == job.display:
+            result.path = job.display
+        if result.abspath == job.path:
+            result.abspath = job.path
+        result.language = sys.intern(result.language)
+        result.notes = [note if note.message is messages.setdefault(note.message, note.message)
+                        else dataclasses.replace(note, message=messages[note.message]) for note in result.notes]
         results[index] = result
         if progress is not None:
             progress(result)
