@@ -41,7 +41,8 @@ clean:
 
 # Every benchmark `make bench` runs, in this order: each prints Markdown on stdout, and benchmarks/all.py writes
 # it all into benchmarks/README.md with the machine and the date. Add a new benchmark script here.
-BENCHMARKS := benchmarks/run.py benchmarks/lambda_dense.py
+# js_speed.py installs jscodeshift into benchmarks/js (npm ci) on first use.
+BENCHMARKS := benchmarks/run.py benchmarks/lambda_dense.py benchmarks/js_speed.py benchmarks/scale_series.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/all.py $(BENCHMARKS)
