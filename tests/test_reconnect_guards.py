@@ -79,7 +79,7 @@ def test_pipeline_verifies_every_fixture(case: Path, layout: str, tmp_path: Path
         ("redis_module", "redis-py reconnects by itself"),
         ("hand_written_guard", "proved check is `conn.ping(); conn.rollback()`"),
         ("tenant_select_db", "`conn.select_db(event[\"tenant\"])` changes the connection for the rest of its life"),
-        
+
     ],
 )
 def test_left_alone_with_a_note(case: str, note: str) -> None:

@@ -98,10 +98,10 @@ def construction_kind(data: bytes, value) -> str | None:
     last = _text(data, calls[-1].child_by_field_name("name"))
     if owner == "DriverManager" and first == "getConnection" and len(calls) == 1:
         return "connection"
-    if owner.endswith("ClientBuilder") and (first == "defaultClient" and len(calls) == 1
-                                            or first == "standard" and last == "build"):
+    if owner.endswith("ClientBuilder") and ((first == "defaultClient" and len(calls) == 1)
+                                            or (first == "standard" and last == "build")):
         return "client"
-    if owner.endswith("Client") and (first == "create" and len(calls) == 1 or first == "builder" and last == "build"):
+    if owner.endswith("Client") and ((first == "create" and len(calls) == 1) or (first == "builder" and last == "build")):
         return "client"
     return None
 
@@ -727,7 +727,7 @@ def _role(node) -> str | None:
 def _is_reference(identifier) -> bool:
     """Whether an identifier names a variable (not a called method or a field selected from an object)."""
     parent, role = identifier.parent, _role(identifier)
-    return not (parent.type == "method_invocation" and role == "name" or parent.type == "field_access" and role == "field")
+    return not ((parent.type == "method_invocation" and role == "name") or (parent.type == "field_access" and role == "field"))
 
 
 class _Scope:
@@ -747,8 +747,8 @@ class _Scope:
         bindings = [n for n in _walk(body) if n.type in ("variable_declarator", "enhanced_for_statement",
                                                           "catch_formal_parameter", "resource", "inferred_parameters",
                                                           "formal_parameter")
-                    and (self.owner._name(n) == name or n.type == "inferred_parameters"
-                         and name in {_text(data, c) for c in n.named_children})]
+                    and (self.owner._name(n) == name or (n.type == "inferred_parameters"
+                         and name in {_text(data, c) for c in n.named_children}))]
         if not bindings:
             return None
         if name in self.reading:

@@ -94,7 +94,7 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed(dist: str) -> tuple[tuple[str, frozenset[str]], ...] | None:
     """(dependency, the extras that ask for it; empty: the base install) from installed metadata, or None."""
     try:
