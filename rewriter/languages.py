@@ -172,7 +172,7 @@ def _check_javascript(data: bytes, path: str) -> SourceTree:
         copy = os.path.join(folder, "check.mjs" if esm else "check.cjs")
         with open(copy, "wb") as out:
             out.write(data)
-        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=60)
+        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=60, check=False)
     if checked.returncode != 0:
         lines = checked.stderr.decode("utf-8", "replace").splitlines()
         where = next((text.rsplit(":", 1)[-1] for text in lines[:1] if text.startswith(copy + ":")), "?")

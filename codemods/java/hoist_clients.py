@@ -161,7 +161,7 @@ class _Class:
     def __init__(self, data: bytes, node, ctx: FileContext) -> None:
         self.data, self.node, self.ctx = data, node, ctx
         self.body = node.child_by_field_name("body")
-        self.members = [c for c in self.body.named_children] if self.body is not None else []
+        self.members = list(self.body.named_children) if self.body is not None else []
         self.methods = [m for m in self.members if m.type == "method_declaration"]
         self.fields = [m for m in self.members if m.type == "field_declaration"]
         self.nl = newline(data)

@@ -93,7 +93,7 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
         return None
     encoded = result.encode()
     if V2_IMPORT.search(encoded):
-        reasons = [(i + 1, m.group(0)) for i, l in enumerate(source.splitlines()) for m in [_V2_ONLY.search(l)] if m]
+        reasons = [(i + 1, m.group(0)) for i, text in enumerate(source.splitlines()) for m in [_V2_ONLY.search(text)] if m]
         for at, what in reasons or [(first, "")]:
             if what.endswith("update"):
                 ctx.note(at, "v2 SDK left in place: `AWS.config.update(...)` sets keys the translation cannot carry "
@@ -127,8 +127,8 @@ def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tu
     comment, found by its start (the tool may reprint the statement over several lines)."""
     found = {}
     for at in marked:
-        code = next((l.strip() for l in lines[at:] if not l.strip().startswith("//")), "")
-        where = next((i + 1 for i, l in enumerate(original) if code and l.strip().startswith(code)), 1)
+        code = next((text.strip() for text in lines[at:] if not text.strip().startswith("//")), "")
+        where = next((i + 1 for i, text in enumerate(original) if code and text.strip().startswith(code)), 1)
         found.setdefault(where, lines[at - 1].strip().lstrip("/ ").rstrip(".") + " (aws-sdk-js-codemod)")
     return sorted(found.items())
 

@@ -400,7 +400,7 @@ class _Hoister(Constancy):
             small = line.body[0]
             if line is not primary and isinstance(small, cst.Assign) and _mutable(small.value, self.facts):
                 local = small.targets[0].target.value
-                escapes = _Escapes(local, {id(l) for l in lines})
+                escapes = _Escapes(local, {id(moved) for moved in lines})
                 walk(fn.node, escapes)
                 if escapes.how:
                     raise _Refused(
@@ -503,7 +503,6 @@ class _Hoister(Constancy):
         it fails where it failed before, and a value that changes (a test's monkeypatch) gets its own value.
         """
         mutations = self._check_uses(target, fn, ctor) if target is not None else []
-        primary = state.line if target is not None else None
         locals_of = {_bound_local(line): line for line in deps}
         kept: set[str] = set()
         while True:  # a dependency read elsewhere stays in the handler, and so do those it reads
@@ -523,7 +522,7 @@ class _Hoister(Constancy):
         for line in body_deps:
             local = _bound_local(line)
             if isinstance(line.body[0], cst.Assign) and _mutable(line.body[0].value, self.facts):
-                escapes = _Escapes(local, {id(l) for l in [*body_deps, *mutations, state.line] if l is not None})
+                escapes = _Escapes(local, {id(dep) for dep in [*body_deps, *mutations, state.line] if dep is not None})
                 walk(fn.node, escapes)
                 if escapes.how:
                     raise _Refused(
@@ -732,7 +731,7 @@ class _Hoister(Constancy):
         for line in lines:
             reads |= names_in(line)
         for name in reads:
-            if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(l) for l in lines):
+            if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(moved) for moved in lines):
                 continue
             module_name = self.renames.get(id(fn.node), {}).get(name, name)
             if module_name in self.placed_at:

@@ -256,7 +256,8 @@ class _Lazy:
                     if isinstance(small, cst.ImportFrom) and small.relative:
                         found.append("." * len(small.relative) + (dotted(small.module) or "" if small.module else ""))
                     elif isinstance(small, (cst.Import, cst.ImportFrom)):
-                        found += [m for m in _modules(small) if top_package(m) not in sys.stdlib_module_names | set(HEAVY_IMPORTS) | {"__future__"}]
+                        known = sys.stdlib_module_names | set(HEAVY_IMPORTS) | {"__future__"}
+                        found += [m for m in _modules(small) if top_package(m) not in known]
         return found
 
     def _still_loaded(self, placed: list[_Candidate]) -> list[_Candidate]:

@@ -515,7 +515,7 @@ class _Editor(cst.CSTTransformer):
             names.extend(renamed if isinstance(renamed, list) else [renamed])
         if not names:
             return cst.RemoveFromParent()
-        if len(names) == len(original_node.names) and all(a is b for a, b in zip(names, original_node.names)):
+        if len(names) == len(original_node.names) and all(a is b for a, b in zip(names, original_node.names, strict=True)):
             return updated_node
         names[-1] = names[-1].with_changes(comma=original_node.names[-1].comma)
         return updated_node.with_changes(names=names)
