@@ -57,7 +57,8 @@ class Options:
 
     def mentioned_in(self, data: bytes) -> bool:
         """Whether ``data`` names a package of an added constructor: a cheap prefilter like MARKERS."""
-        return any(spec.qualname.split(".")[0].encode() in data for spec in (*self.clients, *self.reconnect))
+        specs: tuple[ClientSpec | ReconnectSpec, ...] = (*self.clients, *self.reconnect)
+        return any(spec.qualname.split(".")[0].encode() in data for spec in specs)
 
 
 NO_OPTIONS = Options()

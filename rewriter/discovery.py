@@ -228,12 +228,12 @@ def discover(
     known = _TemplateCache(cache_dir, root) if cache_dir is not None else None
     for template in dict.fromkeys(templates):
         try:
-            for module, function, found in _handlers_in(template, root, known):
+            for module, function, deployed in _handlers_in(template, root, known):
                 entry_points.setdefault(module, set()).add(function)
-                if found != NO_TRAITS:
+                if deployed != NO_TRAITS:
                     had = traits.get(module, NO_TRAITS)
-                    traits[module] = _traits(had.snap_start or found.snap_start,
-                                             had.managed_instances or found.managed_instances)
+                    traits[module] = _traits(had.snap_start or deployed.snap_start,
+                                             had.managed_instances or deployed.managed_instances)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
         except RecursionError:
@@ -311,6 +311,7 @@ def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
+    assert isinstance(node, yaml.MappingNode)  # YAML has no fourth kind of node
     return loader.construct_mapping(node, deep=True)
 
 

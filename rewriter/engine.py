@@ -193,7 +193,7 @@ def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: by
     codemods = []
     for codemod in wanting:
         ctx.codemod = codemod.NAME
-        reason = codemod.declines(data, ctx) if lambda_code.is_lambda else lambda_code.why
+        reason = codemod.declines(data, ctx) if lambda_code is None or lambda_code.is_lambda else lambda_code.why
         if reason is None:
             codemods.append(codemod)
         elif not any(note.message == reason for note in ctx.notes):
@@ -307,13 +307,14 @@ def _last_changer(names: tuple[str, ...], result: FileResult) -> str:
 
 
 def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
-    language = language_for(job.path)
-    ctx, codemods = _selected(job, language, names, result.before)
-    tree, previous, found = language.parse(result.before), result.before, []
-    if suppress.parse(result.before):  # the codemods a suppression stopped made no step
+    language, before, after = language_for(job.path), result.before, result.after
+    assert language is not None and before is not None and after is not None  # a changed file's
+    ctx, codemods = _selected(job, language, names, before)
+    tree, previous, found = language.parse(before), before, []
+    if suppress.parse(before):  # the codemods a suppression stopped made no step
         run = functools.partial(_run_codemods, language=language)
         first = dataclasses.replace(ctx, changes=[], notes=list(ctx.notes))
-        _, codemods, _ = suppress.honour(result.before, tree, run(tree, codemods, first), codemods, first, run)
+        _, codemods, _ = suppress.honour(before, tree, run(tree, codemods, first), codemods, first, run)
     for index, codemod in enumerate(codemods):
         ctx.codemod = codemod.NAME
         tree = codemod.transform(tree, ctx)
@@ -327,12 +328,12 @@ def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tup
                 return language.render(_run_codemods(language.parse(again) if parsed is None else parsed, upto, fresh))
 
             try:
-                verify(job.display, result.before, text, language, rerun)
+                verify(job.display, before, text, language, rerun)
             except VerificationFailed:
                 continue
         found.append((codemod.NAME, text))
         previous = text
-    return found if found and found[-1][1] == result.after else [(_last_changer(names, result), result.after)]
+    return found if found and found[-1][1] == after else [(_last_changer(names, result), after)]
 
 
 def _through_link_to_outside(path: Path, root: Path) -> bool:
@@ -449,7 +450,8 @@ class _StatLookup:
 
     def _index(self, job: FileJob) -> StatIndex:
         # The jobs of a run share their settings' objects: known by identity, the key is worked out once.
-        same = (type(job), *(id(getattr(job, name)) for name in self._fields(type(job))))
+        kind: type = type(job)  # mypy takes a class whose instances are unhashable for an unhashable key
+        same = (kind, *(id(getattr(job, name)) for name in self._fields(kind)))
         settings = self.settings.get(same)
         if settings is None:
             settings = self.settings[same] = settings_key(job, self.names)

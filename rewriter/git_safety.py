@@ -239,7 +239,7 @@ def service_command(url: str, name: str) -> str:
 def fetch_url(runner: git.Git, url: str) -> str:
     """The URL git will fetch from once the configuration's url.<base>.insteadOf is applied, checked."""
     check_remote_url(url)
-    final = runner.ls_remote("--get-url", "--end-of-options", url).strip()
+    final = str(runner.ls_remote("--get-url", "--end-of-options", url)).strip()
     check_remote_url(final)
     return final
 

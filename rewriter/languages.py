@@ -12,9 +12,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 
 class ParseFailure(Exception):
@@ -105,7 +108,7 @@ class SourceTree:
 
 
 @functools.cache
-def _parser(dialect: str):
+def _parser(dialect: str) -> tree_sitter.Parser:
     import tree_sitter
 
     if dialect == "java":
@@ -185,7 +188,9 @@ def _check_tree_sitter(dialect: str, data: bytes, path: str) -> SourceTree:
     return _parse_tree_sitter(dialect, data)
 
 
-def _tree_sitter_language(name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], None] | None = None):
+def _tree_sitter_language(
+    name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], SourceTree] | None = None
+) -> Language:
     parse = functools.partial(_parse_tree_sitter, name)
     return Language(name, suffixes, parse, lambda tree: tree.data, check or functools.partial(_check_tree_sitter, name))
 

@@ -26,12 +26,13 @@ import dataclasses
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:
+    import tomli as tomllib
 
 from codemods import all_codemods, select
 from rewriter import config, gate

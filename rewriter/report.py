@@ -70,7 +70,7 @@ class Report:
                 entry["diff"] = diffs[r.path]
             files.append(entry)
         counts = self.counts
-        summary = {status.value: counts[status] for status in Status}
+        summary: dict[str, object] = {status.value: counts[status] for status in Status}
         summary["problems"] = [{"path": p, "reason": why} for p, why in self.problems]
         summary["exit_status"] = self.return_code
         return json.dumps(

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
 from codemods._base import Codemod, FileContext
 from codemods.java._handlers import base_name as _base_name
 from codemods.java._handlers import handler_methods
 from codemods.manifests._text import Edit, apply, indent_at, line_end, line_start, newline
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # Calls whose result differs from one call to the next: a client built from them is not constant.
 PER_CALL = frozenset({"now", "randomUUID", "currentTimeMillis", "nanoTime", "random", "nextInt", "nextLong",
@@ -108,14 +112,14 @@ def construction_kind(data: bytes, value) -> str | None:
 
 @dataclasses.dataclass
 class _Hoist:
-    statement: object
-    method: object
+    statement: Node
+    method: Node
     name: str
     type: str
-    value: object
+    value: Node
     kind: str
-    comments: list
-    declaration: object = None  # `Connection conn = null;` when the construction is an assignment to it
+    comments: list[Node]
+    declaration: Node | None = None  # `Connection conn = null;` when the construction is an assignment to it
     inlined: dict = dataclasses.field(default_factory=dict)  # constant locals it reads -> their initialisers
     lazy: str | None = None  # the variable that may be unset: built by the first invocation, not at class init
     static: bool = True  # False: it reads final instance fields, so it becomes one too (set when the handler is built)
@@ -239,6 +243,7 @@ class _Class:
                 target = call.child_by_field_name("object")
                 if target is None:
                     continue
+                owner: str | None
                 if target.type == "object_creation_expression":
                     owner = _base_name(self.data, target.child_by_field_name("type"))
                 elif target.type == "identifier":
@@ -291,6 +296,7 @@ class _Class:
                     self.ctx.note(_line(statement), f"left `{self._name(statement)}` in {self._name(method)}: "
                                   "try-with-resources closes it at the end of the block")
                 declaration = None
+                kind: str | None
                 if statement.type == "expression_statement":
                     name, value, declaration = self._assigned_connection(body, statement)
                     if declaration is None:
@@ -502,7 +508,8 @@ class _Class:
         return "".join(parts) + self.data[at:node.end_byte].decode("utf-8", "replace")
 
     def _comments_above(self, statement) -> list:
-        comments, node = [], statement.prev_named_sibling
+        comments: list[Node] = []
+        node = statement.prev_named_sibling
         expected = statement.start_point[0] - 1
         while node is not None and node.type in ("line_comment", "block_comment") and node.end_point[0] == expected:
             comments.insert(0, node)
@@ -522,7 +529,7 @@ class _Class:
         fields: list[bytes] = []
         edits: list[Edit] = []
         done: set[str] = set()
-        closes: list[tuple[str, object]] = []
+        closes: list[tuple[str, Node]] = []
         assignments: list[_Hoist] = []
 
         def guarded(plan: _Hoist, condition: bytes) -> Edit:
@@ -617,7 +624,7 @@ class _Class:
         text = b"\n".join(line[len(unit):] if line.startswith(outer + unit) else line for line in lines)
         return [e for e in edits if e not in inside] + [Edit(start, end, text)]
 
-    def _unread_locals(self, plans: list[_Hoist]) -> list[tuple[object, str]]:
+    def _unread_locals(self, plans: list[_Hoist]) -> list[tuple[Node, str]]:
         """Constant locals that only hoisted clients read: once their value is written into the fields, they go."""
         moved = [plan for plan in plans if plan.kind == "client" and not plan.lazy]
         gone = [(plan.statement.start_byte, plan.statement.end_byte) for plan in moved]
@@ -627,7 +634,7 @@ class _Class:
                 declaration = initialiser.parent.parent
                 if len(declaration.children_by_field_name("declarator")) == 1:
                     candidates[declaration.start_byte] = (declaration, name, plan.method)
-        dropped: list[tuple[object, str]] = []
+        dropped: list[tuple[Node, str]] = []
         changed = True
         while changed:
             changed = False
@@ -648,7 +655,7 @@ class _Class:
             start, end = node.start_byte, node.end_byte
         return Edit(start, end, b"")
 
-    def _close_edits(self, closes: list[tuple[str, object]]) -> list[Edit]:
+    def _close_edits(self, closes: list[tuple[str, Node]]) -> list[Edit]:
         """Remove `conn.close()` from the method that opened `conn`, with an `if`/`try` left empty by it."""
         edits = []
         for name, method in closes:

@@ -72,7 +72,8 @@ class SdkV3Tsx(SdkV3):
 
 
 def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
-    first = data.count(b"\n", 0, V2_IMPORT.search(data).start()) + 1
+    v2 = V2_IMPORT.search(data)  # the codemod's markers found one
+    first = data.count(b"\n", 0, v2.start() if v2 else 0) + 1
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         source = data[3 if bom else 0 :].decode("utf-8")
@@ -125,7 +126,7 @@ def _blank_runs_as_in(source: str, result: str) -> str:
 def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tuple[int, str]]:
     """(original line, the tool's comment) for each comment the tool wrote: the line is that of the code below the
     comment, found by its start (the tool may reprint the statement over several lines)."""
-    found = {}
+    found: dict[int, str] = {}
     for at in marked:
         code = next((text.strip() for text in lines[at:] if not text.strip().startswith("//")), "")
         where = next((i + 1 for i, text in enumerate(original) if code and text.strip().startswith(code)), 1)

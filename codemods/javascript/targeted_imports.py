@@ -202,6 +202,7 @@ def _plan(data: bytes, root: Node, found: _Import, tsconfig_known: bool = False)
 
 def _plan_namespace(data: bytes, root: Node, found: _Import, plan: _Plan, tsconfig_known: bool) -> None:
     name = found.namespace
+    assert name is not None  # the caller's test
     uses = [n for n in names_in(data, root, name) if n != found.namespace_node]
     if any(is_declaration_site(n) for n in uses):
         where = next(n for n in uses if is_declaration_site(n))

@@ -129,7 +129,8 @@ def import_names(name: str) -> tuple[str, ...]:
 
 def _logical_lines(data: bytes):
     """(start, end, text) per requirement, joining `\\` continuations (hash-pinned requirements span lines)."""
-    pos, start, parts = 0, 0, []
+    pos, start = 0, 0
+    parts: list[bytes] = []
     for line in data.splitlines(keepends=True):
         if not parts:
             start = pos

@@ -19,6 +19,7 @@ import glob
 import os
 import re
 import sys
+from typing import TypeGuard
 from pathlib import Path
 
 import yaml
@@ -59,7 +60,7 @@ def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def handler_like(node: ast.AST) -> bool:
+def handler_like(node: ast.AST) -> TypeGuard[ast.FunctionDef | ast.AsyncFunctionDef]:
     """``def handler(event, context)`` and its variants (``evt, ctx``, ``event, _``, extra parameters with
     defaults, as in ``handler(event, context=None, debug=False)``): how Lambda calls a handler, two arguments."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -122,7 +123,7 @@ def _functions(template: Path, data: dict) -> list[_Function]:
         resource = _mapping(resource)
         properties = _mapping(resource.get("Properties"))
         content = {"AWS::Serverless::LayerVersion": properties.get("ContentUri"),
-                   "AWS::Lambda::LayerVersion": properties.get("Content")}.get(resource.get("Type"))
+                   "AWS::Lambda::LayerVersion": properties.get("Content")}.get(str(resource.get("Type")))
         if isinstance(content, str) and "://" not in content:
             layer_folders[str(name)] = Path(os.path.normpath(base / content))
     globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
@@ -146,7 +147,8 @@ def _functions(template: Path, data: dict) -> list[_Function]:
             continue
         folder = Path(os.path.normpath(base / code))
         module = next(iter(_module_of(folder, handler, runtime)), None) if isinstance(handler, str) else None
-        refs = properties.get("Layers") if isinstance(properties.get("Layers"), list) else []
+        listed = properties.get("Layers")
+        refs = listed if isinstance(listed, list) else []
         # `!Ref Name` reads as "Name"; `!GetAtt Name.Arn` as "Name.Arn"
         layers = tuple(layer_folders[str(ref).split(".")[0]] for ref in refs if str(ref).split(".")[0] in layer_folders)
         found.append(_Function(str(name), template, folder, module[0] if module else None, layers, runtime))

@@ -79,6 +79,7 @@ def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
         if path in v2:
             language = language_for(path.name)
             probe = FileContext(path.name, codemod="sdk-v3")
+            assert language is not None  # a source that imports v2 is JavaScript or TypeScript
             try:
                 data = language.render(SdkV3().transform(language.parse(data), probe))
             except Exception:  # a source that does not parse: it stays as it is, v2 included
