@@ -12,6 +12,7 @@ import dataclasses
 import re
 import weakref
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -477,7 +478,11 @@ def lines_of(module: cst.Module, ctx=None) -> NodeLines | _Unread:
     return index.lines
 
 
-def dotted(expr: cst.BaseExpression) -> str | None:
+# What a module's or a block's body holds (libcst's BaseStatement, as the union its bodies are typed with).
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+
+
+def dotted(expr: cst.BaseExpression | None) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
     if isinstance(expr, cst.Name):
         return expr.value
@@ -702,7 +707,7 @@ class ModuleFacts:
                 isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
             ):
                 for small in stmt.body:
-                    imports.update(import_bindings(small))
+                    imports.update(import_bindings(cast("cst.Import | cst.ImportFrom", small)))
                 if header:
                     import_end = index + 1
             elif header and isinstance(stmt, (cst.Try, cst.If)) and _contains_import(stmt):
@@ -789,7 +794,8 @@ class _Changes(cst.CSTVisitor):
         qualname = self.facts.qualname(node.func)
         if qualname in ENV_WRITES:
             key = node.args[0].value if node.args and qualname in _ENV_KEYED else None
-            self.env.add(key.evaluated_value if isinstance(key, cst.SimpleString) else None)
+            value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+            self.env.add(value if isinstance(value, str) else None)  # None: a key not known here
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _CHANGING_METHODS:
             self._changed(node.func)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codemods._base import FileContext
 from codemods.catalog import HEAVY_IMPORTS
@@ -143,7 +144,7 @@ class _Lazy:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions = None
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
@@ -223,6 +224,7 @@ class _Lazy:
         at = self.line(candidate.stmt)
         for use in mine:
             fn = use.function
+            assert fn is not None  # tested above
             name = fn.name.value
             facts = FunctionFacts.read(fn)
             if use.name in facts.bindings or use.name in facts.params or use.name in facts.globals:
