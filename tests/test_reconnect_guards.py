@@ -1,4 +1,4 @@
-"""reconnect-guards (Python): fixture pairs, and the rewritten handlers against real database servers.
+"""reconnect-guards (Python): the rewritten handlers against real database servers (pairs: test_fixtures.py).
 
 The behaviour tests run each handler several times in one warm module, as Lambda does, and count the
 connections the server accepted. Between two invocations the server kills the handler's connection
@@ -38,23 +38,6 @@ def rewrite(source: str | bytes) -> tuple[bytes, FileContext]:
         ctx.codemod = codemod.NAME
         tree = codemod().transform(tree, ctx)
     return tree.bytes, ctx
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".in.py") for c in CASES])
-def test_fixture(case: Path) -> None:
-    source = case.read_bytes()
-    expected = case.with_name(case.name.replace(".in.py", ".out.py"))
-    result, ctx = rewrite(source)
-    assert result == (expected.read_bytes() if expected.exists() else source)
-    compile(result, str(case), "exec")
-    again, second = rewrite(result)
-    assert again == result, "a second run changed the result"
-    assert not second.changes
-    if expected.exists():
-        assert ctx.changes, "the output differs but no change was recorded"
-        assert all(1 <= c.line <= source.count(b"\n") for c in ctx.changes)
-    else:
-        assert not ctx.changes
 
 
 @pytest.mark.parametrize("layout", ["as-is", "crlf", "tabs"])
