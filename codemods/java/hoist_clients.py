@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from codemods._base import Codemod, FileContext
 from codemods.java._handlers import base_name as _base_name
 from codemods.java._handlers import handler_methods
-from codemods.manifests._text import Edit, apply, indent_at, line_end, line_start, newline
+from codemods._text import Edit, apply, indent_at, line_end, line_start, newline
 
 if TYPE_CHECKING:
     from tree_sitter import Node

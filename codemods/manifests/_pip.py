@@ -17,7 +17,7 @@ from pathlib import Path
 from codemods._base import FileContext
 from codemods.manifests import _needs, _scan, _shipped
 from codemods.manifests._needs import normalise
-from codemods.manifests._text import Edit, apply, line_number
+from codemods._text import Edit, apply, line_number
 
 # Distribution name (normalised) -> the top-level modules it installs, where they differ from the name.
 DIST_IMPORTS: dict[str, tuple[str, ...]] = {

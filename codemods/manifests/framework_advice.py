@@ -10,7 +10,7 @@ import re
 
 from codemods._base import Codemod, FileContext
 from codemods.manifests import _scan
-from codemods.manifests._text import line_number
+from codemods._text import line_number
 
 # (pattern in the manifest, advice)
 JAVA_FRAMEWORKS = (

@@ -12,7 +12,7 @@ from codemods._base import Codemod, FileContext
 from codemods.javascript import _aws_sdk_js_codemod
 from codemods.javascript.sdk_v3 import V2_IMPORT, SdkV3
 from codemods.manifests import _scan
-from codemods.manifests._text import Edit, apply, line_end, line_number, line_start, newline
+from codemods._text import Edit, apply, line_end, line_number, line_start, newline
 
 # A version every @aws-sdk package the translation writes was released at (client-*, lib-dynamodb, lib-storage,
 # s3-request-presigner, credential-providers): one caret range for all, so that npm resolves one set.
