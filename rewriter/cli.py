@@ -216,7 +216,8 @@ def list_codemods() -> None:
     from codemods import all_codemods
 
     rows = [
-        (name, ", ".join(impl.LANGUAGE + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "") for impl in impls),
+        (name, ", ".join(language + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "")
+                         for impl in impls for language in impl.LANGUAGES),
          impls[0].DESCRIPTION)
         for name, impls in all_codemods().items()
     ]

@@ -77,7 +77,7 @@ def _codemods_for(names: tuple[str, ...], language: str) -> list[Codemod]:
 
 @functools.lru_cache(maxsize=64)
 def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemod], ...]:
-    return tuple(impl for impl in select(names) if impl.LANGUAGE == language)
+    return tuple(impl for impl in select(names) if language in impl.LANGUAGES)
 
 
 class _Printed:

@@ -111,7 +111,7 @@ def rewrite(
     ctx = FileContext(name, entry_points, location=location, options=options, traits=traits)
     tree = language.parse(data)
     for impl in select([codemod]):
-        if impl.LANGUAGE == language.name:
+        if language.name in impl.LANGUAGES:
             ctx.codemod = impl.NAME
             tree = impl().transform(tree, ctx)
     return language.render(tree), ctx

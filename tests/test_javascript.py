@@ -42,7 +42,7 @@ def rewrite(
     ctx = FileContext(name, entry_points)
     tree = language.parse(data)
     for codemod in select(list(codemods)):
-        if codemod.LANGUAGE == language.name:
+        if language.name in codemod.LANGUAGES:
             ctx.codemod = codemod.NAME
             tree = codemod().transform(tree, ctx)
     return language.render(tree), ctx

@@ -20,6 +20,7 @@ from codemods._base import Codemod, FileContext
 from codemods.java._handlers import base_name as _base_name
 from codemods.java._handlers import handler_methods
 from codemods._text import Edit, apply, indent_at, line_end, line_start, newline
+from rewriter.languages import SourceTree
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -126,14 +127,14 @@ class _Hoist:
     in_constructor: bool = False  # it reads a final field the constructor sets, so the constructor sets it too
 
 
-class HoistClients(Codemod):
+class HoistClients(Codemod[SourceTree]):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "java"
+    LANGUAGES = ("java",)
     MARKERS = (b"ClientBuilder", b"Client.create", b"Client.builder", b"Client(", b"DynamoDBMapper",
                b"DriverManager.getConnection")
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         data = tree.data
         edits: list[Edit] = []
         classes = {node.start_byte: _Class(data, node, ctx) for node in _walk(tree.tree.root_node)

@@ -32,6 +32,7 @@ from codemods.javascript._tree import (
     text,
     walk,
 )
+from rewriter.languages import SourceTree
 
 # Where a handler is recognised without a template naming it.
 # The shared rule for which exported functions are handlers when no template names one.
@@ -120,22 +121,14 @@ class _Write:
     assigned: bool  # the name itself is assigned (else: something it holds is changed)
 
 
-class HoistClients(Codemod):
+class HoistClients(Codemod[SourceTree]):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = tuple(sorted({b"aws-sdk", b"@aws-sdk/", *JS_MARKERS}))
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         return _Hoister(tree, ctx).run()
-
-
-class HoistClientsTypeScript(HoistClients):
-    LANGUAGE = "typescript"
-
-
-class HoistClientsTsx(HoistClients):
-    LANGUAGE = "tsx"
 
 
 class _Hoister:

@@ -15,6 +15,7 @@ from codemods._base import Codemod, FileContext
 from codemods.javascript import _async_handlers, _aws_sdk_js_codemod
 from codemods.javascript._services import BLOB_OUTPUTS
 from codemods.javascript._tree import FUNCTIONS, Edit, apply, line, text, walk
+from rewriter.languages import SourceTree
 
 # An import or require of the v2 SDK or one of its deep paths (`aws-sdk/clients/s3`, `aws-sdk/global`).
 V2_IMPORT = re.compile(rb"""(?:\brequire\s*\(\s*|\bfrom\s+|\bimport\s*\(\s*)['"]aws-sdk(?:/[^'"]*)?['"]""")
@@ -25,13 +26,13 @@ _V2_ONLY = re.compile(
 )
 
 
-class SdkV3(Codemod):
+class SdkV3(Codemod[SourceTree]):
     NAME = "sdk-v3"
     DESCRIPTION = "AWS SDK v2 (end of support) becomes the v3 @aws-sdk/client-* packages; callback handlers async"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = (b"aws-sdk",)
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         data, original, first_change = tree.data, tree, len(ctx.changes)
         v2 = V2_IMPORT.search(data) is not None
         if v2:
@@ -61,14 +62,6 @@ class SdkV3(Codemod):
                              "`name`, `$metadata` and `$retryable`): rewrite the check by hand")
             return original
         return tree
-
-
-class SdkV3TypeScript(SdkV3):
-    LANGUAGE = "typescript"
-
-
-class SdkV3Tsx(SdkV3):
-    LANGUAGE = "tsx"
 
 
 def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:

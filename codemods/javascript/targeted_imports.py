@@ -24,6 +24,7 @@ from codemods.javascript._tree import (
     text,
     walk,
 )
+from rewriter.languages import SourceTree
 
 SDK = "aws-sdk"
 
@@ -54,14 +55,14 @@ class _Import:
     namespace_node: Node | None = None
 
 
-class TargetedImports(Codemod):
+class TargetedImports(Codemod[SourceTree]):
     NAME = "targeted-imports"
     DESCRIPTION = "Imports of the whole AWS SDK v2 become per-service imports (aws-sdk/clients/<service>)"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = (SDK.encode(),)
     OPT_IN = True  # sdk-v3 is the default for v2 code: narrowing within v2 only when asked for
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         data, root = tree.data, tree.tree.root_node
         imports, handled = [], set()
         for node in walk(root):
@@ -358,11 +359,3 @@ def _note_other_uses(data: bytes, root: Node, handled: set[int], ctx: FileContex
         if statement is not None and statement.id in handled:
             continue
         ctx.note(line(node), f"`require('{SDK}')` used in an expression: left in place")
-
-
-class TargetedImportsTypeScript(TargetedImports):
-    LANGUAGE = "typescript"
-
-
-class TargetedImportsTsx(TargetedImports):
-    LANGUAGE = "tsx"

@@ -64,7 +64,7 @@ CACHE_SIZE = 32
 class HoistClients(LambdaCodemod):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:

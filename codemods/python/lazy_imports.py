@@ -26,7 +26,7 @@ MARKERS = tuple(sorted(name.encode() for name in HEAVY_IMPORTS))
 class LazyImports(LambdaCodemod):
     NAME = "lazy-imports"
     DESCRIPTION = "Opt-in: move heavy imports used only on a rare path (a branch, an error handler, a rarely called helper) into it"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
     OPT_IN = True
 

@@ -59,7 +59,7 @@ MARKERS = tuple(sorted(GUARD_MARKERS))
 class ReconnectGuards(LambdaCodemod):
     NAME = "reconnect-guards"
     DESCRIPTION = "Reuse database connections across invocations, behind a liveness check that reconnects dead ones"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:

@@ -43,7 +43,7 @@ _LINE_LIMIT = 99
 class TargetedImports(LambdaCodemod):
     NAME = "targeted-imports"
     DESCRIPTION = "Import only the SDKs and heavy libraries a function uses: unused and star imports go, patch_all() narrows"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
