@@ -531,8 +531,8 @@ def test_templates_are_read_again_only_when_their_stat_changes(
     template = root / "template.yaml"
     template.write_text("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n")
     parsed = []
-    real_load = discovery._load
-    monkeypatch.setattr(discovery, "_load", lambda path: parsed.append(path) or real_load(path))
+    real_load = discovery.load_template
+    monkeypatch.setattr(discovery, "load_template", lambda path: parsed.append(path) or real_load(path))
 
     def entry_points() -> frozenset[str] | None:
         return discovery.discover([root], cache_dir=result_cache_dir).entry_points.get(root / "app.py")

@@ -88,7 +88,7 @@ def _v3_packages(folder: Path, ctx: FileContext, line: int) -> set[str] | None:
             if V2_IMPORT.search(data):
                 ctx.note(line, f"aws-sdk stays: {path.relative_to(folder).as_posix()} keeps the v2 SDK (see its notes)")
                 return None
-        for specifier in _scan._JS_MODULE.findall(data):
+        for specifier in _scan.JS_MODULE.findall(data):
             found = _V3_PACKAGE.match(specifier.decode("utf-8", "replace"))
             if found:
                 packages.add(found.group(0))
