@@ -9,6 +9,7 @@ from codemods._lambda_code import LambdaCode
 
 if TYPE_CHECKING:
     from codemods.javascript._project import JsProject
+    from codemods.python._test_patches import PyTests
 
 TreeT = TypeVar("TreeT")  # what a language's parser gives (rewriter/languages.py): cst.Module, SourceTree, ...
 
@@ -97,8 +98,9 @@ class FileContext:
     # The codemods that run on this file in this run: a note pointing at one of them is noise.
     running: frozenset[str] = frozenset()
     options: Options = NO_OPTIONS
-    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), or None.
-    project: JsProject | None = None
+    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), a Python
+    # file's tests' patches (codemods/python/_test_patches.py), or None.
+    project: JsProject | PyTests | None = None
     traits: FunctionTraits = NO_TRAITS
     # The engine's decision that the file is Lambda code (codemods run on no other file); None when a
     # codemod runs on its own (fixtures, LibCST's runner) and finds handlers in the tree by itself.

@@ -19,6 +19,7 @@ from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
 from codemods._lambda_code import decide
 from codemods.javascript._project import JsProject
+from codemods.python._test_patches import PyTests
 from rewriter import pool, suppress, typecheck
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
@@ -54,7 +55,7 @@ class FileJob:
     entry_points: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
-    project: JsProject | None = None  # a JavaScript/TypeScript file's tsconfig settings and test mocks
+    project: JsProject | PyTests | None = None  # the file's project: tsconfig settings and test mocks, tests' patches
     traits: FunctionTraits = NO_TRAITS  # what the template says about the functions of this file
 
 

@@ -13,6 +13,7 @@ import dataclasses
 from codemods._base import Codemod, FileContext
 from codemods.catalog import JS_CONSTRUCTORS, JS_MARKERS, JsConstructor, Reuse
 from codemods._lambda_code import JS_EVENT_PARAMETERS, JS_HANDLER_NAMES, NOT_LAMBDA_JS
+from codemods.javascript._project import project_of
 from codemods.javascript._services import SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -461,7 +462,7 @@ class _Hoister:
                 if isinstance(kind, JsConstructor):
                     self._reusable_row(kind, name, value, handler)
                 module = self._module_of(value)
-                if self.ctx.project is not None and module is not None and self.ctx.project.mocks(module):
+                if module is not None and project_of(self.ctx).mocks(module):
                     raise _Left(
                         f"the project's tests mock `{module}` (aws-sdk-mock, jest.mock or __mocks__), which reaches "
                         "only a client built inside the function under test"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from codemods._base import Codemod, FileContext
-from codemods.javascript._project import NO_PROJECT
+from codemods.javascript._project import project_of
 from codemods.javascript._services import GLOBAL_MEMBERS, SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -71,7 +71,7 @@ class TargetedImports(Codemod[SourceTree]):
                 imports.append(found)
                 handled.add(found.statement.id)
         edits: list[Edit] = []
-        project = ctx.project or NO_PROJECT
+        project = project_of(ctx)
         for found in imports:
             try:
                 if project.mocks(SDK):
@@ -172,7 +172,7 @@ def _service_form(tree, ctx: FileContext, found: _Import, plan: _Plan) -> str:
     Each client module says `export = S3`: its default import compiles only with synthetic default imports
     (`esModuleInterop`, a bundler, or an ES module under node16/nodenext); without them tsc fails with TS1259,
     and the code it emits would read a missing `.default` at load."""
-    project = ctx.project
+    project = project_of(ctx)
     if found.style != "esm" or not plan.services or tree.dialect == "javascript" or project is None:
         return "default"
     if project.tsconfig is None or project.default_import_of_export_equals(ctx.path):

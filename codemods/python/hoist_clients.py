@@ -236,8 +236,8 @@ class _Hoister(Constancy):
             return True
         patch = self._patched_by_tests(call, ctor, fn)
         if patch is not None:
-            target, at = patch
-            self.ctx.note(self.line(call), f"{where}: {shown}: the tests patch `{target}` ({at}); built once, it would "
+            patched, at = patch
+            self.ctx.note(self.line(call), f"{where}: {shown}: the tests patch `{patched}` ({at}); built once, it would "
                                            "outlive each test's patch")
             self._refuse(self._assigned_name(call, state), fn)
             return True
