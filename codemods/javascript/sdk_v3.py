@@ -112,7 +112,7 @@ def _blank_runs_as_in(source: str, result: str) -> str:
     where the file never had two): runs of blank lines longer than the file's longest become that long."""
     blank_runs = [run.count("\n") - 1 for run in re.findall(r"\n(?:[ \t]*\n)+", source)]
     limit = max(blank_runs, default=1) or 1
-    shortened = re.sub(r"\n(?:[ \t]*\n){%d,}" % (limit + 1), "\n" * (limit + 1), result)
+    shortened = re.sub(rf"\n(?:[ \t]*\n){{{limit + 1},}}", "\n" * (limit + 1), result)
     return shortened.lstrip("\n") if not source.startswith("\n") else shortened
 
 
