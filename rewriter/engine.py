@@ -109,7 +109,7 @@ def _run_codemods(
         ctx.codemod = codemod.NAME
         changes, notes = len(ctx.changes), len(ctx.notes)
         result = codemod.transform(tree, ctx)
-        if language is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
+        if printed is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
             lines = line_map(printed(original), printed(tree))
             ctx.changes[changes:] = [dataclasses.replace(c, line=lines.get(c.line, c.line)) for c in ctx.changes[changes:]]
             ctx.notes[notes:] = [dataclasses.replace(n, line=lines.get(n.line, n.line)) for n in ctx.notes[notes:]]

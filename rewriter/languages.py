@@ -136,10 +136,11 @@ _IMPORT_ATTRIBUTES = re.compile(rb"""(?:from|import)\s*(?:'[^'\r\n]*'|"[^"\r\n]*
 def _without_import_attributes(data: bytes) -> bytes:
     """``data`` with each import attributes clause blanked, byte for byte (line breaks kept): the same offsets,
     so the tree it gives describes ``data`` itself. The clause holds only literals nothing reads."""
-    def blank(match: re.Match) -> bytes:
+    def blank(match: re.Match[bytes]) -> bytes:
         start, end = match.span(1)
         clause = data[start:end]
-        return match.group(0)[: start - match.start()] + re.sub(rb"[^\r\n]", b" ", clause)
+        whole: bytes = match.group(0)
+        return whole[: start - match.start()] + re.sub(rb"[^\r\n]", b" ", clause)
 
     return _IMPORT_ATTRIBUTES.sub(blank, data)
 

@@ -355,8 +355,9 @@ def pruned(transformer: cst.CSTTransformer, module: cst.Module, edited: Iterable
     """
     index = index_of(module)
     ids = index._ids()
-    positions = [ids.get(key) for key in edited]
-    if any(p is None for p in positions):
+    found = [ids.get(key) for key in edited]
+    positions = [p for p in found if p is not None]
+    if len(positions) != len(found):
         return transformer  # a node the index does not know: nothing skipped
     above: set[int] = set()
     for p in positions:
@@ -378,7 +379,7 @@ def pruned(transformer: cst.CSTTransformer, module: cst.Module, edited: Iterable
         # Inside an edited node when some span that starts at or before it has not ended yet.
         return any(end > at for _, end in spans[:before])
 
-    transformer.on_visit = on_visit  # the instance's own, ahead of the class's
+    transformer.on_visit = on_visit  # type: ignore[method-assign]  # the instance's own, ahead of the class's
     return transformer
 
 
@@ -465,6 +466,9 @@ def printed_code(module: cst.Module) -> str | None:
 class _Unread:
     def __getitem__(self, node: cst.CSTNode) -> int:
         return 0
+
+
+LineIndex = NodeLines | _Unread  # what lines_of gives: the line of a node, or 0 where nobody reads it
 
 
 def lines_of(module: cst.Module, ctx=None) -> NodeLines | _Unread:

@@ -34,8 +34,8 @@ from codemods.python._constancy import Constancy, Function, names_in
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
+    LineIndex,
     ModuleFacts,
-    NodeLines,
     Statement,
     children,
     contains,
@@ -95,7 +95,7 @@ class _Insert:
 class _Hoister(Constancy):
     def __init__(self, module: cst.Module, ctx: FileContext) -> None:
         super().__init__(module, ctx)
-        self._positions: NodeLines | None = None
+        self._positions: LineIndex | None = None
         self.removals: set[int] = set()
         self.replacements: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
         self.renames: dict[int, dict[str, str]] = {}
@@ -178,7 +178,7 @@ class _Hoister(Constancy):
             if ctor is not None and self._consider(node, ctor, fn, state):
                 return
         if isinstance(node, (cst.Try, cst.TryStar)):
-            alone = all(self._builds_only(stmt, fn) for stmt in node.body.body)
+            alone = all(self._builds_only(cast(Statement, stmt), fn) for stmt in node.body.body)  # a try's block
             self._walk(node.body, fn, dataclasses.replace(state, in_try=True, try_for_construction=alone))
             for child in (*node.handlers, node.orelse, node.finalbody):
                 if child is not None:

@@ -32,8 +32,8 @@ from codemods.catalog import (
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
+    LineIndex,
     ModuleFacts,
-    NodeLines,
     Statement,
     children,
     contains,
@@ -78,7 +78,7 @@ class _Guarder:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions: NodeLines | None = None
+        self._positions: LineIndex | None = None
         self._constants: Constancy | None = None
         self.taken: set[str] = set()
         self.guards: dict[str, _Guard] = {}  # source of what the guard builds -> the guard

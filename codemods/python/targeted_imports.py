@@ -23,7 +23,7 @@ from codemods.catalog import (
     XRAY_NEUTRAL_IMPORTS,
     XRAY_PATCH_NAMES,
 )
-from codemods.python._facts import ModuleFacts, NodeLines, Statement, dotted, import_bindings, lines_of, walk
+from codemods.python._facts import LineIndex, ModuleFacts, Statement, dotted, import_bindings, lines_of, walk
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 
 
@@ -164,7 +164,7 @@ class _Targeter:
         self.scan = Scan()
         walk(module, self.scan)
         self.reads = self.scan.reads
-        self._positions: NodeLines | None = None
+        self._positions: LineIndex | None = None
         self.drop: set[int] = set()  # ids of aliases to remove
         self.drop_lines: set[int] = set()  # ids of module-level lines to remove
         self.new_small: dict[int, cst.BaseSmallStatement] = {}  # id of an import -> its replacement
