@@ -7,12 +7,12 @@ TOOL_STAMP := $(VENV)/.tool-installed
 # Node packages for the JavaScript behaviour tests, from tests/js/package-lock.json.
 JS_STAMP := tests/js/node_modules/.installed
 
-.PHONY: demo test clean system-packages bench bench-quick fuzz corpus audit
+.PHONY: demo test lint typecheck clean system-packages bench bench-quick fuzz corpus audit
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP) $(TOOL_STAMP)
 
 $(TOOL_STAMP): pyproject.toml
@@ -35,6 +35,13 @@ system-packages:
 
 test: $(STAMP) $(JS_STAMP) system-packages
 	$(BIN)/python -m pytest
+
+# The rule set and the limits are in pyproject.toml ([tool.ruff], [tool.mypy]); CONTRIBUTING.md says why.
+lint: $(STAMP)
+	$(BIN)/ruff check rewriter codemods tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -59,7 +59,7 @@ def fleet(workdir: Path, size: int) -> Path:
         return root
     shutil.rmtree(root, ignore_errors=True)
     sources = root / "sources"
-    kinds = {app: None for app in APPS}
+    kinds = dict.fromkeys(APPS)
     kinds["docs-only"] = {"README.md": "# docs\n"}
     kinds["plain-library"] = {"lib/sums.py": "def total(xs):\n    return sum(xs)\n"}
     for kind, files in kinds.items():

@@ -24,7 +24,7 @@ _CONFIRM = False
 def process_file(job: engine.FileJob, codemod_names: tuple[str, ...], cache=None) -> engine.FileResult:
     language = engine.language_for(job.path)
     if language is not None and language.name == "python" and not Path(job.path).is_symlink():
-        markers = tuple(m for impl in select(codemod_names) if impl.LANGUAGE == language.name for m in impl.MARKERS)
+        markers = tuple(m for impl in select(codemod_names) if language.name in impl.LANGUAGES for m in impl.MARKERS)
         try:
             with open(job.path, "rb") as handle:
                 data = handle.read(job.max_bytes + 1)

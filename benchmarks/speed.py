@@ -200,7 +200,7 @@ def run(options: Options, say) -> dict:
     say(f"corpus: {len(files)} files, {lines} lines, {total_bytes / 1e6:.1f} MB ({root})")
 
     rows: list[Row] = []
-    python_codemods = [impl for impl in select(()) if impl.LANGUAGE == "python"]
+    python_codemods = [impl for impl in select(()) if "python" in impl.LANGUAGES]
     markers = tuple({m for impl in python_codemods for m in impl.MARKERS})
     with _Clock() as clock:
         kept = [p for p in files if _marked(p.read_bytes(), markers)]

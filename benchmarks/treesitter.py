@@ -122,7 +122,7 @@ def run(options: Options, say) -> dict:
         lines = sum(d.count(b"\n") for d in datas)
         say(f"tree-sitter {name}: {len(files)} files")
         wall, cpu, failed = _parse_all(language, datas)
-        read = [d for p, d in zip(files, datas) if language_for(str(p)) is not None]  # not .d.ts declarations
+        read = [d for p, d in zip(files, datas, strict=True) if language_for(str(p)) is not None]  # not .d.ts declarations
         row = {"language": name, "files": len(files), "lines": lines, "megabytes": sum(map(len, datas)) / 1e6,
                "parse": {"wall": wall, "cpu": cpu, "failed": failed},
                "read": len(read), "read_lines": sum(d.count(b"\n") for d in read)}
@@ -141,7 +141,8 @@ def render(result: dict) -> list[str]:
         return ["(no corpus: tests/js/node_modules and a JDK's lib/src.zip are both missing)"]
     lines = [
         f"JavaScript: the `.js` files of tests/js/node_modules (the AWS SDKs, esbuild, ...) and the JS sample; "
-        f"TypeScript: the same files named `.ts` and the TS sample; Java: 1 in {result['java_stride']} files of the JDK's sources and the Java sample. "
+        f"TypeScript: the same files named `.ts` and the TS sample; "
+        f"Java: 1 in {result['java_stride']} files of the JDK's sources and the Java sample. "
         "Throughput per CPU second, as for Python above.",
         "",
         "| language | files | lines | what | wall | CPU | files per CPU s | lines per CPU s | peak RSS | note |",

@@ -1,10 +1,17 @@
 """What every codemod is: a name, a one-line description, text markers and a tree -> tree transform."""
 from __future__ import annotations
 
+import abc
 import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from codemods._lambda_code import LambdaCode
+
+if TYPE_CHECKING:
+    from codemods.javascript._project import JsProject
+    from codemods.python._test_patches import PyTests
+
+TreeT = TypeVar("TreeT")  # what a language's parser gives (rewriter/languages.py): cst.Module, SourceTree, ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +67,8 @@ class Options:
 
     def mentioned_in(self, data: bytes) -> bool:
         """Whether ``data`` names a package of an added constructor: a cheap prefilter like MARKERS."""
-        return any(spec.qualname.split(".")[0].encode() in data for spec in (*self.clients, *self.reconnect))
+        specs: tuple[ClientSpec | ReconnectSpec, ...] = (*self.clients, *self.reconnect)
+        return any(spec.qualname.split(".")[0].encode() in data for spec in specs)
 
 
 NO_OPTIONS = Options()
@@ -93,8 +101,9 @@ class FileContext:
     # The codemods that run on this file in this run: a note pointing at one of them is noise.
     running: frozenset[str] = frozenset()
     options: Options = NO_OPTIONS
-    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), or None.
-    project: Any = None
+    # A JavaScript/TypeScript file's tsconfig settings and test mocks (codemods/javascript/_project.py), a Python
+    # file's tests' patches (codemods/python/_test_patches.py), or None.
+    project: JsProject | PyTests | None = None
     traits: FunctionTraits = NO_TRAITS
     # The engine's decision that the file is Lambda code (codemods run on no other file); None when a
     # codemod runs on its own (fixtures, LibCST's runner) and finds handlers in the tree by itself.
@@ -110,10 +119,12 @@ class FileContext:
         self.notes.append(Note(self.codemod, line, message))
 
 
-class Codemod:
+class Codemod(abc.ABC, Generic[TreeT]):
+    """One codemod for the languages in ``LANGUAGES``, which all parse to a ``TreeT``."""
+
     NAME: ClassVar[str]
     DESCRIPTION: ClassVar[str]
-    LANGUAGE: ClassVar[str]
+    LANGUAGES: ClassVar[tuple[str, ...]]  # names of rewriter/languages.py's LANGUAGES
     # A file that contains none of these substrings is never parsed for this codemod.
     MARKERS: ClassVar[tuple[bytes, ...]]
 
@@ -124,5 +135,6 @@ class Codemod:
         """A reason to leave the file alone without parsing it (the engine records it as a note)."""
         return None
 
-    def transform(self, tree: Any, ctx: FileContext) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def transform(self, tree: TreeT, ctx: FileContext) -> TreeT:
+        """The tree rewritten; each change and each thing left alone, with why, recorded through ``ctx``."""

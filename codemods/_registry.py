@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from functools import cache
+from typing import Any
 
 from codemods._base import Codemod
 
@@ -14,9 +16,9 @@ NOT_CODEMODS = frozenset({"libcst_commands"})
 
 
 @cache
-def all_codemods() -> dict[str, list[type[Codemod]]]:
+def all_codemods() -> dict[str, list[type[Codemod[Any]]]]:
     """Codemod name -> its implementations (one per language), in registry order."""
-    found: dict[str, list[type[Codemod]]] = {}
+    found: dict[str, list[type[Codemod[Any]]]] = {}
     for language in LANGUAGE_PACKAGES:
         package = importlib.import_module(f"codemods.{language}")
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
@@ -28,6 +30,7 @@ def all_codemods() -> dict[str, list[type[Codemod]]]:
                     isinstance(value, type)
                     and issubclass(value, Codemod)
                     and value.__module__ == module.__name__
+                    and not inspect.isabstract(value)
                     and getattr(value, "NAME", None)
                 ):
                     found.setdefault(value.NAME, []).append(value)
@@ -40,7 +43,7 @@ def all_codemods() -> dict[str, list[type[Codemod]]]:
 CODEMOD_ORDER = ("sdk-v3", "hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports", "slim-dependencies")
 
 
-def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod]]:
+def select(names: tuple[str, ...] | list[str] = ()) -> list[type[Codemod[Any]]]:
     """The implementations of the named codemods (all but the opt-in ones when none are named), in run order.
     Opt-in is per implementation: targeted-imports runs by default on Python, only when named on JavaScript."""
     registry = all_codemods()

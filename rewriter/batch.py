@@ -32,6 +32,7 @@ import shutil
 import signal
 import tempfile
 import time
+from typing import Any
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,9 +150,10 @@ def remote_heads(runner: git.Git, url: str, names: list[str]) -> tuple[str | Non
     """The remote's default branch (from its HEAD) and the shas of the refs asked for."""
     # The upload-pack for where git goes once url.<base>.insteadOf applies: a local path needs the safe one.
     upload_pack = git_branch.service_command(git_safety.fetch_url(runner, url), "upload-pack")
-    out = runner.ls_remote("--symref", f"--upload-pack={upload_pack}", "--end-of-options", url, "HEAD", *names,
-                           allow_unsafe_options=True)
-    default, heads = None, {}
+    out = str(runner.ls_remote("--symref", f"--upload-pack={upload_pack}", "--end-of-options", url, "HEAD", *names,
+                               allow_unsafe_options=True))
+    default: str | None = None
+    heads: dict[str, str] = {}
     for line in out.splitlines():
         left, _, ref = line.partition("\t")
         if left.startswith("ref: ") and ref == "HEAD":
@@ -487,7 +489,7 @@ def run(
     todo = []
     for repo in repos:
         old = ledger.read(repo.key)
-        if resume and is_done(old, options.push, options.open_pr) and same_request(old, repo, options):
+        if resume and old is not None and is_done(old, options.push, options.open_pr) and same_request(old, repo, options):
             entries[repo.key] = {**old, "resumed": True, "pushed_now": False}
             events.finished(entries[repo.key], resumed=True)
         else:
@@ -708,7 +710,7 @@ def exit_status(entries: list[dict]) -> int:
 
 
 def report(entries: list[dict], options: Options, manifest: str) -> dict:
-    totals = {
+    totals: dict[str, Any] = {
         "repositories": len(entries),
         **{name: outcome_counts(entries)[name] for name in ("ok", "unchanged", "skipped", "failed")},
         "tests_failed": outcome_counts(entries)["tests-failed"],

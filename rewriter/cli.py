@@ -241,7 +241,8 @@ def list_codemods() -> None:
     from codemods import all_codemods
 
     rows = [
-        (name, ", ".join(impl.LANGUAGE + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "") for impl in impls),
+        (name, ", ".join(language + (" (opt-in)" if getattr(impl, "OPT_IN", False) else "")
+                         for impl in impls for language in impl.LANGUAGES),
          impls[0].DESCRIPTION)
         for name, impls in all_codemods().items()
     ]
@@ -428,7 +429,7 @@ def apply(paths, codemods, jobs, no_cache, patch_file, time_limit) -> None:
         _apply_patch(paths, codemods, patch_file)
     report = _run(WriteBack.APPLY, paths, codemods, jobs, no_cache, time_limit)
     for result in report.results:
-        if result.status is not Status.CHANGED:
+        if result.status is not Status.CHANGED or result.after is None:
             continue
         try:
             write_atomic(Path(result.abspath), result.after, expected=result.before)
@@ -866,9 +867,9 @@ def main(argv: list[str] | None = None) -> int:
         return done.exit_code
     except click.ClickException as error:
         # One line that says what went wrong and where to look, not click's usage block.
-        ctx = getattr(error, "ctx", None)
-        command = ctx.command_path if ctx is not None else "lambda-rewriter"
-        _stderr(ctx).print(
+        where: click.Context | None = getattr(error, "ctx", None)  # UsageError and its kin have one
+        command = where.command_path if where is not None else "lambda-rewriter"
+        _stderr(where).print(
             f"[red]error:[/red] {escape(redact(error.format_message()))} (see `{escape(command)} --help`)",
             soft_wrap=True,
         )

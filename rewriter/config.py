@@ -16,13 +16,14 @@ import dataclasses
 import difflib
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:
+    import tomli as tomllib
 
 from codemods import all_codemods, select
 from codemods._base import NO_OPTIONS, ClientSpec, Options, ReconnectSpec

@@ -234,12 +234,12 @@ def discover(
     known = _TemplateCache(cache_dir, root) if cache_dir is not None else None
     for template in dict.fromkeys(templates):
         try:
-            for module, function, found in _handlers_in(template, root, known):
+            for module, function, deployed in _handlers_in(template, root, known):
                 entry_points.setdefault(module, set()).add(function)
-                if found != NO_TRAITS:
+                if deployed != NO_TRAITS:
                     had = traits.get(module, NO_TRAITS)
-                    traits[module] = _traits(had.snap_start or found.snap_start,
-                                             had.managed_instances or found.managed_instances)
+                    traits[module] = _traits(had.snap_start or deployed.snap_start,
+                                             had.managed_instances or deployed.managed_instances)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
         except RecursionError:
@@ -319,19 +319,20 @@ def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
         return loader.construct_scalar(node)
     if isinstance(node, yaml.SequenceNode):
         return loader.construct_sequence(node, deep=True)
+    assert isinstance(node, yaml.MappingNode)  # YAML has no fourth kind of node
     return loader.construct_mapping(node, deep=True)
 
 
 _CloudFormationLoader.add_multi_constructor("!", _any_tag)
 
 
-def _load(path: Path) -> dict:
+def load_template(path: Path) -> dict:
     text = read_small(path, MAX_TEMPLATE_BYTES).decode("utf-8-sig")
     data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_CloudFormationLoader)
     return data if isinstance(data, dict) else {}
 
 
-def _mapping(value: object) -> dict:
+def as_mapping(value: object) -> dict:
     # Templates are written by hand: a section of an unexpected shape names no handler, it does not crash.
     return value if isinstance(value, dict) else {}
 
@@ -346,7 +347,7 @@ def _handlers_in(
             known.put(template, declared)
     for folder, handler, runtime, snap_start, managed in declared:
         # Which file a handler names depends on the files there now: worked out on every run.
-        for module, function in _module_of(Path(folder), handler, runtime):
+        for module, function in module_of(Path(folder), handler, runtime):
             yield module, function, _traits(snap_start, managed)
 
 
@@ -355,13 +356,13 @@ def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str, bool,
     its text alone says."""
     if os.path.islink(template) and not _inside(Path(os.path.realpath(template)), root):
         raise ValueError("a symbolic link to outside the repository: not read")
-    data = _load(template)
+    data = load_template(template)
     base = template.parent
     if template.name in SERVERLESS_NAMES:
-        runtime = str(_mapping(data.get("provider")).get("runtime", "python"))
+        runtime = str(as_mapping(data.get("provider")).get("runtime", "python"))
         # `functions` may also be a list of `${file(...)}` includes, which name nothing here.
-        for function in _mapping(data.get("functions")).values():
-            function = _mapping(function)
+        for function in as_mapping(data.get("functions")).values():
+            function = as_mapping(function)
             if isinstance(function.get("handler"), str):
                 # Serverless Framework: `snapStart: true` (Lambda's SnapStart on published versions) and
                 # `capacityProvider: <name>` (Lambda Managed Instances, from `provider.capacityProviders`).
@@ -369,18 +370,18 @@ def _declared(template: Path, root: Path) -> Iterator[tuple[str, str, str, bool,
                 managed = bool(function.get("capacityProvider"))
                 yield str(base), function["handler"], str(function.get("runtime", runtime)), snap_start, managed
         return
-    globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
-    for resource in _mapping(data.get("Resources")).values():
-        resource = _mapping(resource)
+    globals_ = as_mapping(as_mapping(data.get("Globals")).get("Function"))
+    for resource in as_mapping(data.get("Resources")).values():
+        resource = as_mapping(resource)
         if resource.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
-        properties = {**globals_, **_mapping(resource.get("Properties"))}
+        properties = {**globals_, **as_mapping(resource.get("Properties"))}
         handler = properties.get("Handler")
         code = properties.get("CodeUri", properties.get("Code", "."))
         if not isinstance(handler, str):
             continue
         folder = base / code if isinstance(code, str) and "://" not in code else base
-        snap_start = _mapping(properties.get("SnapStart")).get("ApplyOn") == "PublishedVersions"
+        snap_start = as_mapping(properties.get("SnapStart")).get("ApplyOn") == "PublishedVersions"
         managed = bool(properties.get("CapacityProviderConfig"))
         yield str(folder), handler, str(properties.get("Runtime", "python")), snap_start, managed
 
@@ -441,7 +442,7 @@ class _TemplateCache:
         write_sealed_json(self.path, {"tool": self.tool, "templates": self.entries})
 
 
-def _module_of(folder: Path, handler: str, runtime: str) -> Iterator[tuple[Path, str]]:
+def module_of(folder: Path, handler: str, runtime: str) -> Iterator[tuple[Path, str]]:
     """``src/handlers/notify.main`` or ``pkg.module.fn`` -> (folder/src/handlers/notify.py, main)."""
     if runtime.startswith("java"):
         # `com.example.App::handleRequest` (the method defaults to handleRequest), built from the

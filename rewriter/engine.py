@@ -14,7 +14,6 @@ import signal
 import stat as stat_module
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,16 +21,13 @@ from codemods import Change, Codemod, FileContext, Note, SkipFile, select
 from codemods._base import NO_OPTIONS, NO_TRAITS, FunctionTraits, Options
 from codemods._lambda_code import decide
 from codemods.javascript._project import JsProject
+from codemods.python._test_patches import PyTests
 from rewriter import pool, suppress, typecheck
 from rewriter.cache import (
     UNCACHED_LANGUAGES,
     Entry,
     ResultCache,
-    StatIndex,
     job_key,
-    project_key,
-    settings_key,
-    stat_key,
     tool_fingerprint,
 )
 from rewriter.diff import line_map
@@ -61,7 +57,7 @@ class FileJob:
     entry_points: frozenset[str] | None = None
     max_bytes: int = DEFAULT_MAX_BYTES
     options: Options = NO_OPTIONS  # the configuration's in-house clients and reconnect recipes
-    project: JsProject | None = None  # a JavaScript/TypeScript file's tsconfig settings and test mocks
+    project: JsProject | PyTests | None = None  # the file's project: tsconfig settings and test mocks, tests' patches
     traits: FunctionTraits = NO_TRAITS  # what the template says about the functions of this file
 
 
@@ -84,7 +80,7 @@ def _codemods_for(names: tuple[str, ...], language: str) -> list[Codemod]:
 
 @functools.lru_cache(maxsize=64)
 def _implementations(names: tuple[str, ...], language: str) -> tuple[type[Codemod], ...]:
-    return tuple(impl for impl in select(names) if impl.LANGUAGE == language)
+    return tuple(impl for impl in select(names) if language in impl.LANGUAGES)
 
 
 class _Printed:
@@ -165,7 +161,7 @@ def _run_codemods(
         ctx.codemod = codemod.NAME
         changes, notes = len(ctx.changes), len(ctx.notes)
         result = codemod.transform(tree, ctx)
-        if language is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
+        if printed is not None and tree is not original and (len(ctx.changes) > changes or len(ctx.notes) > notes):
             lines = line_map(printed(original), printed(tree))
             ctx.changes[changes:] = [dataclasses.replace(c, line=lines.get(c.line, c.line)) for c in ctx.changes[changes:]]
             ctx.notes[notes:] = [dataclasses.replace(n, line=lines.get(n.line, n.line)) for n in ctx.notes[notes:]]
@@ -211,8 +207,8 @@ def _process(
         return _fail(result, Status.SKIPPED, "symbolic link" + ("" if inside else " to outside the repository"))
     if not stat_module.S_ISREG(info.st_mode):
         return _fail(result, Status.SKIPPED, "not a regular file")
-    if _outside(os.path.dirname(job.path), job.root):
-        return _fail(result, Status.SKIPPED, _OUTSIDE)
+    if outside(os.path.dirname(job.path), job.root):
+        return _fail(result, Status.SKIPPED, OUTSIDE)
     size = info.st_size
     if size > job.max_bytes:
         return _fail(result, Status.SKIPPED, f"larger than the size limit ({size} > {job.max_bytes} bytes)")
@@ -368,13 +364,14 @@ def _last_changer(names: tuple[str, ...], result: FileResult) -> str:
 
 
 def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tuple[str, bytes]]:
-    language = language_for(job.path)
-    ctx, codemods = _selected(job, language, names, result.before)
-    tree, previous, found = language.parse(result.before), result.before, []
-    if suppress.parse(result.before):  # the codemods a suppression stopped made no step
+    language, before, after = language_for(job.path), result.before, result.after
+    assert language is not None and before is not None and after is not None  # a changed file's
+    ctx, codemods = _selected(job, language, names, before)
+    tree, previous, found = language.parse(before), before, []
+    if suppress.parse(before):  # the codemods a suppression stopped made no step
         run = functools.partial(_run_codemods, language=language)
         first = dataclasses.replace(ctx, changes=[], notes=list(ctx.notes))
-        _, codemods, _ = suppress.honour(result.before, tree, run(tree, codemods, first), codemods, first, run)
+        _, codemods, _ = suppress.honour(before, tree, run(tree, codemods, first), codemods, first, run)
     for index, codemod in enumerate(codemods):
         ctx.codemod = codemod.NAME
         tree = codemod.transform(tree, ctx)
@@ -388,16 +385,16 @@ def _steps(job: FileJob, names: tuple[str, ...], result: FileResult) -> list[tup
                 return language.render(_run_codemods(language.parse(again) if parsed is None else parsed, upto, fresh))
 
             try:
-                verify(job.display, result.before, text, language, rerun)
+                verify(job.display, before, text, language, rerun)
             except VerificationFailed:
                 continue
         found.append((codemod.NAME, text))
         previous = text
-    return found if found and found[-1][1] == result.after else [(_last_changer(names, result), result.after)]
+    return found if found and found[-1][1] == after else [(_last_changer(names, result), after)]
 
 
 @functools.lru_cache(maxsize=16)
-def _real_root(root: str) -> Path:
+def real_root(root: str) -> Path:
     return Path(root).resolve()  # every file of a run has the same root: resolve it once
 
 
@@ -437,10 +434,12 @@ def run(
 
     pending = list(range(len(jobs)))
     lookup = None
-    _real_folder.cache_clear()  # a folder may have become a link since the last run of this process
+    real_folder.cache_clear()  # a folder may have become a link since the last run of this process
     if cache is not None:
         tool_fingerprint()  # once, before the pool forks, not once per worker
-        lookup = _StatLookup(cache, codemod_names)
+        from rewriter.stat_lookup import StatLookup  # it builds this module's results: imported once this one is
+
+        lookup = StatLookup(cache, codemod_names)
         pending = []
         for index, job in enumerate(jobs):
             answer = lookup.answer(job)
@@ -484,152 +483,25 @@ def _cheaper_here(jobs: list[FileJob], pending: list[int]) -> bool:
 _FEW_MANIFESTS = 200
 
 
-# A file whose mtime or ctime is this close to the start of the run (or later) is never recorded in the
-# stat index: it may change again within the same clock tick, and the stat would not show it (git's
-# "racily clean" entries).
-RACY_NS = 2_000_000_000
-_OUTSIDE = "reached through a symbolic link to outside the repository"
+OUTSIDE = "reached through a symbolic link to outside the repository"
 
 
-class _StatLookup:
-    """The stat indexes of one run: answers before the run, records after it."""
-
-    def __init__(self, cache: ResultCache, names: tuple[str, ...]) -> None:
-        self.cache, self.names = cache, names
-        self.start_ns = time.time_ns()
-        self.indexes: dict[tuple[str, str], StatIndex] = {}
-        self.settings: dict[object, str] = {}
-        self.stats: dict[str, os.stat_result] = {}  # before the run, of every regular file of a cached language
-        self.kept: dict[str, dict] = {}  # records that answered
-        self.alive: list[FileJob] = []
-
-    @staticmethod
-    @functools.cache
-    def _fields(kind: type) -> tuple[str, ...]:
-        return tuple(
-            f.name for f in dataclasses.fields(kind) if f.name not in ("path", "display", "root", "entry_points", "project")
-        )
-
-    def _index(self, job: FileJob) -> StatIndex:
-        # The jobs of a run share their settings' objects: known by identity, the key is worked out once.
-        same = (type(job), *(id(getattr(job, name)) for name in self._fields(type(job))))
-        settings = self.settings.get(same)
-        if settings is None:
-            settings = self.settings[same] = settings_key(job, self.names)
-            self.alive.append(job)  # the ids stay those of these objects
-        index = self.indexes.get((job.root, settings))
-        if index is None:
-            index = self.indexes[(job.root, settings)] = StatIndex.load(self.cache, job.root, settings)
-        return index
-
-    def answer(self, job: FileJob) -> FileResult | None:
-        language = language_for(job.path)
-        if language is None or language.name in UNCACHED_LANGUAGES:
-            return None
-        try:
-            stat = os.lstat(job.path)
-        except OSError:
-            return None
-        if not stat_module.S_ISREG(stat.st_mode):
-            return None
-        self.stats[job.path] = stat
-        if _outside(os.path.dirname(job.path), job.root):
-            return None
-        record = self._index(job).files.get(job.path)
-        if (
-            record is None
-            or record.get("stat") != stat_key(stat)
-            or record.get("entry_points") != _entry_points(job)
-            or record.get("project") != project_key(job)
-        ):
-            return None
-        try:
-            result = FileResult(job.display, language.name, Status(record["status"]), abspath=job.path)
-            if result.status is Status.CHANGED:
-                # A stored rewrite is verified before it is served, as a fresh one is: work for the workers,
-                # which find it by its content key.
-                return None
-            result.reason = str(record["reason"])
-            result.changes = [Change(str(c), int(line), str(m)) for c, line, m in record["changes"]]
-            result.notes = [Note(str(c), int(line), str(m)) for c, line, m in record["notes"]]
-        except (ValueError, KeyError, TypeError):
-            return None
-        self.kept[job.path] = record
-        return result
-
-    def record(self, jobs: list[FileJob], results: dict[int, FileResult]) -> None:
-        fresh: dict[int, dict[str, dict | None]] = {}  # by id() of the index
-        for index, job in enumerate(jobs):
-            stat = self.stats.get(job.path)
-            if stat is None:
-                continue
-            store = self._index(job)
-            changes = fresh.setdefault(id(store), {})
-            kept = self.kept.get(job.path)
-            if kept is not None:
-                changes[job.path] = kept
-                continue
-            result = results.get(index)
-            made = None if result is None else self._record(job, stat, result)
-            changes[job.path] = made
-        for store in self.indexes.values():
-            changes = fresh.get(id(store), {})
-            before = dict(store.files)
-            for path, made in changes.items():
-                if made is None:
-                    store.files.pop(path, None)
-                else:
-                    store.files[path] = made
-            if store.files != before:
-                store.save(self.cache)
-
-    def _record(self, job: FileJob, stat: os.stat_result, result: FileResult) -> dict | None:
-        if result.status is Status.ERROR or result.reason == _OUTSIDE:
-            return None
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.start_ns - RACY_NS:
-            return None
-        try:
-            if stat_key(os.lstat(job.path)) != stat_key(stat):
-                return None  # changed while the run read it
-        except OSError:
-            return None
-        made: dict = {
-            "stat": stat_key(stat),
-            "entry_points": _entry_points(job),
-            "project": project_key(job),
-            "status": result.status.value,
-        }
-        if result.status is Status.CHANGED:
-            if result.before is None:
-                return None
-            made["key"] = job_key(job, result.language, self.names, result.before)
-        else:
-            made["reason"] = result.reason
-            made["changes"] = [[c.codemod, c.line, c.message] for c in result.changes]
-            made["notes"] = [[n.codemod, n.line, n.message] for n in result.notes]
-        return made
-
-
-def _entry_points(job: FileJob) -> list[str] | None:
-    return None if job.entry_points is None else sorted(job.entry_points)
-
-
-def _outside(folder: str, root: str) -> bool:
+def outside(folder: str, root: str) -> bool:
     """Whether the files of ``folder``, below ``root`` by name, are really outside it: a folder on the way is a
     link. False for a folder named outside the root (another repository on the command line)."""
     if folder != root and not folder.startswith(root.rstrip(os.sep) + os.sep):
         return False  # named outside this root (another repository on the command line)
-    real, top = _real_folder(folder), str(_real_root(root))
+    real, top = real_folder(folder), str(real_root(root))
     return real != top and not real.startswith(top.rstrip(os.sep) + os.sep)
 
 
 @functools.lru_cache(maxsize=16384)
-def _real_folder(folder: str) -> str:
+def real_folder(folder: str) -> str:
     """``os.path.realpath`` of a folder, one ``lstat`` per folder: its parent's is known already."""
     parent = os.path.dirname(folder)
     if parent == folder or os.path.islink(folder):
         return os.path.realpath(folder)
-    return os.path.join(_real_folder(parent), os.path.basename(folder))
+    return os.path.join(real_folder(parent), os.path.basename(folder))
 
 
 # Files go to the workers in chunks of up to this many: one file per message costs about as much CPU in

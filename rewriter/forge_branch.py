@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rewriter import forge, forge_pr, forge_run, git_safety
+from rewriter import forge, forge_run, git_safety
 from rewriter import git as git_branch
 from rewriter.manifest import Repository, workspace_key
 

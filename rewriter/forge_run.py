@@ -37,7 +37,7 @@ class PullRequests:
             if target.kind == "gitlab":
                 from rewriter.forge_gitlab import GitLab as Client
             else:
-                from rewriter.forge_github import GitHub as Client
+                from rewriter.forge_github import GitHub as Client  # type: ignore[assignment]  # the same methods
 
             if target.kind not in self._tokens:
                 self._tokens[target.kind] = self._token(target.kind)

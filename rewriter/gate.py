@@ -175,10 +175,10 @@ def _interrupts_held() -> Iterator[None]:
     the command running with nobody to end its group. Caught signals are reset by exec, so the command also
     starts with both at their defaults where the caller ignores Ctrl-C (batch's pool workers): its own tests of
     Ctrl-C behave as they would in a terminal. Python handlers are the main thread's only."""
-    held: list[int] = []
+    held: list[signal.Signals] = []
     names = (signal.SIGINT, signal.SIGTERM)
     try:
-        previous = {signum: signal.signal(signum, lambda signum, frame: held.append(signum)) for signum in names}
+        previous = {signum: signal.signal(signum, lambda got, frame: held.append(signal.Signals(got))) for signum in names}
     except ValueError:  # not the main thread
         yield
         return

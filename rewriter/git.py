@@ -436,7 +436,7 @@ def _configured_test_command(repo: git.Repo, config_file: Path | None, settings:
         return None
     if config_file is not None:
         try:
-            config_file.resolve().relative_to(Path(repo.working_tree_dir).resolve())
+            config_file.resolve().relative_to(Path(repo.working_tree_dir or repo.git_dir).resolve())
         except ValueError:
             return settings.test_command
     where = settings.source.name if settings.source is not None else "the repository's configuration"
@@ -488,7 +488,7 @@ def _settings(repo: git.Repo, scratch: _Scratch, config_file: Path | None) -> co
         return None
     path = config_file.resolve()
     try:
-        exported = scratch.tree / path.relative_to(Path(repo.working_tree_dir).resolve())
+        exported = scratch.tree / path.relative_to(Path(repo.working_tree_dir or repo.git_dir).resolve())
     except ValueError:
         exported = path  # kept outside the repository
     return config.read(exported if exported.is_file() else path, base=scratch.tree)

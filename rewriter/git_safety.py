@@ -239,7 +239,7 @@ def service_command(url: str, name: str) -> str:
 def fetch_url(runner: git.Git, url: str) -> str:
     """The URL git will fetch from once the configuration's url.<base>.insteadOf is applied, checked."""
     check_remote_url(url)
-    final = runner.ls_remote("--get-url", "--end-of-options", url).strip()
+    final = str(runner.ls_remote("--get-url", "--end-of-options", url)).strip()
     check_remote_url(final)
     return final
 
@@ -275,7 +275,7 @@ class PushRepository:
             section, _, subsection = base.partition(".")
             sections.append((section, subsection, option, value))
         names = [f"{_PUSH_REMOTE}-{index}" for index in range(len(values))]
-        for name, url in zip(names, values):
+        for name, url in zip(names, values, strict=True):
             sections.append(("remote", name, "url", url))
             if push_urls:  # a pushurl is not rewritten by pushInsteadOf, a url may be
                 sections.append(("remote", name, "pushurl", url))
@@ -318,7 +318,7 @@ def remote_urls(repo: git.Repo, remote: str) -> tuple[list[str], list[str]] | No
     found = False
     for item in out.decode("utf-8", "surrogateescape").split("\0"):
         key, _, value = item.partition("\n")
-        section, _, rest = key.partition(".")
+        _, _, rest = key.partition(".")  # remote.<name>.<option>: the caller asked for remote.* only
         name, _, option = rest.rpartition(".")
         if name == remote:
             found = True

@@ -288,7 +288,7 @@ class GitIgnore:
             for regex in chunks:  # the later patterns first
                 found = regex.fullmatch(subject)
                 if found is not None:
-                    last = max(last, int(found.lastgroup[1:]))
+                    last = max(last, int((found.lastgroup or "_0")[1:]))  # each alternative is a named group
                     break
         for index, pattern in reversed(self._segments):
             if index <= last:

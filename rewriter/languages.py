@@ -10,9 +10,12 @@ import re
 import shutil
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 
 class ParseFailure(Exception):
@@ -103,7 +106,7 @@ class SourceTree:
 
 
 @functools.cache
-def _parser(dialect: str):
+def _parser(dialect: str) -> tree_sitter.Parser:
     import tree_sitter
 
     if dialect == "java":
@@ -131,10 +134,11 @@ _IMPORT_ATTRIBUTES = re.compile(rb"""(?:from|import)\s*(?:'[^'\r\n]*'|"[^"\r\n]*
 def _without_import_attributes(data: bytes) -> bytes:
     """``data`` with each import attributes clause blanked, byte for byte (line breaks kept): the same offsets,
     so the tree it gives describes ``data`` itself. The clause holds only literals nothing reads."""
-    def blank(match: re.Match) -> bytes:
+    def blank(match: re.Match[bytes]) -> bytes:
         start, end = match.span(1)
         clause = data[start:end]
-        return match.group(0)[: start - match.start()] + re.sub(rb"[^\r\n]", b" ", clause)
+        whole: bytes = match.group(0)
+        return whole[: start - match.start()] + re.sub(rb"[^\r\n]", b" ", clause)
 
     return _IMPORT_ATTRIBUTES.sub(blank, data)
 
@@ -195,7 +199,9 @@ def _check_tree_sitter(dialect: str, data: bytes, path: str) -> SourceTree:
     return _parse_tree_sitter(dialect, data)
 
 
-def _tree_sitter_language(name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], None] | None = None):
+def _tree_sitter_language(
+    name: str, suffixes: tuple[str, ...], check: Callable[[bytes, str], SourceTree] | None = None
+) -> Language:
     parse = functools.partial(_parse_tree_sitter, name)
     return Language(name, suffixes, parse, lambda tree: tree.data, check or functools.partial(_check_tree_sitter, name))
 

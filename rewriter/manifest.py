@@ -26,12 +26,14 @@ import dataclasses
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:
+    import tomli as tomllib
 
 from codemods import all_codemods, select
 from rewriter import config, gate
@@ -204,13 +206,16 @@ def _check(path: Path, entries: list[tuple[int, dict]]) -> list[Repository]:
             for pattern in entry.get(key, ()):
                 if not pattern or pattern.startswith("/") or ".." in pattern.split("/"):
                     problems.append(f"{where}: {key} {pattern!r}: give paths relative to the repository root")
+        forge_lists: dict[str, Any] = {  # this entry's pull-request lists; a missing one is the flags'
+            key.replace("-", "_"): tuple(entry[key]) for key in ("labels", "reviewers", "team-reviewers", "assignees")
+            if key in entry
+        }
         repositories.append(Repository(
             url=url, key=workspace_key(url), line=number, base=entry.get("base"), branch=entry.get("branch"),
             codemods=codemods, include=tuple(entry.get("include", ())),
             exclude=tuple(entry.get("exclude", ())),
             test_command=command if command is None or command.strip() else "",
-            **{key.replace("-", "_"): tuple(entry[key]) for key in ("labels", "reviewers", "team-reviewers", "assignees")
-               if key in entry},
+            **forge_lists,
             **{key.replace("-", "_"): entry[key] for key in ("pr-repository", "api-url", "forge") if key in entry},
         ))
     if not problems and not repositories:

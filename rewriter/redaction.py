@@ -10,6 +10,7 @@ spelt the rest of the URL around it.
 from __future__ import annotations
 
 import re
+from typing import Any, overload
 from urllib.parse import quote, unquote
 
 HIDDEN = "***"
@@ -69,6 +70,12 @@ def secrets(url: str) -> set[str]:
     return {s for s in found if len(s) >= _SHORTEST}
 
 
+@overload
+def redacted(value: str, *urls: str) -> str: ...
+@overload
+def redacted(value: dict[str, Any], *urls: str) -> dict[str, Any]: ...
+@overload
+def redacted(value: object, *urls: str) -> object: ...
 def redacted(value: object, *urls: str) -> object:
     """``redact`` on every string in a JSON-like value (ledger entries, reports), keys included."""
     if isinstance(value, str):

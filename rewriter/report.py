@@ -55,7 +55,7 @@ class Report:
 
     def as_json(self, diffs: dict[str, str] | None = None) -> str:
         counts = self.counts
-        summary = {status.value: counts[status] for status in Status}
+        summary: dict[str, object] = {status.value: counts[status] for status in Status}
         summary["problems"] = [{"path": p, "reason": why} for p, why in self.problems]
         summary["exit_status"] = self.return_code
         document = {"tool": "lambda-rewriter", "version": __version__, "mode": self.mode.value, "files": [],

@@ -130,10 +130,10 @@ def unused(directive: Directive) -> str:
 
 def honour(data: bytes, tree, new_tree, codemods: list, ctx, run: Callable) -> tuple:
     """``(new tree, codemods, ctx)`` of the pass that keeps every suppression: ``ctx`` holds the pass of
-    ``codemods`` over ``tree`` that gave ``new_tree`` (its notes from before the pass are the first ones); a codemod with a suppressed change
-    is left out and the others run again, until no suppressed change is left. ``run(tree, codemods, ctx)`` is
-    the engine's pass. The notes come back without the suppressed ones, with one per codemod stopped and one per
-    suppression that matched nothing."""
+    ``codemods`` over ``tree`` that gave ``new_tree`` (its notes from before the pass are the first ones); a
+    codemod with a suppressed change is left out and the others run again, until no suppressed change is left.
+    ``run(tree, codemods, ctx)`` is the engine's pass. The notes come back without the suppressed ones, with one
+    per codemod stopped and one per suppression that matched nothing."""
     suppressions = parse(data)
     if not suppressions:
         return new_tree, codemods, ctx

@@ -86,7 +86,7 @@ def verify(jobs: Sequence, results: list, timeout: float | None = None) -> None:
     from rewriter.engine import Status
 
     groups: dict[Path, list[int]] = collections.defaultdict(list)
-    for index, (job, result) in enumerate(zip(jobs, results)):
+    for index, (job, result) in enumerate(zip(jobs, results, strict=True)):
         if result.status is not Status.CHANGED or result.language not in TYPESCRIPT_LANGUAGES:
             continue
         config = nearest_tsconfig(Path(job.path), Path(job.root))
@@ -133,6 +133,7 @@ def _check_project(compiler: Compiler, config: Path, files: list, timeout: float
             timeout=timeout,
             cwd=str(config.parent),
             env=_environment(),
+            check=False,  # the answer says what failed
         )
         answer = json.loads(ran.stdout or b"{}")
     except subprocess.TimeoutExpired:

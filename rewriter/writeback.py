@@ -166,7 +166,7 @@ _NO_XATTRS = {errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", errno.ENOTSUP), errno.
 
 def stale_temps(folder: Path) -> list[Path]:
     """Temporary files in ``folder`` left by a write whose process is gone."""
-    found = []
+    found: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

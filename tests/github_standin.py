@@ -271,7 +271,7 @@ class Standin:
     ]
 
     def _route(self, method, path, query, headers, raw):
-        for verb, pattern, operation, name in self._ROUTES:
+        for verb, pattern, operation, name in self._ROUTES:  # noqa: B007 - the matched route's are read after it
             match = re.fullmatch(pattern, path)
             if verb == method and match:
                 break

@@ -165,7 +165,7 @@ class GitLabStandin:
             except ValueError:
                 params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
         with self.lock:
-            for verb, pattern, documented, schema, name in ENDPOINTS:
+            for verb, pattern, documented, schema, name in ENDPOINTS:  # noqa: B007 - the match's are read after it
                 match = re.fullmatch(pattern, path)
                 if verb == method and match:
                     break

@@ -10,6 +10,7 @@ import pytest
 
 import rewriter
 from rewriter import cache as cache_module
+from rewriter import stat_lookup
 from rewriter.cache import Entry, ResultCache, default_dir, job_key, tool_fingerprint
 from rewriter.engine import FileJob, Status, process_file
 from tests.cli_support import HANDLER, LIBRARY, copy_samples, invoke, invoke_json, real_engine  # noqa: F401
@@ -328,11 +329,11 @@ def hook(event, args):
 from rewriter import cache
 # One fingerprint for every run of a test: the tree's own source may be edited between two runs.
 cache.tool_fingerprint = lambda: "pinned by the test"
-from rewriter import engine
+from rewriter import engine, stat_lookup
 from rewriter.cache import ResultCache
 from rewriter.plan import plan
 
-engine.RACY_NS = racy
+stat_lookup.RACY_NS = racy
 planned = plan([root])
 jobs = [engine.dataclasses.replace(job, max_bytes=max_bytes) for job in planned.jobs]
 sys.addaudithook(hook)
@@ -439,9 +440,9 @@ def test_a_file_written_just_before_the_run_is_not_recorded(repo: Path, result_c
 
 
 def engine_racy_ns() -> int:
-    from rewriter import engine
+    from rewriter import stat_lookup
 
-    return engine.RACY_NS
+    return stat_lookup.RACY_NS
 
 
 def test_a_damaged_stat_index_is_a_miss_and_is_written_again(repo: Path, result_cache_dir: Path) -> None:
@@ -473,9 +474,9 @@ def test_no_cache_writes_no_stat_index(repo: Path, result_cache_dir: Path) -> No
 def test_samples_give_the_same_report_from_the_stat_index(
     tmp_path: Path, result_cache_dir: Path, jobs: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rewriter import discovery, engine
+    from rewriter import discovery
 
-    monkeypatch.setattr(engine, "RACY_NS", 0)
+    monkeypatch.setattr(stat_lookup, "RACY_NS", 0)
     monkeypatch.setattr(discovery._TemplateCache, "RACY_NS", 0)
     root = copy_samples(tmp_path / "repo")
     command = ["check", "samples", "-j", jobs]
@@ -499,9 +500,7 @@ def _settings(root: Path, index: Path) -> str:
 def test_apply_from_the_stat_index_writes_what_an_uncached_apply_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rewriter import engine
-
-    monkeypatch.setattr(engine, "RACY_NS", 0)
+    monkeypatch.setattr(stat_lookup, "RACY_NS", 0)
     indexed = copy_samples(tmp_path / "indexed")
     plain = copy_samples(tmp_path / "plain")
     assert invoke(["check", "samples", "-j", "1"], indexed).exit_code == 1  # records the index
@@ -532,8 +531,8 @@ def test_templates_are_read_again_only_when_their_stat_changes(
     template = root / "template.yaml"
     template.write_text("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.handler\n")
     parsed = []
-    real_load = discovery._load
-    monkeypatch.setattr(discovery, "_load", lambda path: parsed.append(path) or real_load(path))
+    real_load = discovery.load_template
+    monkeypatch.setattr(discovery, "load_template", lambda path: parsed.append(path) or real_load(path))
 
     def entry_points() -> frozenset[str] | None:
         return discovery.discover([root], cache_dir=result_cache_dir).entry_points.get(root / "app.py")

@@ -15,13 +15,13 @@ from codemods.python.hoist_clients import HoistClients
 def test_list_names_each_codemod_with_its_language_and_description(tmp_path: Path) -> None:
     result = invoke(["list"], tmp_path)
     assert result.exit_code == 0
-    line = next(l for l in result.stdout.splitlines() if l.startswith("hoist-clients "))
+    line = next(text for text in result.stdout.splitlines() if text.startswith("hoist-clients "))
     assert "python" in line
     assert line.endswith(HoistClients.DESCRIPTION)
     lines = result.stdout.splitlines()
-    assert [l.split()[0] for l in lines] == list(all_codemods())
+    assert [text.split()[0] for text in lines] == list(all_codemods())
     # Descriptions start in one column, whatever the length of the language lists.
-    starts = {l.index(impls[0].DESCRIPTION) for l, impls in zip(lines, all_codemods().values())}
+    starts = {text.index(impls[0].DESCRIPTION) for text, impls in zip(lines, all_codemods().values())}
     assert len(starts) == 1
 
 

@@ -99,7 +99,7 @@ def fixture_findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str
     return found
 
 
-@pytest.mark.parametrize(("fixture", "line", "code", "col"), PINNED + LAZY, ids=lambda v: str(v))
+@pytest.mark.parametrize(("fixture", "line", "code", "col"), PINNED + LAZY, ids=str)
 def test_codemod_messages_get_their_codes(fixture_findings, fixture: str, line: int, code: str, col: int | None) -> None:
     items = fixture_findings.get((fixture, line), [])
     assert code in [item["code"] for item in items], items

@@ -1,4 +1,4 @@
-"""hoist-clients (Python): fixture pairs, notes, and one-line edge cases."""
+"""hoist-clients (Python): notes and one-line edge cases (the fixture pairs run in test_fixtures.py)."""
 from __future__ import annotations
 
 import textwrap
@@ -19,16 +19,6 @@ def rewrite(source: str | bytes, entry_points: frozenset[str] | None = None) -> 
 
 
 expected_for = fixtures.expected_for
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".in.py") for c in CASES])
-def test_fixture(case: Path) -> None:
-    fixtures.check_fixture(case, "hoist-clients")
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.name.removesuffix(".in.py") for c in CASES])
-def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
-    fixtures.check_through_engine(case, "hoist-clients", tmp_path)
 
 
 @pytest.mark.parametrize(

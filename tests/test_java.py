@@ -1,4 +1,4 @@
-"""hoist-clients for Java: fixture pairs through the engine, notes for what stays, javac on the results."""
+"""hoist-clients for Java: notes for what stays, javac on the fixtures (their pairs run in test_fixtures.py)."""
 from __future__ import annotations
 
 import re
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import codemod_fixtures as fixtures
 from codemods._base import FunctionTraits
 from codemods._lambda_code import NOT_LAMBDA_JAVA
 from codemods.java.hoist_clients import construction_kind
@@ -18,8 +19,11 @@ from rewriter.languages import JAVA, language_for
 FIXTURES = Path(__file__).parent / "fixtures" / "hoist-clients"
 STUBS = Path(__file__).parent / "java_stubs"
 CASES = sorted(FIXTURES.glob("*.in.java"))
-# Handlers a template names (`Handler: com.example.Notify::notify`) instead of an interface.
-ENTRY_POINTS = {"java_template_named": frozenset({"notify"})}
+# What a template says of a case (handlers it names, `SnapStart`, `CapacityProviderConfig`): <case>.context.json.
+_CONTEXT = {case.source.name.removesuffix(".in.java"): case for case in fixtures.cases_of("hoist-clients")
+            if case.source.suffix == ".java"}
+ENTRY_POINTS = {name: case.entry_points for name, case in _CONTEXT.items() if case.entry_points is not None}
+TRAITS = {name: case.traits for name, case in _CONTEXT.items()}
 
 
 def _case(path: Path) -> str:
@@ -30,10 +34,6 @@ def _public_class(source: bytes) -> str:
     return re.search(rb"public (?:final )?class (\w+)", source).group(1).decode()
 
 
-# How the template deploys the function (`SnapStart`, `CapacityProviderConfig`).
-TRAITS = {"java_managed_instances": FunctionTraits(managed_instances=True), "java_snap_start": FunctionTraits(True)}
-
-
 def _run(tmp_path: Path, source: bytes, case: str):
     path = tmp_path / "src" / "main" / "java" / "com" / "example" / f"{_public_class(source)}.java"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,21 +41,6 @@ def _run(tmp_path: Path, source: bytes, case: str):
     job = FileJob(str(path), path.relative_to(tmp_path).as_posix(), str(tmp_path), ENTRY_POINTS.get(case),
                   traits=TRAITS.get(case, FunctionTraits()))
     return process_file(job, ("hoist-clients",))
-
-
-@pytest.mark.parametrize("case", CASES, ids=_case)
-def test_fixture(case: Path, tmp_path: Path) -> None:
-    source = case.read_bytes()
-    expected_path = case.with_name(_case(case) + ".out.java")
-    expected = expected_path.read_bytes() if expected_path.exists() else source
-    result = _run(tmp_path, source, _case(case))
-    assert result.status in (Status.CHANGED, Status.UNCHANGED), result.reason
-    after = result.after if result.status is Status.CHANGED else source
-    assert after.decode() == expected.decode()
-    assert (result.status is Status.CHANGED) == (expected != source)
-    JAVA.check(after, "App.java")  # no error nodes
-    again = _run(tmp_path / "again", after, _case(case))
-    assert again.status is Status.UNCHANGED and not again.changes
 
 
 def test_java_files_are_java() -> None:

@@ -1,4 +1,4 @@
-"""lazy-imports (Python, opt-in): fixture pairs, notes, edge cases, opt-in selection, behaviour under moto."""
+"""lazy-imports (Python, opt-in): notes, edge cases, opt-in selection, behaviour under moto (pairs: test_fixtures.py)."""
 from __future__ import annotations
 
 import shutil
@@ -23,16 +23,6 @@ def rewrite(source: str | bytes) -> tuple[bytes, FileContext]:
 
 
 expected_for = fixtures.expected_for
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fixture(case: Path) -> None:
-    fixtures.check_fixture(case, "lazy-imports")
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
-    fixtures.check_through_engine(case, "lazy-imports", tmp_path)
 
 
 @pytest.mark.parametrize(

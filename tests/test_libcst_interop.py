@@ -29,7 +29,7 @@ def python_files(root: Path) -> dict[str, bytes]:
 
 
 def test_every_python_codemod_has_a_command() -> None:
-    python = {name for name, impls in all_codemods().items() if any(impl.LANGUAGE == "python" for impl in impls)}
+    python = {name for name, impls in all_codemods().items() if any("python" in impl.LANGUAGES for impl in impls)}
     assert python == set(COMMANDS)
     assert set(libcst_commands.__all__) == set(COMMANDS.values())
 

@@ -30,24 +30,6 @@ def _run(root: Path, relative: str, monkeypatch: pytest.MonkeyPatch):
     return process_file(FileJob(str(root / relative), relative, str(root)), ("slim-dependencies",))
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
-def test_fixture(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    shutil.copytree(case / "in", tmp_path / "app")
-    name = _manifest(case / "in")
-    original = (case / "in" / name).read_bytes()
-    expected_path = case / "out" / name
-    expected = expected_path.read_bytes() if expected_path.exists() else original
-    result = _run(tmp_path, f"app/{name}", monkeypatch)
-    assert result.status in (Status.CHANGED, Status.UNCHANGED), result.reason
-    after = result.after if result.status is Status.CHANGED else original
-    assert after == expected
-    if name == "pom.xml":
-        ElementTree.fromstring(after)
-    (tmp_path / "app" / name).write_bytes(after)
-    again = _run(tmp_path, f"app/{name}", monkeypatch)
-    assert again.status is Status.UNCHANGED and not again.changes
-
-
 def _notes(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[int, str]:
     shutil.copytree(FIXTURES / case / "in", tmp_path / "app")
     result = _run(tmp_path, f"app/{_manifest(FIXTURES / case / 'in')}", monkeypatch)

@@ -127,9 +127,9 @@ def test_apply_matches_the_diff_byte_for_byte(tmp_path: Path, before: bytes, aft
 def test_apply_reads_git_diff_output_with_quoted_and_spaced_names(tmp_path: Path) -> None:
     repo = git_init(tmp_path / "repo")
     names = ["with space/a b.txt", "tab\there.txt", "caf\u00e9.txt"]
-    write(repo, {name: "one\ntwo\n" for name in names})
+    write(repo, dict.fromkeys(names, "one\ntwo\n"))
     _committed(repo)
-    write(repo, {name: "one\n2\n" for name in names})
+    write(repo, dict.fromkeys(names, "one\n2\n"))
     data = run(["git", "diff"], repo).stdout
     assert b'"b/tab\\there.txt"' in data
     run(["git", "checkout", "--", "."], repo)

@@ -20,7 +20,7 @@ from cli_support import _GIT_ENV, HANDLER, LIBRARY, git_init, run, write
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 # What `pip install .` of the project needs: the hook repository is this project, as committed.
-_PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+_PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
 PACKAGE = ["pyproject.toml", "README.md", ".pre-commit-hooks.yaml", *sorted({p.split(".")[0] for p in _PACKAGES})]
 
 

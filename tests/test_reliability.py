@@ -698,7 +698,7 @@ def test_odd_file_names_are_rewritten_and_the_diff_applies(tmp_path: Path, name:
 def test_branch_commits_files_with_odd_names_and_keeps_their_mode(tmp_path: Path) -> None:
     repo = git_init(tmp_path / "repo")
     names = [p.values[0] for p in NAMES]
-    write(repo, {name: HANDLER for name in names})
+    write(repo, dict.fromkeys(names, HANDLER))
     (repo / "-rf.py").chmod(0o755)
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "base"], repo)

@@ -1,4 +1,4 @@
-"""sdk-v3: fixture pairs (tests/fixtures/sdk-v3), notes, the run with hoist-clients, tsc, package lookup."""
+"""sdk-v3: notes, the run with hoist-clients, tsc, package lookup (the fixture pairs run in test_fixtures.py)."""
 from __future__ import annotations
 
 import json
@@ -23,21 +23,6 @@ def rewrite(data: bytes, name: str, entry_points=None) -> tuple[bytes, FileConte
     language = language_for(name)
     ctx = FileContext(name, entry_points, codemod="sdk-v3")
     return language.render(SdkV3().transform(language.parse(data), ctx)), ctx
-
-
-@needs_tool
-@pytest.mark.usefixtures("with_tool")
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fixture(case: Path) -> None:
-    source = case.read_bytes()
-    expected = case.with_name(case.name.replace(".in.", ".out."))
-    result, ctx = rewrite(source, case.name)
-    assert result == (expected.read_bytes() if expected.exists() else source)
-    if not expected.exists():
-        assert ctx.notes, "a file left as it is says why"
-    language_for(case.name).check(result, case.name)  # `node --check` on JavaScript
-    again, _ = rewrite(result, case.name)
-    assert again == result, "a second run changed the result"
 
 
 @needs_tool

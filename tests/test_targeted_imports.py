@@ -1,4 +1,4 @@
-"""targeted-imports (Python): fixture pairs, notes, one-line edge cases, and behaviour under moto."""
+"""targeted-imports (Python): notes, one-line edge cases, behaviour under moto (fixture pairs: test_fixtures.py)."""
 from __future__ import annotations
 
 import json
@@ -28,16 +28,6 @@ def rewrite(source: str | bytes, entry_points: frozenset[str] | None = None) -> 
 
 
 expected_for = fixtures.expected_for
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fixture(case: Path) -> None:
-    fixtures.check_fixture(case, "targeted-imports")
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_fixture_passes_the_engine_verification(case: Path, tmp_path: Path) -> None:
-    fixtures.check_through_engine(case, "targeted-imports", tmp_path)
 
 
 @pytest.mark.parametrize(

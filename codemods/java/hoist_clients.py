@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
 from codemods._base import Codemod, FileContext
 from codemods.java._handlers import base_name as _base_name
 from codemods.java._handlers import handler_methods
-from codemods.manifests._text import Edit, apply, indent_at, line_end, line_start, newline
+from codemods._text import Edit, apply, indent_at, line_end, line_start, newline
+from rewriter.languages import SourceTree
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 # Calls whose result differs from one call to the next: a client built from them is not constant.
 PER_CALL = frozenset({"now", "randomUUID", "currentTimeMillis", "nanoTime", "random", "nextInt", "nextLong",
@@ -98,38 +103,38 @@ def construction_kind(data: bytes, value) -> str | None:
     last = _text(data, calls[-1].child_by_field_name("name"))
     if owner == "DriverManager" and first == "getConnection" and len(calls) == 1:
         return "connection"
-    if owner.endswith("ClientBuilder") and (first == "defaultClient" and len(calls) == 1
-                                            or first == "standard" and last == "build"):
+    if owner.endswith("ClientBuilder") and ((first == "defaultClient" and len(calls) == 1)
+                                            or (first == "standard" and last == "build")):
         return "client"
-    if owner.endswith("Client") and (first == "create" and len(calls) == 1 or first == "builder" and last == "build"):
+    if owner.endswith("Client") and ((first == "create" and len(calls) == 1) or (first == "builder" and last == "build")):
         return "client"
     return None
 
 
 @dataclasses.dataclass
 class _Hoist:
-    statement: object
-    method: object
+    statement: Node
+    method: Node
     name: str
     type: str
-    value: object
+    value: Node
     kind: str
-    comments: list
-    declaration: object = None  # `Connection conn = null;` when the construction is an assignment to it
+    comments: list[Node]
+    declaration: Node | None = None  # `Connection conn = null;` when the construction is an assignment to it
     inlined: dict = dataclasses.field(default_factory=dict)  # constant locals it reads -> their initialisers
     lazy: str | None = None  # the variable that may be unset: built by the first invocation, not at class init
     static: bool = True  # False: it reads final instance fields, so it becomes one too (set when the handler is built)
     in_constructor: bool = False  # it reads a final field the constructor sets, so the constructor sets it too
 
 
-class HoistClients(Codemod):
+class HoistClients(Codemod[SourceTree]):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "java"
+    LANGUAGES = ("java",)
     MARKERS = (b"ClientBuilder", b"Client.create", b"Client.builder", b"Client(", b"DynamoDBMapper",
                b"DriverManager.getConnection")
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         data = tree.data
         edits: list[Edit] = []
         classes = {node.start_byte: _Class(data, node, ctx) for node in _walk(tree.tree.root_node)
@@ -161,7 +166,7 @@ class _Class:
     def __init__(self, data: bytes, node, ctx: FileContext) -> None:
         self.data, self.node, self.ctx = data, node, ctx
         self.body = node.child_by_field_name("body")
-        self.members = [c for c in self.body.named_children] if self.body is not None else []
+        self.members = list(self.body.named_children) if self.body is not None else []
         self.methods = [m for m in self.members if m.type == "method_declaration"]
         self.fields = [m for m in self.members if m.type == "field_declaration"]
         self.nl = newline(data)
@@ -239,6 +244,7 @@ class _Class:
                 target = call.child_by_field_name("object")
                 if target is None:
                     continue
+                owner: str | None
                 if target.type == "object_creation_expression":
                     owner = _base_name(self.data, target.child_by_field_name("type"))
                 elif target.type == "identifier":
@@ -291,6 +297,7 @@ class _Class:
                     self.ctx.note(_line(statement), f"left `{self._name(statement)}` in {self._name(method)}: "
                                   "try-with-resources closes it at the end of the block")
                 declaration = None
+                kind: str | None
                 if statement.type == "expression_statement":
                     name, value, declaration = self._assigned_connection(body, statement)
                     if declaration is None:
@@ -502,7 +509,8 @@ class _Class:
         return "".join(parts) + self.data[at:node.end_byte].decode("utf-8", "replace")
 
     def _comments_above(self, statement) -> list:
-        comments, node = [], statement.prev_named_sibling
+        comments: list[Node] = []
+        node = statement.prev_named_sibling
         expected = statement.start_point[0] - 1
         while node is not None and node.type in ("line_comment", "block_comment") and node.end_point[0] == expected:
             comments.insert(0, node)
@@ -522,7 +530,7 @@ class _Class:
         fields: list[bytes] = []
         edits: list[Edit] = []
         done: set[str] = set()
-        closes: list[tuple[str, object]] = []
+        closes: list[tuple[str, Node]] = []
         assignments: list[_Hoist] = []
 
         def guarded(plan: _Hoist, condition: bytes) -> Edit:
@@ -617,7 +625,7 @@ class _Class:
         text = b"\n".join(line[len(unit):] if line.startswith(outer + unit) else line for line in lines)
         return [e for e in edits if e not in inside] + [Edit(start, end, text)]
 
-    def _unread_locals(self, plans: list[_Hoist]) -> list[tuple[object, str]]:
+    def _unread_locals(self, plans: list[_Hoist]) -> list[tuple[Node, str]]:
         """Constant locals that only hoisted clients read: once their value is written into the fields, they go."""
         moved = [plan for plan in plans if plan.kind == "client" and not plan.lazy]
         gone = [(plan.statement.start_byte, plan.statement.end_byte) for plan in moved]
@@ -627,7 +635,7 @@ class _Class:
                 declaration = initialiser.parent.parent
                 if len(declaration.children_by_field_name("declarator")) == 1:
                     candidates[declaration.start_byte] = (declaration, name, plan.method)
-        dropped: list[tuple[object, str]] = []
+        dropped: list[tuple[Node, str]] = []
         changed = True
         while changed:
             changed = False
@@ -648,7 +656,7 @@ class _Class:
             start, end = node.start_byte, node.end_byte
         return Edit(start, end, b"")
 
-    def _close_edits(self, closes: list[tuple[str, object]]) -> list[Edit]:
+    def _close_edits(self, closes: list[tuple[str, Node]]) -> list[Edit]:
         """Remove `conn.close()` from the method that opened `conn`, with an `if`/`try` left empty by it."""
         edits = []
         for name, method in closes:
@@ -727,7 +735,7 @@ def _role(node) -> str | None:
 def _is_reference(identifier) -> bool:
     """Whether an identifier names a variable (not a called method or a field selected from an object)."""
     parent, role = identifier.parent, _role(identifier)
-    return not (parent.type == "method_invocation" and role == "name" or parent.type == "field_access" and role == "field")
+    return not ((parent.type == "method_invocation" and role == "name") or (parent.type == "field_access" and role == "field"))
 
 
 class _Scope:
@@ -747,8 +755,8 @@ class _Scope:
         bindings = [n for n in _walk(body) if n.type in ("variable_declarator", "enhanced_for_statement",
                                                           "catch_formal_parameter", "resource", "inferred_parameters",
                                                           "formal_parameter")
-                    and (self.owner._name(n) == name or n.type == "inferred_parameters"
-                         and name in {_text(data, c) for c in n.named_children})]
+                    and (self.owner._name(n) == name or (n.type == "inferred_parameters"
+                         and name in {_text(data, c) for c in n.named_children}))]
         if not bindings:
             return None
         if name in self.reading:

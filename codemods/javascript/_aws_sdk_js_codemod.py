@@ -93,6 +93,7 @@ def translate_many(files: list[tuple[str, str]]) -> list[str]:
                 timeout=timeout,
                 env=env,
                 cwd=tool.package,
+                check=False,  # the status is read below
             )
         except subprocess.TimeoutExpired:
             raise Unavailable(f"{PACKAGE} did not finish within {timeout} s") from None
@@ -102,5 +103,7 @@ def translate_many(files: list[tuple[str, str]]) -> list[str]:
             results = json.loads(ran.stdout)
         except ValueError:
             raise Unavailable(f"{PACKAGE} gave no result") from None
-        _DONE.update(zip(wanted, results))
+        if not isinstance(results, list) or len(results) != len(wanted):  # else a file would get another's result
+            raise Unavailable(f"{PACKAGE} gave no result for some of the {len(wanted)} files")
+        _DONE.update(zip(wanted, results, strict=True))
     return [_DONE[file] for file in files]

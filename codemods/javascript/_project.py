@@ -5,6 +5,10 @@ codemods only ask the questions below, so they stay pure tree -> tree."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codemods._base import FileContext
 
 # `module` values whose output is CommonJS (`require`), and those whose output follows each file's format.
 _COMMONJS = frozenset({"commonjs", "amd", "umd"})
@@ -83,3 +87,8 @@ class JsProject:
 
 
 NO_PROJECT = JsProject()
+
+
+def project_of(ctx: FileContext) -> JsProject:
+    """The JavaScript project of the file (NO_PROJECT when it has none: the engine gives Python files another kind)."""
+    return ctx.project if isinstance(ctx.project, JsProject) else NO_PROJECT

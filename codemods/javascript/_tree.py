@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+# The byte-range editing every tree-sitter language shares; imported from here by the JavaScript codemods.
+from codemods._text import Edit as Edit
+from codemods._text import apply as apply_edits
+from codemods._text import indent_at as indent_at
+from codemods._text import line_end as line_end
+from codemods._text import line_start as line_start
+from codemods._text import newline as newline
 
 Node = Any  # tree_sitter.Node
 
@@ -23,13 +30,6 @@ FUNCTIONS = frozenset(
         "method_definition",
     }
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Edit:
-    start: int
-    end: int
-    text: bytes
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -83,36 +83,8 @@ def line(node: Node) -> int:
 
 def apply(tree, edits: Iterable[Edit]):
     """The tree with ``edits`` made (they must not overlap), re-parsed; the same tree when there are none."""
-    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
-    if not ordered:
-        return tree
-    data, out, at = tree.data, [], 0
-    for edit in ordered:
-        if edit.start < at:
-            raise ValueError(f"overlapping edits at byte {edit.start}")
-        out += [data[at : edit.start], edit.text]
-        at = edit.end
-    out.append(data[at:])
-    return tree.replaced(b"".join(out))
-
-
-def newline(data: bytes) -> bytes:
-    return b"\r\n" if b"\r\n" in data else b"\n"
-
-
-def line_start(data: bytes, pos: int) -> int:
-    return max(data.rfind(b"\n", 0, pos), data.rfind(b"\r", 0, pos)) + 1
-
-
-def line_end(data: bytes, pos: int) -> int:
-    """Just past the line break that ends the line holding ``pos``."""
-    end = data.find(b"\n", pos)
-    return len(data) if end < 0 else end + 1
-
-
-def indent_at(data: bytes, pos: int) -> bytes:
-    start = line_start(data, pos)
-    return data[start : start + len(data[start:pos]) - len(data[start:pos].lstrip(b" \t"))]
+    unique = list(set(edits))  # two codemod passes may ask for the same edit
+    return tree.replaced(apply_edits(tree.data, unique)) if unique else tree
 
 
 def string_value(data: bytes, node: Node | None) -> str | None:

@@ -14,6 +14,7 @@ import functools
 from codemods._base import Codemod, FileContext
 from codemods.catalog import JS_CONSTRUCTORS, JS_MARKERS, JsConstructor, Reuse
 from codemods._lambda_code import JS_EVENT_PARAMETERS, JS_HANDLER_NAMES, NOT_LAMBDA_JS
+from codemods.javascript._project import project_of
 from codemods.javascript._services import SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -33,6 +34,7 @@ from codemods.javascript._tree import (
     text,
     walk,
 )
+from rewriter.languages import SourceTree
 
 # Where a handler is recognised without a template naming it.
 # The shared rule for which exported functions are handlers when no template names one.
@@ -121,22 +123,14 @@ class _Write:
     assigned: bool  # the name itself is assigned (else: something it holds is changed)
 
 
-class HoistClients(Codemod):
+class HoistClients(Codemod[SourceTree]):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = tuple(sorted({b"aws-sdk", b"@aws-sdk/", *JS_MARKERS}))
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         return _Hoister(tree, ctx).run()
-
-
-class HoistClientsTypeScript(HoistClients):
-    LANGUAGE = "typescript"
-
-
-class HoistClientsTsx(HoistClients):
-    LANGUAGE = "tsx"
 
 
 class _Hoister:
@@ -151,7 +145,7 @@ class _Hoister:
         self.writes = self._writes()
         self.inserts: dict[int, list[bytes]] = {}  # byte -> blocks to insert there, in order
         self.cached: list[_Handler] = []  # functions with a client behind the per-invocation cache
-        self.cache_names: tuple[str, str] | None = None  # (the cache, the function that reads it)
+        self.cache_names: tuple[str, ...] | None = None  # (the cache, the function that reads it)
         self.cache_keys: set[str] = set()
 
     def run(self):
@@ -469,7 +463,7 @@ class _Hoister:
                 if isinstance(kind, JsConstructor):
                     self._reusable_row(kind, name, value, handler)
                 module = self._module_of(value)
-                if self.ctx.project is not None and module is not None and self.ctx.project.mocks(module):
+                if module is not None and project_of(self.ctx).mocks(module):
                     raise _Left(
                         f"the project's tests mock `{module}` (aws-sdk-mock, jest.mock or __mocks__), which reaches "
                         "only a client built inside the function under test"
@@ -487,6 +481,7 @@ class _Hoister:
                     )
                 reads = _Reads()
                 depends = self._constant(value, params, locals_, handler, explain=True, reads=reads)
+                assert depends is not None  # explaining, it raises _Left where it would give None
                 self._reusable(name, body, statement)
                 local = self._local(statement, name, depends, reads, locals_)
                 if isinstance(kind, JsConstructor) and kind.connects_when_built:
@@ -506,7 +501,7 @@ class _Hoister:
                     continue
                 group = [s for s in self._with_dependencies(depends, locals_) if s not in moving] + [statement]
                 for moved in group:
-                    moved_name = _single_declaration(self.data, moved)[0]
+                    moved_name = _declared_name(self.data, moved)
                     if moved_name in self.module_names or moved_name in self.hoisted_names:
                         raise _Left(f"`{moved_name}` is already a name at module scope")
                     _own_lines(self.data, moved)
@@ -516,7 +511,7 @@ class _Hoister:
             for moved in group:
                 if moved not in moving:
                     moving.append(moved)
-                    self.hoisted_names.add(_single_declaration(self.data, moved)[0])
+                    self.hoisted_names.add(_declared_name(self.data, moved))
             locals_[name] = local
             self.ctx.change(line(statement), f"hoisted `{shown}` from `{handler.name}` to module scope")
         if edits and handler not in self.cached:
@@ -525,8 +520,8 @@ class _Hoister:
             return edits
         moving.sort(key=lambda n: n.start_byte)
         for dependency in moving:
-            name = _single_declaration(self.data, dependency)[0]
-            if self._construction(_single_declaration(self.data, dependency)[1]) is None:
+            name, value = _declared(self.data, dependency)
+            if self._construction(value) is None:
                 self.ctx.change(
                     line(dependency), f"hoisted `{name}` from `{handler.name}` with the client that reads it"
                 )
@@ -791,7 +786,8 @@ class _Hoister:
 
     def _move(self, moving: list[Node], handler: _Handler) -> list[Edit]:
         data, nl = self.data, newline(self.data)
-        removed, block = [], []
+        removed: list[tuple[int, int]] = []
+        block: list[bytes] = []
         for statement in moving:
             start = _leading_comments_start(data, statement)
             end = line_end(data, statement.end_byte)
@@ -831,6 +827,7 @@ class _Hoister:
         return Edit(value.start_byte, value.end_byte, wrapped.encode())
 
     def _cache_helper(self, first: _Handler) -> bytes:
+        assert self.cache_names is not None  # a client went behind the cache
         cache, function = self.cache_names
         nl = newline(self.data).decode()
         body = first.function.child_by_field_name("body")
@@ -968,6 +965,17 @@ def _single_declaration(data: bytes, statement: Node) -> tuple[str, Node] | None
     if name is None or name.type != "identifier" or value is None:
         return None
     return text(data, name), value
+
+
+def _declared(data: bytes, statement: Node) -> tuple[str, Node]:
+    """(name, value) of a statement that ``_single_declaration`` took (a hoisted one)."""
+    found = _single_declaration(data, statement)
+    assert found is not None
+    return found
+
+
+def _declared_name(data: bytes, statement: Node) -> str:
+    return _declared(data, statement)[0]
 
 
 def _is_config_update(data: bytes, node: Node | None) -> bool:

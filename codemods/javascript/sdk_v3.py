@@ -15,6 +15,7 @@ from codemods._base import Codemod, FileContext
 from codemods.javascript import _async_handlers, _aws_sdk_js_codemod, _input_types, _mocks
 from codemods.javascript._services import BLOB_OUTPUTS
 from codemods.javascript._tree import FUNCTIONS, Edit, apply, line, text, walk
+from rewriter.languages import SourceTree
 
 # An import or require of the v2 SDK or one of its deep paths (`aws-sdk/clients/s3`, `aws-sdk/global`).
 V2_IMPORT = re.compile(rb"""(?:\brequire\s*\(\s*|\bfrom\s+|\bimport\s*\(\s*)['"]aws-sdk(?:/[^'"]*)?['"]""")
@@ -25,14 +26,14 @@ _V2_ONLY = re.compile(
 )
 
 
-class SdkV3(Codemod):
+class SdkV3(Codemod[SourceTree]):
     NAME = "sdk-v3"
     DESCRIPTION = "AWS SDK v2 (end of support) becomes the v3 @aws-sdk/client-* packages; callback handlers async"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = (b"aws-sdk",)
     READS_TESTS = True  # their aws-sdk-mock mocks move to aws-sdk-client-mock with the code they test
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         if ctx.lambda_code is not None and ctx.lambda_code.test:
             return _mocks.migrate(tree, ctx)
         data, original, first_change = tree.data, tree, len(ctx.changes)
@@ -68,16 +69,9 @@ class SdkV3(Codemod):
         return tree
 
 
-class SdkV3TypeScript(SdkV3):
-    LANGUAGE = "typescript"
-
-
-class SdkV3Tsx(SdkV3):
-    LANGUAGE = "tsx"
-
-
 def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
-    first = data.count(b"\n", 0, V2_IMPORT.search(data).start()) + 1
+    v2 = V2_IMPORT.search(data)  # the codemod's markers found one
+    first = data.count(b"\n", 0, v2.start() if v2 else 0) + 1
     bom = data.startswith(b"\xef\xbb\xbf")
     try:
         source = data[3 if bom else 0 :].decode("utf-8")
@@ -98,7 +92,7 @@ def _translated(data: bytes, suffix: str, ctx: FileContext) -> bytes | None:
         return None
     encoded = result.encode()
     if V2_IMPORT.search(encoded):
-        reasons = [(i + 1, m.group(0)) for i, l in enumerate(source.splitlines()) for m in [_V2_ONLY.search(l)] if m]
+        reasons = [(i + 1, m.group(0)) for i, text in enumerate(source.splitlines()) for m in [_V2_ONLY.search(text)] if m]
         for at, what in reasons or [(first, "")]:
             if what.endswith("update"):
                 ctx.note(at, "v2 SDK left in place: `AWS.config.update(...)` sets keys the translation cannot carry "
@@ -123,17 +117,17 @@ def _blank_runs_as_in(source: str, result: str) -> str:
     where the file never had two): runs of blank lines longer than the file's longest become that long."""
     blank_runs = [run.count("\n") - 1 for run in re.findall(r"\n(?:[ \t]*\n)+", source)]
     limit = max(blank_runs, default=1) or 1
-    shortened = re.sub(r"\n(?:[ \t]*\n){%d,}" % (limit + 1), "\n" * (limit + 1), result)
+    shortened = re.sub(rf"\n(?:[ \t]*\n){{{limit + 1},}}", "\n" * (limit + 1), result)
     return shortened.lstrip("\n") if not source.startswith("\n") else shortened
 
 
 def _marked(original: list[str], lines: list[str], marked: list[int]) -> list[tuple[int, str]]:
     """(original line, the tool's comment) for each comment the tool wrote: the line is that of the code below the
     comment, found by its start (the tool may reprint the statement over several lines)."""
-    found = {}
+    found: dict[int, str] = {}
     for at in marked:
-        code = next((l.strip() for l in lines[at:] if not l.strip().startswith("//")), "")
-        where = next((i + 1 for i, l in enumerate(original) if code and l.strip().startswith(code)), 1)
+        code = next((text.strip() for text in lines[at:] if not text.strip().startswith("//")), "")
+        where = next((i + 1 for i, text in enumerate(original) if code and text.strip().startswith(code)), 1)
         found.setdefault(where, lines[at - 1].strip().lstrip("/ ").rstrip(".") + " (aws-sdk-js-codemod)")
     return sorted(found.items())
 

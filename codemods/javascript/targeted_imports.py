@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from codemods._base import Codemod, FileContext
-from codemods.javascript._project import NO_PROJECT
+from codemods.javascript._project import project_of
 from codemods.javascript._services import GLOBAL_MEMBERS, SERVICES
 from codemods.javascript._tree import (
     DECLARATIONS,
@@ -24,6 +24,7 @@ from codemods.javascript._tree import (
     text,
     walk,
 )
+from rewriter.languages import SourceTree
 
 SDK = "aws-sdk"
 
@@ -54,14 +55,14 @@ class _Import:
     namespace_node: Node | None = None
 
 
-class TargetedImports(Codemod):
+class TargetedImports(Codemod[SourceTree]):
     NAME = "targeted-imports"
     DESCRIPTION = "Imports of the whole AWS SDK v2 become per-service imports (aws-sdk/clients/<service>)"
-    LANGUAGE = "javascript"
+    LANGUAGES = ("javascript", "typescript", "tsx")
     MARKERS = (SDK.encode(),)
     OPT_IN = True  # sdk-v3 is the default for v2 code: narrowing within v2 only when asked for
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: SourceTree, ctx: FileContext) -> SourceTree:
         data, root = tree.data, tree.tree.root_node
         imports, handled = [], set()
         for node in walk(root):
@@ -70,7 +71,7 @@ class TargetedImports(Codemod):
                 imports.append(found)
                 handled.add(found.statement.id)
         edits: list[Edit] = []
-        project = ctx.project or NO_PROJECT
+        project = project_of(ctx)
         for found in imports:
             try:
                 if project.mocks(SDK):
@@ -171,7 +172,7 @@ def _service_form(tree, ctx: FileContext, found: _Import, plan: _Plan) -> str:
     Each client module says `export = S3`: its default import compiles only with synthetic default imports
     (`esModuleInterop`, a bundler, or an ES module under node16/nodenext); without them tsc fails with TS1259,
     and the code it emits would read a missing `.default` at load."""
-    project = ctx.project
+    project = project_of(ctx)
     if found.style != "esm" or not plan.services or tree.dialect == "javascript" or project is None:
         return "default"
     if project.tsconfig is None or project.default_import_of_export_equals(ctx.path):
@@ -202,6 +203,7 @@ def _plan(data: bytes, root: Node, found: _Import, tsconfig_known: bool = False)
 
 def _plan_namespace(data: bytes, root: Node, found: _Import, plan: _Plan, tsconfig_known: bool) -> None:
     name = found.namespace
+    assert name is not None  # the caller's test
     uses = [n for n in names_in(data, root, name) if n != found.namespace_node]
     if any(is_declaration_site(n) for n in uses):
         where = next(n for n in uses if is_declaration_site(n))
@@ -357,11 +359,3 @@ def _note_other_uses(data: bytes, root: Node, handled: set[int], ctx: FileContex
         if statement is not None and statement.id in handled:
             continue
         ctx.note(line(node), f"`require('{SDK}')` used in an expression: left in place")
-
-
-class TargetedImportsTypeScript(TargetedImports):
-    LANGUAGE = "typescript"
-
-
-class TargetedImportsTsx(TargetedImports):
-    LANGUAGE = "tsx"

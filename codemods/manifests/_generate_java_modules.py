@@ -174,7 +174,12 @@ def botocore_services() -> dict[str, str]:
         if not versions:
             continue
         model = os.path.join(folder, versions[-1], "service-2.json")
-        raw = gzip.open(model + ".gz").read() if os.path.exists(model + ".gz") else open(model, "rb").read()
+        if os.path.exists(model + ".gz"):
+            with gzip.open(model + ".gz") as packed:
+                raw = packed.read()
+        else:
+            with open(model, "rb") as plain:
+                raw = plain.read()
         found[service] = json.loads(raw)["metadata"]["serviceId"]
     return found
 

@@ -7,7 +7,7 @@ import re
 from codemods._base import FileContext
 from codemods.manifests._java_sdk import LAMBDA_EVENTS, bundle_of, modules_for, uses_lambda_events
 from codemods.manifests._scan import Sources
-from codemods.manifests._text import Edit, apply, line_number, newline
+from codemods._text import Edit, apply, line_number, newline
 
 _DECLARATION = re.compile(
     rb"^(?P<indent>[ \t]*)(?P<conf>[A-Za-z]\w*)(?P<open>[ \t]*\(?[ \t]*)(?P<q>['\"])"

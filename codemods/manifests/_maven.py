@@ -11,7 +11,7 @@ import re
 from codemods._base import FileContext
 from codemods.manifests._java_sdk import LAMBDA_EVENTS, Sdk, bundle_of, modules_for, uses_lambda_events
 from codemods.manifests._scan import Sources
-from codemods.manifests._text import Edit, apply, indent_at, line_number, line_start, newline, whole_lines
+from codemods._text import Edit, apply, indent_at, line_number, line_start, newline, whole_lines
 
 _COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _DEPENDENCY = re.compile(rb"<dependency>(.*?)</dependency>", re.S)

@@ -94,7 +94,7 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed(dist: str) -> tuple[tuple[str, frozenset[str]], ...] | None:
     """(dependency, the extras that ask for it; empty: the base install) from installed metadata, or None."""
     try:
@@ -138,9 +138,9 @@ def needed(kept: dict[str, frozenset[str]], dotted: frozenset[str]) -> dict[str,
                 if need not in reasons:
                     reasons[need] = f"`{prefix}`, which the function imports, needs it at run time ({dist}[{extra}])"
                     queue.append((need, (), need))
-    for dist, extras in kept.items():
-        label = f"{dist}[{','.join(sorted(extras))}]" if extras else dist
-        queue.append((dist, tuple(sorted(extras)), label))
+    for dist, wanted in kept.items():
+        label = f"{dist}[{','.join(sorted(wanted))}]" if wanted else dist
+        queue.append((dist, tuple(sorted(wanted)), label))
     seen: set[tuple[str, tuple[str, ...]]] = set()
     while queue:
         dist, extras, label = queue.pop(0)

@@ -6,7 +6,7 @@ import json
 
 from codemods._base import FileContext
 from codemods.manifests._scan import Sources
-from codemods.manifests._text import line_number
+from codemods._text import line_number
 
 DEV_TOOLS = frozenset({
     "jest", "mocha", "chai", "sinon", "nyc", "eslint", "prettier", "typescript", "ts-node", "ts-jest", "nodemon",

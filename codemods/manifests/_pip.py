@@ -17,7 +17,7 @@ from pathlib import Path
 from codemods._base import FileContext
 from codemods.manifests import _needs, _scan, _shipped
 from codemods.manifests._needs import normalise
-from codemods.manifests._text import Edit, apply, line_number
+from codemods._text import Edit, apply, line_number
 
 # Distribution name (normalised) -> the top-level modules it installs, where they differ from the name.
 DIST_IMPORTS: dict[str, tuple[str, ...]] = {
@@ -129,7 +129,8 @@ def import_names(name: str) -> tuple[str, ...]:
 
 def _logical_lines(data: bytes):
     """(start, end, text) per requirement, joining `\\` continuations (hash-pinned requirements span lines)."""
-    pos, start, parts = 0, 0, []
+    pos, start = 0, 0
+    parts: list[bytes] = []
     for line in data.splitlines(keepends=True):
         if not parts:
             start = pos

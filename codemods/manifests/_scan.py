@@ -23,7 +23,7 @@ MAX_BYTES = 1_000_000
 # Test code is not shipped: what only tests import is not a deployment requirement.
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__"})
 _JAVA_NAME = re.compile(rb"\b(?:com\.amazonaws|software\.amazon\.awssdk)(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
-_JS_MODULE = re.compile(rb"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport\s+)['"]([^'"]+)['"]""")
+JS_MODULE = re.compile(rb"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport\s+)['"]([^'"]+)['"]""")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +113,7 @@ def js_modules(manifest: Path, root: Path | None = None) -> Sources:
     names: set[str] = set()
     files = source_files(manifest.parent, (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts"))
     for path in files:
-        names.update(match.decode("utf-8", "replace") for match in _JS_MODULE.findall(path.read_bytes()))
+        names.update(match.decode("utf-8", "replace") for match in JS_MODULE.findall(path.read_bytes()))
     return Sources(len(files), frozenset(names))
 
 

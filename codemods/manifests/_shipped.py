@@ -19,12 +19,13 @@ import glob
 import os
 import re
 import sys
+from typing import TypeGuard
 from pathlib import Path
 
 import yaml
 
 from codemods.manifests._scan import MAX_BYTES, MAX_FILES, TEST_DIRS, source_files
-from rewriter.discovery import SERVERLESS_NAMES, SKIPPED_DIRS, TEMPLATE_NAMES, _load, _mapping, _module_of
+from rewriter.discovery import SERVERLESS_NAMES, SKIPPED_DIRS, TEMPLATE_NAMES, load_template, as_mapping, module_of
 
 # Folders whose requirements serve tests, CI or docs, never a deployed function.
 NOT_FUNCTION_DIRS = TEST_DIRS | {
@@ -59,7 +60,7 @@ def _within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def handler_like(node: ast.AST) -> bool:
+def handler_like(node: ast.AST) -> TypeGuard[ast.FunctionDef | ast.AsyncFunctionDef]:
     """``def handler(event, context)`` and its variants (``evt, ctx``, ``event, _``, extra parameters with
     defaults, as in ``handler(event, context=None, debug=False)``): how Lambda calls a handler, two arguments."""
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -95,7 +96,7 @@ def _template_functions(template: Path) -> tuple[_Function, ...]:
 def _declared(template: Path, size: int, mtime_ns: int) -> tuple[_Function, ...]:
     """The functions a template declares; one reading per version of it (every manifest below it asks)."""
     try:
-        data = _load(template)
+        data = load_template(template)
     except (OSError, ValueError, yaml.YAMLError):  # a template that does not read names nothing here
         return ()
     return tuple(_functions(template, data))
@@ -105,36 +106,36 @@ def _functions(template: Path, data: dict) -> list[_Function]:
     base = template.parent
     found: list[_Function] = []
     if template.name in SERVERLESS_NAMES:
-        runtime = str(_mapping(data.get("provider")).get("runtime", "python"))
-        layers = tuple(base / str(_mapping(layer).get("path")) for layer in _mapping(data.get("layers")).values()
-                       if isinstance(_mapping(layer).get("path"), str))
-        for name, function in _mapping(data.get("functions")).items():
-            function = _mapping(function)
+        runtime = str(as_mapping(data.get("provider")).get("runtime", "python"))
+        layers = tuple(base / str(as_mapping(layer).get("path")) for layer in as_mapping(data.get("layers")).values()
+                       if isinstance(as_mapping(layer).get("path"), str))
+        for name, function in as_mapping(data.get("functions")).items():
+            function = as_mapping(function)
             handler = function.get("handler")
             if isinstance(handler, str):
-                module = next(iter(_module_of(base, handler, str(function.get("runtime", runtime)))), None)
+                module = next(iter(module_of(base, handler, str(function.get("runtime", runtime)))), None)
                 found.append(_Function(str(name), template, base, module[0] if module else None, layers,
                                        str(function.get("runtime", runtime))))
         return found
-    resources = _mapping(data.get("Resources"))
+    resources = as_mapping(data.get("Resources"))
     layer_folders = {}
     for name, resource in resources.items():
-        resource = _mapping(resource)
-        properties = _mapping(resource.get("Properties"))
+        resource = as_mapping(resource)
+        properties = as_mapping(resource.get("Properties"))
         content = {"AWS::Serverless::LayerVersion": properties.get("ContentUri"),
-                   "AWS::Lambda::LayerVersion": properties.get("Content")}.get(resource.get("Type"))
+                   "AWS::Lambda::LayerVersion": properties.get("Content")}.get(str(resource.get("Type")))
         if isinstance(content, str) and "://" not in content:
             layer_folders[str(name)] = Path(os.path.normpath(base / content))
-    globals_ = _mapping(_mapping(data.get("Globals")).get("Function"))
+    globals_ = as_mapping(as_mapping(data.get("Globals")).get("Function"))
     for name, resource in resources.items():
-        resource = _mapping(resource)
+        resource = as_mapping(resource)
         if resource.get("Type") not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
             continue
-        properties = {**globals_, **_mapping(resource.get("Properties"))}
+        properties = {**globals_, **as_mapping(resource.get("Properties"))}
         handler, runtime = properties.get("Handler"), str(properties.get("Runtime", "python"))
         if properties.get("PackageType") == "Image":
             # an image is built from its Dockerfile, whose folder holds the requirements.txt it installs
-            metadata = _mapping(resource.get("Metadata"))
+            metadata = as_mapping(resource.get("Metadata"))
             context, dockerfile = metadata.get("DockerContext", "."), metadata.get("Dockerfile", "Dockerfile")
             if isinstance(context, str) and isinstance(dockerfile, str):
                 folder = Path(os.path.normpath(base / context / dockerfile)).parent
@@ -145,8 +146,9 @@ def _functions(template: Path, data: dict) -> list[_Function]:
         if not isinstance(code, str) or "://" in code:
             continue
         folder = Path(os.path.normpath(base / code))
-        module = next(iter(_module_of(folder, handler, runtime)), None) if isinstance(handler, str) else None
-        refs = properties.get("Layers") if isinstance(properties.get("Layers"), list) else []
+        module = next(iter(module_of(folder, handler, runtime)), None) if isinstance(handler, str) else None
+        listed = properties.get("Layers")
+        refs = listed if isinstance(listed, list) else []
         # `!Ref Name` reads as "Name"; `!GetAtt Name.Arn` as "Name.Arn"
         layers = tuple(layer_folders[str(ref).split(".")[0]] for ref in refs if str(ref).split(".")[0] in layer_folders)
         found.append(_Function(str(name), template, folder, module[0] if module else None, layers, runtime))

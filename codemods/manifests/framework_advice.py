@@ -10,7 +10,8 @@ import re
 
 from codemods._base import Codemod, FileContext
 from codemods.manifests import _scan
-from codemods.manifests._text import line_number
+from codemods._text import line_number
+from rewriter.languages import ManifestTree
 
 # (pattern in the manifest, advice)
 JAVA_FRAMEWORKS = (
@@ -28,13 +29,13 @@ PYTHON_FRAMEWORKS = {
 _REQUIREMENT = re.compile(rb"^\s*(django|flask|fastapi)\b", re.I | re.M)
 
 
-class FrameworkAdvice(Codemod):
+class FrameworkAdvice(Codemod[ManifestTree]):
     NAME = "framework-advice"
     DESCRIPTION = "Note heavy frameworks (Spring Boot, Django, a web framework for one route) in cold-started functions"
-    LANGUAGE = "manifest"
+    LANGUAGES = ("manifest",)
     MARKERS = (b"springframework", b"spring-", b"django", b"Django", b"flask", b"Flask", b"fastapi", b"FastAPI")
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: ManifestTree, ctx: FileContext) -> ManifestTree:
         name = posixpath.basename(ctx.path)
         data = tree.data
         if name in ("pom.xml", "build.gradle", "build.gradle.kts"):

@@ -12,7 +12,8 @@ from codemods._base import Codemod, FileContext
 from codemods.javascript import _aws_sdk_js_codemod, _local_code
 from codemods.javascript.sdk_v3 import V2_IMPORT, SdkV3
 from codemods.manifests import _scan
-from codemods.manifests._text import Edit, apply, line_end, line_number, line_start, newline
+from codemods._text import Edit, apply, line_end, line_number, line_start, newline
+from rewriter.languages import ManifestTree
 
 # A version every @aws-sdk package the translation writes was released at (client-*, lib-dynamodb, lib-storage,
 # s3-request-presigner, credential-providers): one caret range for all, so that npm resolves one set.
@@ -22,13 +23,13 @@ _V3_PACKAGE = re.compile(r"^@aws-sdk/[a-z0-9-]+")
 LOCKS = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
 
 
-class SdkV3Packages(Codemod):
+class SdkV3Packages(Codemod[ManifestTree]):
     NAME = "sdk-v3"
     DESCRIPTION = SdkV3.DESCRIPTION
-    LANGUAGE = "manifest"
+    LANGUAGES = ("manifest",)
     MARKERS = (b'"aws-sdk"', b'"aws-sdk-mock"')
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: ManifestTree, ctx: FileContext) -> ManifestTree:
         if posixpath.basename(ctx.path) != "package.json":
             return tree
         try:
@@ -127,7 +128,7 @@ def _v3_packages(folder: Path, root: Path, ctx: FileContext, line: int) -> set[s
             if V2_IMPORT.search(data):
                 ctx.note(line, f"aws-sdk stays: {path.relative_to(folder).as_posix()} keeps the v2 SDK (see its notes)")
                 return None
-        for specifier in _scan._JS_MODULE.findall(data):
+        for specifier in _scan.JS_MODULE.findall(data):
             found = _V3_PACKAGE.match(specifier.decode("utf-8", "replace"))
             if found:
                 packages.add(found.group(0))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from codemods._base import Codemod, FileContext
 from codemods.manifests import _gradle, _maven, _npm, _pip, _scan
+from rewriter.languages import ManifestTree
 
 # manifest name -> (what the sources say: a function of the manifest's path and the repository root, rewrite)
 _KINDS: dict[str, tuple[Callable[[Path, Path], object], Callable]] = {
@@ -23,16 +24,16 @@ _KINDS: dict[str, tuple[Callable[[Path, Path], object], Callable]] = {
 }
 
 
-class SlimDependencies(Codemod):
+class SlimDependencies(Codemod[ManifestTree]):
     NAME = "slim-dependencies"
     DESCRIPTION = "Ship only what the code uses: the whole AWS SDK becomes its BOM plus modules; unneeded packages leave"
-    LANGUAGE = "manifest"
+    LANGUAGES = ("manifest",)
     MARKERS = ()
 
     def wants(self, data: bytes) -> bool:
         return True  # any requirement may be unused: no text marker can tell
 
-    def transform(self, tree, ctx: FileContext):
+    def transform(self, tree: ManifestTree, ctx: FileContext) -> ManifestTree:
         kind = _KINDS.get(posixpath.basename(ctx.path))
         if kind is None:
             return tree

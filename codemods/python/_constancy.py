@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import cast
 
 import libcst as cst
 
@@ -130,15 +131,16 @@ class Constancy:
                 if isinstance(inner, cst.Index):
                     why = again(inner.value)
                 else:
-                    why = next((w for w in map(again, (inner.lower, inner.upper, inner.step)) if w and inner), None)
+                    bounds = cast(cst.Slice, inner)  # the only other kind of slice
+                    why = next((w for w in map(again, (bounds.lower, bounds.upper, bounds.step)) if w and inner), None)
             return why
         if isinstance(expr, cst.Call):
             return self._variant_call(expr, fn, again)
         if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             return next((w for w in (again(e.value) for e in expr.elements) if w), None)
         if isinstance(expr, cst.Dict):
-            for element in expr.elements:
-                parts = (element.key, element.value) if isinstance(element, cst.DictElement) else (element.value,)
+            for item in expr.elements:
+                parts = (item.key, item.value) if isinstance(item, cst.DictElement) else (item.value,)
                 why = next((w for w in map(again, parts) if w), None)
                 if why:
                     return why
@@ -150,7 +152,7 @@ class Constancy:
         if isinstance(expr, cst.Comparison):
             return again(expr.left) or next((w for w in (again(c.comparator) for c in expr.comparisons) if w), None)
         if isinstance(expr, cst.Lambda):
-            params = {p.name.value for p in expr.params.params + expr.params.kwonly_params + expr.params.posonly_params}
+            params = {p.name.value for p in (*expr.params.params, *expr.params.kwonly_params, *expr.params.posonly_params)}
             for star in (expr.params.star_arg, expr.params.star_kwarg):
                 if isinstance(star, cst.Param):
                     params.add(star.name.value)

@@ -12,6 +12,7 @@ import dataclasses
 import re
 import weakref
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -354,8 +355,9 @@ def pruned(transformer: cst.CSTTransformer, module: cst.Module, edited: Iterable
     """
     index = index_of(module)
     ids = index._ids()
-    positions = [ids.get(key) for key in edited]
-    if any(p is None for p in positions):
+    found = [ids.get(key) for key in edited]
+    positions = [p for p in found if p is not None]
+    if len(positions) != len(found):
         return transformer  # a node the index does not know: nothing skipped
     above: set[int] = set()
     for p in positions:
@@ -377,7 +379,7 @@ def pruned(transformer: cst.CSTTransformer, module: cst.Module, edited: Iterable
         # Inside an edited node when some span that starts at or before it has not ended yet.
         return any(end > at for _, end in spans[:before])
 
-    transformer.on_visit = on_visit  # the instance's own, ahead of the class's
+    transformer.on_visit = on_visit  # type: ignore[method-assign]  # the instance's own, ahead of the class's
     return transformer
 
 
@@ -466,6 +468,9 @@ class _Unread:
         return 0
 
 
+LineIndex = NodeLines | _Unread  # what lines_of gives: the line of a node, or 0 where nobody reads it
+
+
 def lines_of(module: cst.Module, ctx=None) -> NodeLines | _Unread:
     """``NodeLines(module)``, printed once per tree for every codemod that reports a line in it; nothing
     where nobody reads the lines (``ctx.lines_read`` false: a pass whose findings are dropped)."""
@@ -477,7 +482,11 @@ def lines_of(module: cst.Module, ctx=None) -> NodeLines | _Unread:
     return index.lines
 
 
-def dotted(expr: cst.BaseExpression) -> str | None:
+# What a module's or a block's body holds (libcst's BaseStatement, as the union its bodies are typed with).
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+
+
+def dotted(expr: cst.BaseExpression | None) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
     if isinstance(expr, cst.Name):
         return expr.value
@@ -702,7 +711,7 @@ class ModuleFacts:
                 isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body
             ):
                 for small in stmt.body:
-                    imports.update(import_bindings(small))
+                    imports.update(import_bindings(cast("cst.Import | cst.ImportFrom", small)))
                 if header:
                     import_end = index + 1
             elif header and isinstance(stmt, (cst.Try, cst.If)) and _contains_import(stmt):
@@ -789,7 +798,8 @@ class _Changes(cst.CSTVisitor):
         qualname = self.facts.qualname(node.func)
         if qualname in ENV_WRITES:
             key = node.args[0].value if node.args and qualname in _ENV_KEYED else None
-            self.env.add(key.evaluated_value if isinstance(key, cst.SimpleString) else None)
+            value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+            self.env.add(value if isinstance(value, str) else None)  # None: a key not known here
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _CHANGING_METHODS:
             self._changed(node.func)
 

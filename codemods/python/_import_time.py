@@ -7,6 +7,7 @@ the handler did not raise in an environment with no AWS variables and none of th
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import libcst as cst
 
@@ -68,7 +69,9 @@ class _SetupFinder(cst.CSTVisitor):
         elif qualname == "os.environ.update" and len(node.args) == 1 and isinstance(node.args[0].value, cst.Dict):
             for element in node.args[0].value.elements:
                 if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString):
-                    self.env.add(element.key.evaluated_value)
+                    written = element.key.evaluated_value
+                    if isinstance(written, str):
+                        self.env.add(written)
 
 
 def env_read(expr: cst.CSTNode, facts: ModuleFacts, local_imports: dict[str, str] | None = None) -> tuple[str | None, bool] | None:
@@ -80,7 +83,8 @@ def env_read(expr: cst.CSTNode, facts: ModuleFacts, local_imports: dict[str, str
         if default_at is None:
             return None
         key = expr.args[0].value if expr.args and expr.args[0].keyword is None else None
-        name = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        value = key.evaluated_value if isinstance(key, cst.SimpleString) else None
+        name = value if isinstance(value, str) else None
         has_default = len(expr.args) > default_at or any(
             a.keyword is not None and a.keyword.value in ("default", "value") for a in expr.args
         )
@@ -109,7 +113,7 @@ def risky_reads(
                 return super().on_visit(node)
             name, has_default = read
             if not has_default and (name is None or name not in setup.env):
-                found.append(node)
+                found.append(cast(cst.BaseExpression, node))  # env_read answers for calls and subscripts only
             return False
 
     walk(expr, _Reads())

@@ -12,7 +12,7 @@ from codemods._lambda_code import NOT_LAMBDA_PYTHON as NOT_LAMBDA
 from codemods.python._facts import ModuleFacts, handler_like
 
 
-class LambdaCodemod(Codemod):
+class LambdaCodemod(Codemod[cst.Module]):
     """A Python codemod that acts only on Lambda modules (the engine runs it on nothing else)."""
 
 

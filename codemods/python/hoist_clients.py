@@ -10,10 +10,12 @@ the reason.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import keyword
 import re
 import sys
 from collections.abc import Callable
+from typing import TypeVar, cast
 
 import libcst as cst
 
@@ -32,8 +34,9 @@ from codemods.python._constancy import Constancy, Function, names_in
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
+    LineIndex,
     ModuleFacts,
-    NodeLines,
+    Statement,
     children,
     contains,
     dotted,
@@ -48,6 +51,8 @@ from codemods.python._import_time import Substitute, build_risk, env_read, read_
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
 from codemods.python._test_patches import PyTests
 
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+
 MARKERS = tuple(sorted(HOIST_MARKERS))
 
 
@@ -59,7 +64,7 @@ CACHE_SIZE = 32
 class HoistClients(LambdaCodemod):
     NAME = "hoist-clients"
     DESCRIPTION = "Build SDK clients, HTTP sessions and connections once per execution environment, not per invocation"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
@@ -84,13 +89,13 @@ class _Walk:
 class _Insert:
     index: int
     is_import: bool
-    build: Callable[[], cst.BaseStatement]
+    build: Callable[[], Statement]
 
 
 class _Hoister(Constancy):
     def __init__(self, module: cst.Module, ctx: FileContext) -> None:
         super().__init__(module, ctx)
-        self._positions: NodeLines | None = None
+        self._positions: LineIndex | None = None
         self.removals: set[int] = set()
         self.replacements: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
         self.renames: dict[int, dict[str, str]] = {}
@@ -148,7 +153,7 @@ class _Hoister(Constancy):
         if not isinstance(node.body, cst.IndentedBlock):
             return
         self.feeds = _feeds_only_constructions(self, fn) if self.init != "eager" else set()
-        self.deferred: list[tuple[cst.Call, Constructor, _Walk]] = []
+        self.deferred = []
         self._walk(node.body, fn, _Walk(block=node.body))
         # A session or resource built only to build clients from goes inside their factories; when none
         # took it, it is planned on its own.
@@ -173,7 +178,7 @@ class _Hoister(Constancy):
             if ctor is not None and self._consider(node, ctor, fn, state):
                 return
         if isinstance(node, (cst.Try, cst.TryStar)):
-            alone = all(self._builds_only(stmt, fn) for stmt in node.body.body)
+            alone = all(self._builds_only(cast(Statement, stmt), fn) for stmt in node.body.body)  # a try's block
             self._walk(node.body, fn, dataclasses.replace(state, in_try=True, try_for_construction=alone))
             for child in (*node.handlers, node.orelse, node.finalbody):
                 if child is not None:
@@ -231,8 +236,8 @@ class _Hoister(Constancy):
             return True
         patch = self._patched_by_tests(call, ctor, fn)
         if patch is not None:
-            target, at = patch
-            self.ctx.note(self.line(call), f"{where}: {shown}: the tests patch `{target}` ({at}); built once, it would "
+            patched, at = patch
+            self.ctx.note(self.line(call), f"{where}: {shown}: the tests patch `{patched}` ({at}); built once, it would "
                                            "outlive each test's patch")
             self._refuse(self._assigned_name(call, state), fn)
             return True
@@ -295,6 +300,7 @@ class _Hoister(Constancy):
             if self._lazy_reason(call, fn, [*deps, *mutations]):
                 self._plan_lazy(call, ctor, fn, deps, target, state, [])
             elif target is not None:
+                assert state.line is not None  # a construction assigned to a target is a statement's
                 self._hoist(fn, [*deps, state.line, *mutations], primary=state.line)
             else:
                 self._hoist_inline(fn, call, ctor, deps)
@@ -370,10 +376,11 @@ class _Hoister(Constancy):
     # -- planning moves ------------------------------------------------------------------------
 
     def _hoist(
-        self, fn: Function, lines: list[cst.SimpleStatementLine], primary: cst.SimpleStatementLine
+        self, fn: Function, lines: list[cst.SimpleStatementLine], primary: cst.SimpleStatementLine | None
     ) -> None:
         """Move whole statements of ``fn`` to module scope (all or none)."""
         plan: list[tuple[cst.SimpleStatementLine, str | None, str, bool]] = []  # line, module name, code, reuse
+        chosen: str | None
         renames = dict(self.renames.get(id(fn.node), {}))
         new_names: dict[str, str] = {}
         for line in lines:
@@ -388,8 +395,8 @@ class _Hoister(Constancy):
                 plan.append((line, None, self.code(small), reuse))
                 continue
             if isinstance(small, cst.Assign) and isinstance(small.targets[0].target, cst.Name) and len(small.targets) == 1:
-                local = small.targets[0].target.value
-                value_code = self.module.code_for_node(small.value.visit(_Renamer({**renames, **new_names})))
+                local = _assigned_name(small)
+                value_code = self.module.code_for_node(_renamed(small.value, {**renames, **new_names}))
                 chosen, reuse = self._module_name(local, value_code, fn, base=local, alternate=self._alternate(small.value, fn))
                 if chosen != local:
                     new_names[local] = chosen
@@ -399,8 +406,8 @@ class _Hoister(Constancy):
         for line in lines:
             small = line.body[0]
             if line is not primary and isinstance(small, cst.Assign) and _mutable(small.value, self.facts):
-                local = small.targets[0].target.value
-                escapes = _Escapes(local, {id(l) for l in lines})
+                local = _assigned_name(small)
+                escapes = _Escapes(local, {id(moved) for moved in lines})
                 walk(fn.node, escapes)
                 if escapes.how:
                     raise _Refused(
@@ -414,8 +421,7 @@ class _Hoister(Constancy):
             self.removals.add(id(line))
             small = line.body[0]
             if isinstance(small, cst.Assign):
-                local = small.targets[0].target.value
-                fn.hoisted.add(local)
+                fn.hoisted.add(_assigned_name(small))
                 if chosen:
                     self.placed_at.setdefault(chosen, index)
                     if not reuse:
@@ -432,33 +438,38 @@ class _Hoister(Constancy):
                 _Insert(
                     self.facts.import_end if is_import else index,
                     is_import,
-                    lambda line=line, fn=fn: _moved(line.visit(_Renamer(self.renames.get(id(fn.node), {})))),
+                    functools.partial(self._moved_renamed, line, fn),
                 )
             )
-            text = self.code(line.body[0].visit(_Renamer(renames)))
+            text = self.code(_renamed(line.body[0], renames))
             if line is primary:
                 self.ctx.change(self.line(line), f"hoisted `{text}` from `{fn.name}` to module scope")
             else:
                 self.ctx.change(self.line(line), f"hoisted `{text}` from `{fn.name}` with it")
 
+    def _moved_renamed(self, line: cst.SimpleStatementLine, fn: Function) -> cst.SimpleStatementLine:
+        """``line`` at module scope, with the names chosen by then (each planned after it is too)."""
+        return _moved(_renamed(line, self.renames.get(id(fn.node), {})))
+
     def _hoist_inline(
         self, fn: Function, call: cst.Call, ctor: Constructor, deps: list[cst.SimpleStatementLine]
     ) -> None:
         if deps:
-            self._hoist(fn, deps, primary=None)  # type: ignore[arg-type]
+            self._hoist(fn, deps, primary=None)
         renames = self.renames.get(id(fn.node), {})
-        value_code = self.module.code_for_node(call.visit(_Renamer(renames)))
+        value_code = self.module.code_for_node(_renamed(call, renames))
         chosen, reuse = self._module_name(None, value_code, fn, base=self._base_name(call, ctor))
-        self.replacements[id(call)] = lambda updated, chosen=chosen: cst.Name(chosen)
+        self.replacements[id(call)] = functools.partial(_by_name, chosen)
         if reuse:
             self.ctx.change(self.line(call), f"`{fn.name}` reuses the module-level `{chosen}` instead of building its own")
             return
         self.planned[chosen] = value_code
         index = self._placement([], fn, extra_reads=names_in(call))
         self.placed_at[chosen] = index
-        statement = lambda: cst.SimpleStatementLine(  # noqa: E731
-            [cst.Assign([cst.AssignTarget(cst.Name(chosen))], call.visit(_Renamer(self.renames.get(id(fn.node), {}))))]
-        )
+        def statement() -> cst.SimpleStatementLine:
+            value = _renamed(call, self.renames.get(id(fn.node), {}))
+            return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(chosen))], value)])
+
         self.inserts.append(_Insert(index, False, statement))
         self.ctx.change(self.line(call), f"hoisted `{self.code(call)}` from `{fn.name}` to module scope as `{chosen}`")
 
@@ -503,7 +514,6 @@ class _Hoister(Constancy):
         it fails where it failed before, and a value that changes (a test's monkeypatch) gets its own value.
         """
         mutations = self._check_uses(target, fn, ctor) if target is not None else []
-        primary = state.line if target is not None else None
         locals_of = {_bound_local(line): line for line in deps}
         kept: set[str] = set()
         while True:  # a dependency read elsewhere stays in the handler, and so do those it reads
@@ -523,7 +533,7 @@ class _Hoister(Constancy):
         for line in body_deps:
             local = _bound_local(line)
             if isinstance(line.body[0], cst.Assign) and _mutable(line.body[0].value, self.facts):
-                escapes = _Escapes(local, {id(l) for l in [*body_deps, *mutations, state.line] if l is not None})
+                escapes = _Escapes(local, {id(dep) for dep in [*body_deps, *mutations, state.line] if dep is not None})
                 walk(fn.node, escapes)
                 if escapes.how:
                     raise _Refused(
@@ -562,9 +572,10 @@ class _Hoister(Constancy):
         params = list(handler_args)
 
         renames = self.renames.get(id(fn.node), {})
-        substitute = lambda node: node.visit(Substitute(keyed)).visit(_Renamer(renames))  # noqa: E731
+        substitute = functools.partial(_substituted, keyed, renames)
         statements: list[cst.BaseStatement] = [_moved(substitute(line)) for line in body_deps]
         if mutations:
+            assert target is not None  # only a named construction has mutations
             statements.append(cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(cst.Name(target))], substitute(call))]))
             statements.extend(_moved(substitute(line)) for line in mutations)
             statements.append(cst.SimpleStatementLine([cst.Return(cst.Name(target))]))
@@ -572,11 +583,11 @@ class _Hoister(Constancy):
             statements.append(cst.SimpleStatementLine([cst.Return(substitute(call))]))
         cache = self._lru_cache()
         nl = self.module.default_newline
-        skeleton = cst.parse_statement(
+        skeleton = cst.ensure_type(cst.parse_statement(
             f"@{cache}(maxsize={CACHE_SIZE if params else None}){nl}def FACTORY({', '.join(params)}):{nl}"
             f"{self.module.default_indent}pass{nl}",
             config=self.module.config_for_parsing,
-        )
+        ), cst.FunctionDef)
         definition = skeleton.with_changes(body=skeleton.body.with_changes(body=statements))
         source = self.module.code_for_node(definition)
         base = self._base_name(call, ctor)
@@ -592,7 +603,7 @@ class _Hoister(Constancy):
             reads = (reads - set(params) - {_bound_local(line) for line in body_deps} - {target}) | {cache.split(".")[0]}
             index = self._placement([], fn, extra_reads=reads)
             self.placed_at[factory] = index
-            self.inserts.append(_Insert(index, False, lambda definition=definition: definition))
+            self.inserts.append(_Insert(index, False, functools.partial(_same, definition)))
         for line in [*body_deps, *mutations]:
             if _bound_local(line) not in kept:
                 self.removals.add(id(line))
@@ -603,7 +614,7 @@ class _Hoister(Constancy):
                 cst.Name(factory),
                 args=[
                     cst.Arg(
-                        handler_args[param].visit(_Renamer(names)),
+                        _renamed(handler_args[param], names),
                         keyword=cst.Name(param),
                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
                         comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(params) - 1 else cst.MaybeSentinel.DEFAULT,
@@ -685,8 +696,8 @@ class _Hoister(Constancy):
             position, keyword_name = ctor.service_arg
             for i, arg in enumerate(call.args):
                 if (arg.keyword is None and i == position) or (arg.keyword and arg.keyword.value == keyword_name):
-                    if isinstance(arg.value, cst.SimpleString):
-                        service = re.sub(r"\W", "_", arg.value.evaluated_value or "")
+                    if isinstance(arg.value, cst.SimpleString) and isinstance(arg.value.evaluated_value, str):
+                        service = re.sub(r"\W", "_", arg.value.evaluated_value)
         return f"{service}_{suffix}" if service else suffix
 
     def _alternate(self, value: cst.BaseExpression, fn: Function) -> str | None:
@@ -723,7 +734,7 @@ class _Hoister(Constancy):
         raise _Refused(f"no free module-level name for `{base}`")
 
     def _placement(
-        self, lines: list[cst.SimpleStatementLine], fn: Function, extra_reads: set[str] = frozenset()
+        self, lines: list[cst.SimpleStatementLine], fn: Function, extra_reads: frozenset[str] | set[str] = frozenset()
     ) -> int:
         """After the imports, after every module-level statement that binds a name it reads, and after the
         module's own setup of what clients read (``os.environ.setdefault(...)``, ``boto3.setup_default_session()``)."""
@@ -732,7 +743,7 @@ class _Hoister(Constancy):
         for line in lines:
             reads |= names_in(line)
         for name in reads:
-            if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(l) for l in lines):
+            if name in fn.facts.bindings and name not in fn.hoisted and not any(name in _bound_by(moved) for moved in lines):
                 continue
             module_name = self.renames.get(id(fn.node), {}).get(name, name)
             if module_name in self.placed_at:
@@ -915,7 +926,7 @@ class _Editor(_Renamer):
         if not updated_node.body:
             return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
         if original_node.body and id(original_node.body[0]) in self.plan.removals:
-            first = updated_node.body[0]
+            first = cast(Statement, updated_node.body[0])  # a block holds statements
             lines = list(first.leading_lines)
             while lines and lines[0].comment is None:
                 lines.pop(0)
@@ -933,8 +944,8 @@ class _Editor(_Renamer):
             group = sorted(by_index[index], key=lambda i: not i.is_import)
             built = [(insert.is_import, insert.build()) for insert in group]
             built.sort(key=lambda pair: (not pair[0], isinstance(pair[1], cst.FunctionDef)))
-            statements = []
-            previous: cst.BaseStatement | None = body[index - 1] if index > 0 else None
+            statements: list[Statement] = []
+            previous: Statement | None = body[index - 1] if index > 0 else None
             for is_import, stmt in built:
                 if previous is not None and not is_import:
                     stmt = _space_after(previous, stmt)
@@ -990,10 +1001,10 @@ def _is_stdlib_import(small: cst.BaseSmallStatement) -> bool:
         name = dotted(small.names[0].name)
     else:
         return False
-    return bool(name) and name.split(".")[0] in sys.stdlib_module_names
+    return name is not None and name.split(".")[0] in sys.stdlib_module_names
 
 
-def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.BaseStatement:
+def _space_after(previous: Statement, stmt: Statement) -> Statement:
     """At least the blank lines PEP 8 asks for between two module-level statements, never fewer than now."""
     compound = (cst.FunctionDef, cst.ClassDef)
     previous_is_import = isinstance(previous, cst.SimpleStatementLine) and isinstance(
@@ -1005,7 +1016,7 @@ def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.Ba
         stmt.body[0], (cst.Import, cst.ImportFrom)
     ):
         # Standard library first, then a blank line, then the rest (isort's sections).
-        wanted = int(_is_stdlib_import(previous.body[0]) and not _is_stdlib_import(stmt.body[0]))
+        wanted = int(_is_stdlib_import(cast(cst.SimpleStatementLine, previous).body[0]) and not _is_stdlib_import(stmt.body[0]))
     elif previous_is_import:
         wanted = 1
     else:
@@ -1017,6 +1028,29 @@ def _space_after(previous: cst.BaseStatement, stmt: cst.BaseStatement) -> cst.Ba
     if blank >= wanted:
         return stmt
     return stmt.with_changes(leading_lines=[cst.EmptyLine()] * (wanted - blank) + lines)
+
+
+def _by_name(name: str, updated: cst.Call) -> cst.BaseExpression:
+    return cst.Name(name)
+
+
+def _same(node: Statement) -> Statement:
+    return node
+
+
+def _substituted(keyed: dict[int, str], renames: dict[str, str], node: _Node) -> _Node:
+    """``node`` with the handler's values it reads replaced by the factory's parameters, then renamed."""
+    return _renamed(cast(_Node, node.visit(Substitute(keyed))), renames)
+
+
+def _renamed(node: _Node, renames: dict[str, str]) -> _Node:
+    """``node`` with the local names in ``renames`` renamed (renaming never removes or splits a node)."""
+    return cast(_Node, node.visit(_Renamer(renames)))
+
+
+def _assigned_name(small: cst.Assign) -> str:
+    """The name of ``name = ...`` (the callers checked the target is a name)."""
+    return cst.ensure_type(small.targets[0].target, cst.Name).value
 
 
 def _moved(line: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
@@ -1033,7 +1067,7 @@ def _bound_by(line: cst.SimpleStatementLine) -> set[str]:
     return set()
 
 
-def _value(line: cst.SimpleStatementLine) -> cst.BaseExpression:
+def _value(line: cst.SimpleStatementLine) -> cst.CSTNode:
     small = line.body[0]
     return small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) and small.value is not None else small
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from codemods._base import FileContext
 from codemods.catalog import HEAVY_IMPORTS
@@ -25,7 +26,7 @@ MARKERS = tuple(sorted(name.encode() for name in HEAVY_IMPORTS))
 class LazyImports(LambdaCodemod):
     NAME = "lazy-imports"
     DESCRIPTION = "Opt-in: move heavy imports used only on a rare path (a branch, an error handler, a rarely called helper) into it"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
     OPT_IN = True
 
@@ -143,7 +144,7 @@ class _Lazy:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions = None
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def line(self, node: cst.CSTNode) -> int:
         if self._positions is None:
@@ -223,6 +224,7 @@ class _Lazy:
         at = self.line(candidate.stmt)
         for use in mine:
             fn = use.function
+            assert fn is not None  # tested above
             name = fn.name.value
             facts = FunctionFacts.read(fn)
             if use.name in facts.bindings or use.name in facts.params or use.name in facts.globals:
@@ -256,7 +258,8 @@ class _Lazy:
                     if isinstance(small, cst.ImportFrom) and small.relative:
                         found.append("." * len(small.relative) + (dotted(small.module) or "" if small.module else ""))
                     elif isinstance(small, (cst.Import, cst.ImportFrom)):
-                        found += [m for m in _modules(small) if top_package(m) not in sys.stdlib_module_names | set(HEAVY_IMPORTS) | {"__future__"}]
+                        known = sys.stdlib_module_names | set(HEAVY_IMPORTS) | {"__future__"}
+                        found += [m for m in _modules(small) if top_package(m) not in known]
         return found
 
     def _still_loaded(self, placed: list[_Candidate]) -> list[_Candidate]:

@@ -8,9 +8,11 @@ guard gets the same helper. SQLAlchemy engines are pools: they get ``pool_pre_pi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import keyword
 import re
 from collections.abc import Callable
+from typing import cast
 
 import libcst as cst
 
@@ -30,8 +32,9 @@ from codemods.catalog import (
 from codemods.python._facts import (
     BUILTIN_NAMES,
     FunctionFacts,
+    LineIndex,
     ModuleFacts,
-    NodeLines,
+    Statement,
     children,
     contains,
     dotted,
@@ -49,13 +52,14 @@ from codemods.python._test_patches import PyTests
 # The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
 from codemods.python._constancy import Constancy, Function
 
+
 MARKERS = tuple(sorted(GUARD_MARKERS))
 
 
 class ReconnectGuards(LambdaCodemod):
     NAME = "reconnect-guards"
     DESCRIPTION = "Reuse database connections across invocations, behind a liveness check that reconnects dead ones"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
@@ -74,13 +78,13 @@ class _Guarder:
         self.module = module
         self.ctx = ctx
         self.facts = ModuleFacts.read(module)
-        self._positions: NodeLines | None = None
+        self._positions: LineIndex | None = None
         self._constants: Constancy | None = None
         self.taken: set[str] = set()
         self.guards: dict[str, _Guard] = {}  # source of what the guard builds -> the guard
-        self.inserts: dict[int, list[cst.CSTNode]] = {}  # module body index -> statements before it
+        self.inserts: dict[int, list[Statement]] = {}  # module body index -> statements before it
         self.imports: list[str] = []
-        self.replace_stmt: dict[int, Callable[[cst.CSTNode], cst.CSTNode | list[cst.CSTNode]]] = {}
+        self.replace_stmt: dict[int, Callable[[cst.CSTNode], list[Statement]]] = {}
         self.replace_call: dict[int, Callable[[cst.Call], cst.BaseExpression]] = {}
         self.removals: set[int] = set()
         self.prologues: dict[int, list[str]] = {}
@@ -189,7 +193,7 @@ class _Guarder:
         self.guards[key] = guard
         return guard
 
-    def _statements(self, source: str) -> list[cst.CSTNode]:
+    def _statements(self, source: str) -> list[Statement]:
         source = source.replace("\r\n", "\n").replace("\n", self.module.default_newline)
         return list(cst.parse_module(source, config=self.module.config_for_parsing).body)
 
@@ -213,8 +217,9 @@ class _Guarder:
             elif kind in RECONNECTS_BY_ITSELF_NOTE:
                 self.ctx.note(self.line(call), f"{self.callee(call)}: {RECONNECTS_BY_ITSELF_NOTE[kind]}")
             elif recipe is not None:
-                if single and stmt.body[0].value is call:
-                    self._module_connection(index, stmt, call, recipe, handlers)
+                line = cast(cst.SimpleStatementLine, stmt)  # when single
+                if single and cast(cst.Assign, line.body[0]).value is call:
+                    self._module_connection(index, line, call, recipe, handlers)
                 else:
                     self.ctx.note(
                         self.line(call),
@@ -242,7 +247,7 @@ class _Guarder:
     def _module_connection(
         self, index: int, stmt: cst.SimpleStatementLine, call: cst.Call, recipe: Liveness, handlers: list
     ) -> None:
-        name = stmt.body[0].targets[0].target.value
+        name = cst.ensure_type(cst.ensure_type(stmt.body[0], cst.Assign).targets[0].target, cst.Name).value
         if _multiline_string(call):
             self.ctx.note(self.line(call), f"left as it is: a string spanning lines in {self.callee(call)}")
             return
@@ -270,7 +275,7 @@ class _Guarder:
         self.removals.update(id(line) for line in configure)
         statements = self._statements(guard.source)
         statements[0] = statements[0].with_changes(leading_lines=stmt.leading_lines)
-        self.replace_stmt[id(stmt)] = lambda updated, statements=statements: statements
+        self.replace_stmt[id(stmt)] = functools.partial(_always, statements)
         # Each handler asks the guard once, at its start, and other functions read the global it keeps.
         # A second check inside the same invocation would roll back the handler's uncommitted work.
         def own(fn: cst.FunctionDef) -> bool:
@@ -356,13 +361,13 @@ class _Guarder:
             and len(statement.body) == 1
         )
         if with_item:
-            with_node = parents[-2]
-            if len(with_node.items) != 1 or parent.asname is None or not isinstance(parent.asname.name, cst.Name):
+            with_node, item = cst.ensure_type(parents[-2], cst.With), cst.ensure_type(parent, cst.WithItem)
+            if len(with_node.items) != 1 or item.asname is None or not isinstance(item.asname.name, cst.Name):
                 self.ctx.note(self.line(call), f"{where} opens a `with` block of another shape")
                 return
-            local = parent.asname.name.value
+            local = item.asname.name.value
         elif assigned:
-            local = parent.targets[0].target.value
+            local = cst.ensure_type(cst.ensure_type(parent, cst.Assign).targets[0].target, cst.Name).value
         else:
             self.ctx.note(self.line(call), f"{where} is not assigned to a name of its own")
             return
@@ -419,16 +424,9 @@ class _Guarder:
         if guard.helper not in self.planned_helpers:
             self.planned_helpers.add(guard.helper)
             self.inserts.setdefault(index, []).extend(self._statements(guard.source))
-        self.replace_call[id(call)] = lambda updated, helper=guard.helper: cst.Call(cst.Name(helper))
+        self.replace_call[id(call)] = functools.partial(_call_to, guard.helper)
         if with_item and recipe.with_exit is WithExit.CLOSES:
-            with_node = parents[-2]
-            self.replace_stmt[id(with_node)] = lambda updated, local=local, helper=guard.helper: [
-                cst.SimpleStatementLine(
-                    [cst.Assign([cst.AssignTarget(cst.Name(local))], cst.Call(cst.Name(helper)))],
-                    leading_lines=updated.leading_lines,
-                ),
-                *updated.body.body,
-            ]
+            self.replace_stmt[id(parents[-2])] = functools.partial(_with_unwrapped, local, guard.helper)
             how = "its `with` block, which only closed it, is gone"
         elif with_item:
             how = "its `with` block still ends the transaction"
@@ -446,7 +444,7 @@ class _Guarder:
         index: int,
         fn: Function,
         call: cst.Call,
-        statement: cst.CSTNode,
+        statement: cst.BaseStatement | None,
         local: str,
         deps: list[cst.SimpleStatementLine],
         with_item: bool,
@@ -476,7 +474,7 @@ class _Guarder:
         if name == local:
             self.removals.add(id(statement))
         else:
-            self.replace_call[id(call)] = lambda updated, name=name: cst.Name(name)
+            self.replace_call[id(call)] = functools.partial(_name_instead, name)
         self.ctx.change(
             self.line(call),
             f"`{fn.name}` reuses one engine, `{name}`, built at module scope with `{ENGINE_PRE_PING}=True`,"
@@ -497,7 +495,7 @@ class _Guarder:
             params[id(read)] = param
             args.setdefault(param, read)
         keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
-        built = call.visit(Substitute(params))
+        built = cast(cst.Call, call.visit(Substitute(params)))  # substituting names keeps the call a call
         if ENGINE_PRE_PING not in keywords and not any(arg.star for arg in call.args):
             built = _with_pre_ping(built)
         factory = self._free("engine_for")
@@ -658,8 +656,8 @@ def _with_pre_ping(call: cst.Call) -> cst.Call:
     return call.with_changes(args=[*args, new])
 
 
-def _closing(line: cst.SimpleStatementLine, local: str, methods: frozenset[str]) -> bool:
-    if len(line.body) != 1 or not isinstance(line.body[0], cst.Expr):
+def _closing(line: cst.BaseStatement, local: str, methods: frozenset[str]) -> bool:
+    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1 or not isinstance(line.body[0], cst.Expr):
         return False
     call = line.body[0].value
     return (
@@ -756,7 +754,7 @@ class _Editor(cst.CSTTransformer):
             return updated_node
         if updated_node.handlers:
             return updated_node.with_changes(finalbody=None)
-        body = list(updated_node.body.body)
+        body = cast(list[Statement], list(updated_node.body.body))
         body[0] = body[0].with_changes(leading_lines=[*original_node.leading_lines, *body[0].leading_lines])
         return cst.FlattenSentinel(body)
 
@@ -789,6 +787,25 @@ class _Editor(cst.CSTTransformer):
             at = mapping[self.plan.facts.import_end]
             body[at:at] = [stmt for m in self.plan.imports for stmt in self.plan._statements(f"import {m}\n")]
         return updated_node.with_changes(body=body)
+
+
+def _always(statements: list[Statement], updated: cst.CSTNode) -> list[Statement]:
+    return statements
+
+
+def _call_to(helper: str, updated: cst.Call) -> cst.BaseExpression:
+    return cst.Call(cst.Name(helper))
+
+
+def _name_instead(name: str, updated: cst.Call) -> cst.BaseExpression:
+    return cst.Name(name)
+
+
+def _with_unwrapped(local: str, helper: str, updated: cst.CSTNode) -> list[Statement]:
+    """A `with` block that only closed the connection: ``local = helper()``, then the block's statements."""
+    block = cst.ensure_type(updated, cst.With)
+    assign = cst.Assign([cst.AssignTarget(cst.Name(local))], cst.Call(cst.Name(helper)))
+    return [cst.SimpleStatementLine([assign], leading_lines=block.leading_lines), *cast(list[Statement], block.body.body)]
 
 
 def _index_map(module: cst.Module, plan: _Guarder) -> dict[int, int]:

@@ -23,8 +23,9 @@ from codemods.catalog import (
     XRAY_NEUTRAL_IMPORTS,
     XRAY_PATCH_NAMES,
 )
-from codemods.python._facts import ModuleFacts, NodeLines, dotted, import_bindings, lines_of, walk
+from codemods.python._facts import LineIndex, ModuleFacts, Statement, dotted, import_bindings, lines_of, walk
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
+
 
 PATCH_ALL = frozenset({"aws_xray_sdk.core.patch_all", "aws_xray_sdk.core.patcher.patch_all"})
 XRAY_PATCH = frozenset({"aws_xray_sdk.core.patch", "aws_xray_sdk.core.patcher.patch"})
@@ -42,7 +43,7 @@ _LINE_LIMIT = 99
 class TargetedImports(LambdaCodemod):
     NAME = "targeted-imports"
     DESCRIPTION = "Import only the SDKs and heavy libraries a function uses: unused and star imports go, patch_all() narrows"
-    LANGUAGE = "python"
+    LANGUAGES = ("python",)
     MARKERS = MARKERS
 
     def transform(self, tree: cst.Module, ctx: FileContext) -> cst.Module:
@@ -163,7 +164,7 @@ class _Targeter:
         self.scan = Scan()
         walk(module, self.scan)
         self.reads = self.scan.reads
-        self._positions = None
+        self._positions: LineIndex | None = None
         self.drop: set[int] = set()  # ids of aliases to remove
         self.drop_lines: set[int] = set()  # ids of module-level lines to remove
         self.new_small: dict[int, cst.BaseSmallStatement] = {}  # id of an import -> its replacement
@@ -440,10 +441,11 @@ class _Targeter:
 
 
 def _aliases(line: cst.SimpleStatementLine, stmt: cst.Import | cst.ImportFrom) -> list[_Alias]:
-    if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
+    names = stmt.names
+    if isinstance(names, cst.ImportStar):
         return []
     found = []
-    for alias in stmt.names:
+    for alias in names:
         local = next(iter(import_bindings(stmt.with_changes(names=[alias.with_changes(comma=cst.MaybeSentinel.DEFAULT)]))))
         module = module_of(stmt, alias)
         if isinstance(stmt, cst.ImportFrom):
@@ -453,9 +455,10 @@ def _aliases(line: cst.SimpleStatementLine, stmt: cst.Import | cst.ImportFrom) -
 
 
 def _names_of(stmt: cst.Import | cst.ImportFrom) -> list[cst.ImportAlias | None]:
-    if isinstance(stmt, cst.ImportFrom) and isinstance(stmt.names, cst.ImportStar):
+    names = stmt.names
+    if isinstance(names, cst.ImportStar):
         return [None]
-    return list(stmt.names)
+    return list(names)
 
 
 def _is_alone(stmt: cst.CSTNode, call: cst.Call) -> bool:
@@ -483,7 +486,8 @@ def _from_import(module: str, names: list[str], indent_free: int) -> cst.ImportF
     if len(text) > _LINE_LIMIT - indent_free:
         inner = "".join(f"    {name},\n" for name in names)
         text = f"from {module} import (\n{inner})"
-    return cst.parse_statement(text + "\n").body[0]
+    line = cst.ensure_type(cst.parse_statement(text + "\n"), cst.SimpleStatementLine)
+    return cst.ensure_type(line.body[0], cst.ImportFrom)
 
 
 class _Editor(cst.CSTTransformer):
@@ -515,7 +519,7 @@ class _Editor(cst.CSTTransformer):
             names.extend(renamed if isinstance(renamed, list) else [renamed])
         if not names:
             return cst.RemoveFromParent()
-        if len(names) == len(original_node.names) and all(a is b for a, b in zip(names, original_node.names)):
+        if len(names) == len(original_node.names) and all(a is b for a, b in zip(names, original_node.names, strict=True)):
             return updated_node
         names[-1] = names[-1].with_changes(comma=original_node.names[-1].comma)
         return updated_node.with_changes(names=names)
@@ -536,10 +540,10 @@ class _Editor(cst.CSTTransformer):
         return updated_node.with_changes(body=without(updated_node.body, self.removed))
 
 
-def without(body: Sequence[cst.BaseStatement], removed: set[int]) -> list[cst.BaseStatement]:
+def without(body: Sequence[Statement], removed: set[int]) -> list[Statement]:
     """``body`` less the statements whose ids are in ``removed``; each hands its blank lines and
     comments to the next statement that has none of its own, so import groups stay apart."""
-    kept: list[cst.BaseStatement] = []
+    kept: list[Statement] = []
     pending: list[cst.EmptyLine] | None = None
     for stmt in body:
         if id(stmt) in removed:

@@ -1,4 +1,5 @@
-"""Editing a manifest's text by byte range, so that every byte no edit touches stays as it was."""
+"""Editing text by byte range, so that every byte no edit touches stays as it was: manifests, and the JavaScript,
+TypeScript and Java sources that tree-sitter reads (codemods/javascript/_tree.py re-parses after the edits)."""
 from __future__ import annotations
 
 import dataclasses
@@ -27,7 +28,8 @@ def newline(data: bytes) -> bytes:
 
 
 def line_start(data: bytes, pos: int) -> int:
-    return data.rfind(b"\n", 0, pos) + 1
+    # A bare CR ends a line too (tree-sitter counts it as one): the start is after the nearer of the two.
+    return max(data.rfind(b"\n", 0, pos), data.rfind(b"\r", 0, pos)) + 1
 
 
 def line_end(data: bytes, pos: int) -> int:
