@@ -78,10 +78,10 @@ def _v3(rng: random.Random, typed: bool) -> str:
     clients = rng.sample(V3_CLIENTS, rng.randint(2, 4))
     head = [f"import {{ {cls}, {command} }} from '@aws-sdk/{package}';" for cls, package, command, _ in clients]
     body = []
-    for cls, _, _, var in clients:
+    for client_class, _, _, var in clients:
         opts = rng.choice(["{}", "{ region: process.env.AWS_REGION }", "{ maxAttempts: 3 }"])
-        body.append(f"  const {var} = new {cls}({opts});")
-    for cls, _, command, var in clients:
+        body.append(f"  const {var} = new {client_class}({opts});")
+    for _, _, command, var in clients:
         body.append(f"  const {var}Result = await {var}.send(new {command}({{ id: event.id, at: format0(event.id, new Date()) }}));")
     body.append("  return { statusCode: 200, body: JSON.stringify({ total: total0(event.items ?? []) }) };")
     signature = "(event: { id: string; items?: Array<{ id: string; total: number }> }): Promise<unknown>" if typed else "(event)"

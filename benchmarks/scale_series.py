@@ -80,7 +80,8 @@ def measure(workdir: Path, sizes: list[int], repeat: int, say) -> list[dict]:
 
 def render(rows: list[dict]) -> list[str]:
     lines = [
-        "| files (1% Lambda) | changed | cold wall / CPU | cold peak RSS | first cached run CPU / peak | warm wall / CPU (median) | warm peak RSS | cold CPU per file |",
+        "| files (1% Lambda) | changed | cold wall / CPU | cold peak RSS | first cached run CPU / peak "
+        "| warm wall / CPU (median) | warm peak RSS | cold CPU per file |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:

@@ -154,13 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     labels = [label for label, _ in VERSIONS]
     print(f"load average {os.getloadavg()[0]:.1f}; load: median of {args.runs}, CPU ms (wall ms)")
     print()
-    print("| function | " + " | ".join(f"{l} bytes" for l in labels) + " | " + " | ".join(
-        f"{l} load" for l in labels) + " |")
+    print("| function | " + " | ".join(f"{label} bytes" for label in labels) + " | " + " | ".join(
+        f"{label} load" for label in labels) + " |")
     print("|---|" + "---:|" * (2 * len(labels)))
     for row in rows:
         mark = " (stays v2)" if row["v3 keeps v2"] else ""
-        print(f"| {row['app']}/{row['module']}{mark} | " + " | ".join(f"{row[l + ' bytes']:,}" for l in labels)
-              + " | " + " | ".join(f"{row[l + ' load cpu ms']} ({row[l + ' load ms']})" for l in labels) + " |")
+        print(f"| {row['app']}/{row['module']}{mark} | " + " | ".join(f"{row[label + ' bytes']:,}" for label in labels)
+              + " | " + " | ".join(f"{row[label + ' load cpu ms']} ({row[label + ' load ms']})" for label in labels) + " |")
     figures = {"bundles": rows}
     if not args.no_peer_suite:
         figures["peer suite"] = counts = peer_suite()

@@ -237,9 +237,9 @@ def discover(
             for module, function, deployed in _handlers_in(template, root, known):
                 entry_points.setdefault(module, set()).add(function)
                 if deployed != NO_TRAITS:
-                    had = traits.get(module, NO_TRAITS)
-                    traits[module] = _traits(had.snap_start or deployed.snap_start,
-                                             had.managed_instances or deployed.managed_instances)
+                    known_traits = traits.get(module, NO_TRAITS)
+                    traits[module] = _traits(known_traits.snap_start or deployed.snap_start,
+                                             known_traits.managed_instances or deployed.managed_instances)
         except (OSError, ValueError, yaml.YAMLError) as error:
             problems.append((template, f"cannot read template: {_why(error)}"))
         except RecursionError:

@@ -249,6 +249,7 @@ def _selected(job: FileJob, language: Language, names: tuple[str, ...], data: by
     codemods = []
     for codemod in wanting:
         ctx.codemod = codemod.NAME
+        assert lambda_code is not None  # decided above for a file any codemod wants
         reads = lambda_code.is_lambda or (lambda_code.test and getattr(codemod, "READS_TESTS", False))
         reason = codemod.declines(data, ctx) if reads else lambda_code.why
         if reason is None:

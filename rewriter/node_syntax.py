@@ -45,12 +45,14 @@ class _Checker:
 
     def compiles(self, data: bytes, module: bool) -> bool | None:
         """True or False from V8; None when the process cannot answer (it is then stopped)."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # both are pipes
         try:
-            self.process.stdin.write(b"m" if module else b"c")
-            self.process.stdin.write(len(data).to_bytes(4, "big"))
-            self.process.stdin.write(data)
-            self.process.stdin.flush()
-            out = self.process.stdout.fileno()
+            stdin.write(b"m" if module else b"c")
+            stdin.write(len(data).to_bytes(4, "big"))
+            stdin.write(data)
+            stdin.flush()
+            out = stdout.fileno()
             ready, _, _ = select.select([out], [], [], ANSWER_TIMEOUT)
             answer = os.read(out, 1) if ready else b""
         except (OSError, ValueError):
@@ -66,7 +68,8 @@ class _Checker:
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
 
@@ -75,7 +78,7 @@ _checker: _Checker | None = None
 
 
 def _current(node: str) -> _Checker | None:
-    global _checker
+    global _checker  # noqa: PLW0603 (one checker per process, replaced when it died or the process forked)
     if _checker is None or _checker.owner != os.getpid() or _checker.process.poll() is not None:
         try:
             _checker = _Checker(node)
@@ -106,7 +109,8 @@ def node_check(node: str, data: bytes, module: bool) -> tuple[str, str] | None:
         copy = os.path.join(folder, "check.mjs" if module else "check.cjs")
         with open(copy, "wb") as out:
             out.write(data)
-        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=TIMEOUT, env=environment())
+        checked = subprocess.run([node, "--check", copy], capture_output=True, timeout=TIMEOUT, env=environment(),
+                                 check=False)
     if checked.returncode == 0:
         return None
     lines = checked.stderr.decode("utf-8", "replace").splitlines()

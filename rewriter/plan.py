@@ -84,14 +84,14 @@ def plan(
     found = discover(paths, selection=selection, cache_dir=cache_dir)
     excluded_all = not found.files and bool(settings.exclude) and bool(
         discover(paths, selection=dataclasses.replace(selection, exclude=())).files)
-    root = str(found.root)  # one string for every job
-    prefix = root.rstrip(os.sep) + os.sep
+    root_text = str(found.root)  # one string for every job
+    prefix = root_text.rstrip(os.sep) + os.sep
     projects = Projects(found.root, found.files)
     jobs = [
         FileJob(
             str(path),
             _below(str(path), prefix) or display(path, found.root),
-            root,
+            root_text,
             found.entry_points.get(path),
             settings.max_file_bytes,
             settings.options,

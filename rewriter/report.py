@@ -58,7 +58,7 @@ class Report:
         summary: dict[str, object] = {status.value: counts[status] for status in Status}
         summary["problems"] = [{"path": p, "reason": why} for p, why in self.problems]
         summary["exit_status"] = self.return_code
-        document = {"tool": "lambda-rewriter", "version": __version__, "mode": self.mode.value, "files": [],
+        document: dict[str, object] = {"tool": "lambda-rewriter", "version": __version__, "mode": self.mode.value, "files": [],
                     "summary": summary}
         # What json.dumps(document, indent=2) gives with every file in "files", one entry encoded at a time: the
         # whole report as dicts cost 28 MB at 20,000 files, its text 3 MB.

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from codemods import Codemod, select
 from rewriter import engine
 
-ALL = [impl for impl in select(("sdk-v3", "hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports",
-                                "slim-dependencies", "framework-advice"))]
-LANGUAGES = sorted({impl.LANGUAGE for impl in ALL})
+ALL = list(select(("sdk-v3", "hoist-clients", "reconnect-guards", "targeted-imports", "lazy-imports",
+                    "slim-dependencies", "framework-advice")))
+LANGUAGES = sorted({language for impl in ALL for language in impl.LANGUAGES})
 PIECES = sorted({piece for impl in ALL for marker in impl.MARKERS
                  for piece in (marker, marker[:3], marker[1:], marker[:-1], marker[len(marker) // 2:])})
 

@@ -20,7 +20,8 @@ LOCAL = re.compile(rb"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s+|\bimport
 
 def imported(handler: Path, root: Path) -> list[Path]:
     """The handler's file and the local modules it imports, transitively, inside the repository."""
-    found, todo = [], [handler]
+    found: list[Path] = []
+    todo = [handler]
     seen = {handler}
     while todo and len(found) < MAX_FILES:
         path = todo.pop()

@@ -175,7 +175,7 @@ def _edits(data: bytes, root, statement, name: str | None, esm: bool, ctx: FileC
         stub = f"resolves({replacement})" if args[2].type in _LITERALS else f"callsFake({helper}({replacement}))"
         fakes = fakes or not stub.startswith("resolves")
         edits.append(Edit(call.start_byte, call.end_byte, f"{variables[service]}.on({command}).{stub}".encode()))
-    for service, (client, package) in clients.items():
+    for client, package in clients.values():
         commands.setdefault(package, {})
         commands[package].setdefault(client, None)
     quote = text(data, statement.child_by_field_name("source") if esm else
@@ -224,9 +224,9 @@ def _v3_clients(services: list[str]) -> dict[str, tuple[str, str]]:
         raise _Left(1, str(missing)) from None
     imports = dict(_V3_IMPORT.findall(translated))
     lines = translated.splitlines()[len(imports):]
-    body = [l for l in lines if l.strip()]
+    body = [text for text in lines if text.strip()]
     out = {}
-    for service, statement in zip(services, body):
+    for service, statement in zip(services, body):  # noqa: B905 (a service with no statement is left out)
         called = re.match(r"(\w+)", statement.strip().removeprefix("new "))
         name = called.group(1) if called else ""
         if name not in imports:

@@ -60,7 +60,7 @@ _KEEP, _LARGE = 4, 20_000
 
 
 def _order_of(node: Node) -> tuple[list[Node], dict[int, int]] | None:
-    for root, nodes, index in _ORDERS.values():
+    for _root, nodes, index in _ORDERS.values():
         if node.id in index:
             return nodes, index
     if node.parent is not None or node.descendant_count > _LARGE:

@@ -10,7 +10,7 @@ import dataclasses
 
 import yaml
 
-from codemods.manifests._text import Edit, line_end, line_start
+from codemods._text import Edit, line_end, line_start
 
 STR = "tag:yaml.org,2002:str"
 
@@ -86,7 +86,7 @@ def aliased(key: yaml.Node, node: yaml.Node) -> bool:
 
 def _last_end(doc: Document, node: yaml.Node) -> int:
     """Where the node's own text ends: a block collection's end mark is the next token's start, lines later."""
-    if isinstance(node, yaml.ScalarNode) or node.flow_style:
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
         return doc.end(node)
     if not node.value:
         return doc.end(node)
@@ -104,9 +104,9 @@ def remove(doc: Document, chain: list[tuple[yaml.Node, yaml.Node, yaml.Node]]) -
     mapping, key, node = chain[level]
     data = doc.data
     start, end = doc.start(key), _last_end(doc, node)
-    if not mapping.flow_style:
+    if not getattr(mapping, "flow_style", False):
         first, last = line_start(data, start), line_end(data, end)
-        if data[first:start].strip() or data[end:last].strip() and not data[end:last].strip().startswith(b"#"):
+        if data[first:start].strip() or (data[end:last].strip() and not data[end:last].strip().startswith(b"#")):
             return None
         return Edit(first, last, b"")
     entries = mapping.value

@@ -86,6 +86,8 @@ def _mock_package(tree, manifest: dict, ctx: FileContext):
             continue
         display = path.relative_to(root).as_posix()
         language = language_for(path.name)
+        if language is None:
+            continue
         decided = decide(display, source, None, language.name)
         after = source
         if decided.test:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
+from typing import Any
 from pathlib import Path
 
 from codemods._base import Codemod, FileContext
 from codemods.javascript import _aws_sdk_js_codemod, _local_code
 from codemods.javascript.sdk_v3 import V2_IMPORT, SdkV3
 from codemods.manifests import _scan, _yaml_text
-from codemods.manifests._text import apply
+from codemods._text import apply
 from rewriter.languages import TEMPLATE_NAMES
 
 REUSE = "AWS_NODEJS_CONNECTION_REUSE_ENABLED"
@@ -54,7 +55,7 @@ class _Function:
 class SdkV3Templates(Codemod):
     NAME = "sdk-v3"
     DESCRIPTION = SdkV3.DESCRIPTION
-    LANGUAGE = "manifest"
+    LANGUAGES = ("manifest",)
     MARKERS = (REUSE.encode(), b"nodejs")
 
     def transform(self, tree, ctx: FileContext):
@@ -132,7 +133,7 @@ def _runtime_blockers(function: _Function, target: str) -> str:
     why = _blockers(function)
     if why:
         return why
-    if _major(target) >= 24 and function.callbacks:
+    if (_major(target) or 0) >= 24 and function.callbacks:
         return f"`{function.callbacks[0]}` is still a callback handler, which {target} does not run"
     return ""
 
@@ -151,9 +152,10 @@ def _bump(doc, functions: list[_Function], shared: object | None, target: str, c
 def _bump_one(doc, node, functions: list[_Function], target: str, ctx: FileContext):
     current = _yaml_text.string(node)
     line = doc.line(node)
-    if _major(current) is None:
+    now, wanted = _major(current), _major(target)
+    if current is None or now is None or wanted is None:
         return None  # `!Ref NodeRuntime`, a parameter: what it resolves to is not in this file
-    if _major(current) >= _major(target):
+    if now >= wanted:
         return None  # never down, and nothing to do at the same version
     held = [(f, why) for f in functions for why in [_runtime_blockers(f, target)] if why]
     if held:
@@ -167,12 +169,12 @@ def _bump_one(doc, node, functions: list[_Function], target: str, ctx: FileConte
         return None
     ctx.change(line, f"Runtime {current} -> {target}: the code of "
                      f"{'every function' if len(functions) != 1 else 'function ' + functions[0].name} is on the v3 SDK"
-                     + ("" if _major(target) < 24 else " and has no callback handler"))
+                     + ("" if wanted < 24 else " and has no callback handler"))
     return _yaml_text.Edit(at, at + len(current), target.encode())
 
 
 def _deprecated_notes(doc, functions: list[_Function], shared: object | None, ctx: FileContext) -> None:
-    nodes = [f.own_runtime for f in functions if f.own_runtime is not None]
+    nodes: list[Any] = [f.own_runtime for f in functions if f.own_runtime is not None]
     if shared is not None and any(f.own_runtime is None for f in functions):
         nodes.append(shared)
     for node in nodes:
@@ -243,16 +245,16 @@ def _serverless(root):
 
 
 def _read_code(template: Path, root: Path, doc_root, functions: list[_Function], serverless: bool) -> None:
-    from rewriter.discovery import _module_of  # discovery's reading of `Handler`
+    from rewriter.discovery import module_of  # discovery's reading of `Handler`
 
     declared = _declared_handlers(template, doc_root, serverless)
     files: dict[str, tuple[list[tuple[Path, str]], list[Path]]] = {}
     for function in functions:
         folder, handler = declared.get(function.name, (None, None))
-        if handler is None:
+        if handler is None or folder is None:
             function.missing = "its code is not in this repository (no `Handler`/`CodeUri` to read here)"
             continue
-        modules = list(_module_of(folder, handler, function.runtime or "nodejs"))
+        modules = list(module_of(folder, handler, function.runtime or "nodejs"))
         if not modules:
             function.missing = f"its handler {handler} names no source file here"
             continue
@@ -314,8 +316,11 @@ def _callback_handlers(path: Path, data: bytes, handlers: frozenset[str]) -> lis
     from codemods.javascript._async_handlers import _top_functions
     from rewriter.languages import ParseFailure, language_for
 
+    language = language_for(path.name)
+    if language is None:
+        return []
     try:
-        tree = language_for(path.name).parse(data)
+        tree = language.parse(data)
     except ParseFailure:
         return []
     left = []
