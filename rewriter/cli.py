@@ -76,6 +76,20 @@ def _stderr(ctx: click.Context | None = None) -> Console:
                    color_system="standard" if colour else None)
 
 
+def _manifest_or_exit(manifest: Path, console, refused: str | None = None) -> list:
+    """The repositories of MANIFEST; each problem of a manifest that does not load is an `error:` line (exit 2)."""
+    from rewriter import manifest as manifests
+
+    try:
+        return manifests.load(manifest)
+    except manifests.ManifestError as error:
+        for problem in error.problems:
+            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+        if refused:
+            console.print(refused, soft_wrap=True)
+        sys.exit(EXIT_USAGE)
+
+
 def _codemod_option(f):
     return click.option(
         "-c",
@@ -734,13 +748,7 @@ def batch(manifest, workspace, jobs, push, resume, report_file, codemods, branch
     from rewriter import manifest as manifests
 
     console = _stderr()
-    try:
-        repos = manifests.load(manifest)
-    except manifests.ManifestError as error:
-        for problem in error.problems:
-            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
-        console.print("the manifest was refused: no repository was touched", soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+    repos = _manifest_or_exit(manifest, console, "the manifest was refused: no repository was touched")
     _known_codemods(codemods)
     _check_test_command(test_command)
     if author is not None:
@@ -818,16 +826,10 @@ def status(manifest, workspace, fmt, token_command, forge_kind, api_url) -> None
 
     from rewriter import batch as batches
     from rewriter import forge, forge_pr, forge_run
-    from rewriter import manifest as manifests
     from rewriter import status as statuses
 
     console = _stderr()
-    try:
-        repos = manifests.load(manifest)
-    except manifests.ManifestError as error:
-        for problem in error.problems:
-            console.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
-        sys.exit(EXIT_USAGE)
+    repos = _manifest_or_exit(manifest, console)
     first = forge_kind or next((k for k, v in forge.TOKEN_VARIABLES.items() if os.environ.get(v)), "github")
     try:
         token = forge.read_token(first, token_command)
