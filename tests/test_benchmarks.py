@@ -118,7 +118,7 @@ def test_the_lambda_dense_corpus_is_the_same_for_a_seed_and_every_file_is_rewrit
     second = lambda_corpus.generate(tmp_path / "b", files=6)
     files = sorted((first / "src").rglob("*.py"))
     assert [p.read_bytes() for p in files] == [p.read_bytes() for p in sorted((second / "src").rglob("*.py"))]
-    jobs = plan([first]).jobs
+    jobs = [job for job in plan([first]).jobs if job.display != "template.yaml"]  # the template is a job too
     assert sorted(job.display for job in jobs) == [p.relative_to(first).as_posix() for p in files]
     assert all(job.entry_points == {"lambda_handler"} for job in jobs), "the template names every handler"
     assert all(process_file(job, ()).status is Status.CHANGED for job in jobs)

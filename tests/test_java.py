@@ -153,7 +153,9 @@ def test_the_template_setting_reaches_the_codemod_through_the_cli(tmp_path: Path
         "      Handler: com.example.Concurrent::handleRequest\n      CapacityProviderConfig:\n"
         "        Arn: !GetAtt Provider.Arn\n")
     _, report = invoke_json(["check", "-j", "1"], tmp_path)
-    (entry,) = report["files"]
+    # The template is read too (sdk-v3 edits Node.js functions' templates): the Java file is the one with findings.
+    assert sorted(f["path"] for f in report["files"]) == ["src/main/java/com/example/Concurrent.java", "template.yaml"]
+    entry = next(f for f in report["files"] if f["path"].endswith(".java"))
     assert [(n["line"], n["code"]) for n in entry["notes"]] == [(16, "LR007")]
     assert [c["line"] for c in entry["changes"]] == [14]
 
