@@ -137,33 +137,37 @@ def _bytes_read(data: bytes, root) -> list[tuple[int, str]]:
     string), v3 gives a stream or a Uint8Array, whose `toString()`, `JSON.parse` and `length` differ. Only the
     operations the file calls count; `x.Body.toString()` (rewritten later) and a value wrapped in `Buffer.from(...)`
     or decoded (`….decode(x)`), which mean the same in both, do not."""
-    called: dict[str, str] = {}
+    called: dict[str, tuple[str, str]] = {}  # member -> (the first operation that returns it, what v3 gives)
     for node in walk(root):
         if node.type == "call_expression":
             callee = node.child_by_field_name("function")
             if callee is not None and callee.type == "member_expression":
                 operation = text(data, callee.child_by_field_name("property"))
                 for member, kind in BLOB_OUTPUTS.get(operation, {}).items():
-                    called.setdefault(member, f"`{member}` of `{operation}` is a {kind} in v3 (v2 gave a Buffer or a "
-                                              f"string)")
+                    called.setdefault(member, (operation, kind))
     if not called:
         return []
+
+    def what(member: str) -> str:
+        operation, kind = called[member]
+        return f"`{member}` of `{operation}` is a {kind} in v3 (v2 gave a Buffer or a string)"
+
     found: list[tuple[int, str]] = []
     for node in walk(root):
         if node.type == "member_expression":
             name = text(data, node.child_by_field_name("property"))
-            if name in called and not _same_in_v3(data, node, called[name]):
-                found.append((line(node), called[name] + ": it is read here as v2 gave it; convert it by hand"
-                              + ("" if "stream" in called[name] else " (or wrap it in `Buffer.from(…)`)")))
+            if name in called and not _same_in_v3(data, node, stream=called[name][1] == "stream"):
+                found.append((line(node), what(name) + ": it is read here as v2 gave it; convert it by hand"
+                              + ("" if called[name][1] == "stream" else " (or wrap it in `Buffer.from(…)`)")))
         elif node.type in ("shorthand_property_identifier_pattern", "pair_pattern"):
             key = node if node.type.startswith("shorthand") else node.child_by_field_name("key")
             if key is not None and text(data, key) in called:
-                found.append((line(node), called[text(data, key)] + ": it is taken out here as v2 gave it; convert it "
-                                                                    "by hand"))
+                found.append((line(node), what(text(data, key)) + ": it is taken out here as v2 gave it; convert it "
+                                                                  "by hand"))
     return sorted(set(found))
 
 
-def _same_in_v3(data: bytes, node, what: str) -> bool:
+def _same_in_v3(data: bytes, node, stream: bool) -> bool:
     parent = node.parent
     if parent is None:
         return True
@@ -171,9 +175,9 @@ def _same_in_v3(data: bytes, node, what: str) -> bool:
         return True  # written, not read: a request's parameters
     if parent.type == "unary_expression" and text(data, parent.child_by_field_name("operator")) == "delete":
         return True
-    if "stream" in what and parent.type == "member_expression" and text(data, parent.child_by_field_name("property")) == "toString":
+    if stream and parent.type == "member_expression" and text(data, parent.child_by_field_name("property")) == "toString":
         return True  # `x.Body.toString()`: _read_bodies awaits transformToString() there
-    if "stream" not in what and parent.type == "arguments" and parent.named_children[:1] == [node]:
+    if not stream and parent.type == "arguments" and parent.named_children[:1] == [node]:
         callee = parent.parent.child_by_field_name("function") if parent.parent is not None else None
         if callee is not None and (text(data, callee) == "Buffer.from" or (
                 callee.type == "member_expression" and text(data, callee.child_by_field_name("property")) == "decode")):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codemods._base import FileContext
 
 # `patch("a.b.c"...)`, `patch(target="a.b")`, `setattr("a.b", ...)`: a dotted target as a string.
 _BY_STRING = re.compile(rb"""\b(?:patch|setattr)\s*\(\s*(?:target\s*=\s*)?(['"])([A-Za-z_][\w.]*)\1""")
@@ -45,6 +49,12 @@ class PyTests:
 
 
 NO_TESTS = PyTests()
+
+
+def patch_for(ctx: FileContext, bound: str | None, qualname: str | None) -> tuple[str, str] | None:
+    """``PyTests.patching`` for the module a codemod rewrites, whose tests the engine put in ``ctx.project``."""
+    tests = ctx.project
+    return tests.patching(ctx.path, bound, qualname) if isinstance(tests, PyTests) else None
 
 
 def scan(display: str, data: bytes) -> list[tuple[str, str]]:

@@ -49,7 +49,7 @@ from codemods.python._facts import (
 from codemods.python._guards import guard_of
 from codemods.python._import_time import Substitute, build_risk, env_read, read_setup, risky_reads, sets_region
 from codemods.python._lambda import LambdaCodemod, entry_points, note_not_lambda
-from codemods.python._test_patches import PyTests
+from codemods.python._test_patches import patch_for
 
 _Node = TypeVar("_Node", bound=cst.CSTNode)
 
@@ -310,10 +310,7 @@ class _Hoister(Constancy):
         return True
 
     def _patched_by_tests(self, call: cst.Call, ctor: Constructor, fn: Function) -> tuple[str, str] | None:
-        tests = self.ctx.project
-        if not isinstance(tests, PyTests):
-            return None
-        return tests.patching(self.ctx.path, root_name(call.func), self.facts.qualname(call.func, fn.local_imports) or ctor.qualname)
+        return patch_for(self.ctx, root_name(call.func), self.facts.qualname(call.func, fn.local_imports) or ctor.qualname)
 
     def _builds_only(self, stmt: cst.BaseStatement, fn: Function) -> bool:
         """``name = <construction>``, a line that only builds a client."""

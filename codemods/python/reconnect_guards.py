@@ -47,7 +47,7 @@ from codemods.python._facts import (
 from codemods.python._guards import checks_like, driver_of, guard_of, guard_source
 from codemods.python._import_time import Substitute, env_read, read_setup, risky_reads
 from codemods.python._lambda import LambdaCodemod, entry_points
-from codemods.python._test_patches import PyTests
+from codemods.python._test_patches import patch_for
 
 # The rule for "the same in every invocation" is shared with hoist-clients: both codemods must agree on it.
 from codemods.python._constancy import Constancy, Function
@@ -344,9 +344,7 @@ class _Guarder:
         if any(isinstance(p, (cst.For, cst.While)) for p in parents):
             self.ctx.note(self.line(call), f"{where} is built in a loop")
             return
-        tests = self.ctx.project
-        patch = tests.patching(self.ctx.path, root_name(call.func), self.facts.qualname(call.func, fn.local_imports)) \
-            if isinstance(tests, PyTests) else None
+        patch = patch_for(self.ctx, root_name(call.func), self.facts.qualname(call.func, fn.local_imports))
         if patch is not None:
             self.ctx.note(self.line(call), f"{where}: the tests patch `{patch[0]}` ({patch[1]}); reused, the "
                                            "connection would outlive each test's patch")
